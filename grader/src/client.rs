@@ -1,0 +1,198 @@
+//! A plain TCP client for the echo steps, as `nc` would be, with a deadline
+//! on every read and write.
+
+use crate::failure::{Failure, show};
+use crate::process::deadline;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+pub struct Client {
+    stream: TcpStream,
+    /// Everything sent so far, for failure messages.
+    sent: Vec<u8>,
+    /// Names the client in messages when a check uses several.
+    name: String,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr, name: &str) -> Result<Client, Failure> {
+        let stream = TcpStream::connect_timeout(&addr, deadline())
+            .map_err(|e| Failure::new(format!("client {name} could not connect to {addr}: {e}")))?;
+        // Each write leaves at once, so "split over several writes" is real.
+        let _ = stream.set_nodelay(true);
+        stream
+            .set_write_timeout(Some(deadline()))
+            .map_err(|e| Failure::new(format!("cannot set a write timeout: {e}")))?;
+        Ok(Client {
+            stream,
+            sent: Vec::new(),
+            name: name.to_string(),
+        })
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.sent.extend_from_slice(bytes);
+        self.stream.write_all(bytes).map_err(|e| {
+            Failure::new(format!("client {} could not send: {e}", self.name))
+                .field("sent:", show(&self.sent))
+        })
+    }
+
+    /// Sends `bytes` from another thread, so that a large line can be read
+    /// back while it is still being written.
+    pub fn send_in_background(
+        &mut self,
+        bytes: Vec<u8>,
+    ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
+        self.sent.extend_from_slice(&bytes);
+        let mut writer = self
+            .stream
+            .try_clone()
+            .map_err(|e| Failure::new(format!("cannot clone the socket: {e}")))?;
+        Ok(thread::spawn(move || writer.write_all(&bytes)))
+    }
+
+    /// Reads until `expected` has come back, failing at the first byte that
+    /// differs, at end-of-file, or when nothing arrives before the deadline.
+    pub fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
+        let mut got = Vec::with_capacity(expected.len());
+        let mut chunk = vec![0u8; 64 * 1024];
+        let end = Instant::now() + deadline();
+        while got.len() < expected.len() {
+            let want = (expected.len() - got.len()).min(chunk.len());
+            match self.read_some(&mut chunk[..want], end) {
+                Ok(0) => {
+                    return Err(self.wrong(expected, &got, "then the server closed the connection"));
+                }
+                Ok(n) => {
+                    got.extend_from_slice(&chunk[..n]);
+                    if !expected.starts_with(&got) {
+                        return Err(self.wrong(expected, &got, ""));
+                    }
+                }
+                Err(Ended::Timeout) => {
+                    let secs = deadline().as_secs_f64();
+                    return Err(self.wrong(
+                        expected,
+                        &got,
+                        &format!("then nothing more for {secs} s"),
+                    ));
+                }
+                Err(Ended::Error(e)) => {
+                    return Err(self.wrong(
+                        expected,
+                        &got,
+                        &format!("then the connection failed: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Says the client has no more to send, then expects the server to close
+    /// the connection without sending anything more.
+    pub fn finish(mut self) -> Result<(), Failure> {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut extra = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let end = Instant::now() + deadline();
+        loop {
+            match self.read_some(&mut chunk, end) {
+                Ok(0) if extra.is_empty() => return Ok(()),
+                Ok(0) => {
+                    return Err(Failure::new(format!(
+                        "client {}: after its last line the server sent bytes it was not sent as a line",
+                        self.name
+                    ))
+                    .field("sent:", show(&self.sent))
+                    .field("extra:", show(&extra)));
+                }
+                Ok(n) => extra.extend_from_slice(&chunk[..n]),
+                // A reset after everything was echoed still ends the connection.
+                Err(Ended::Error(_)) if extra.is_empty() => return Ok(()),
+                Err(Ended::Error(e)) => {
+                    return Err(Failure::new(format!(
+                        "client {}: connection failed: {e}",
+                        self.name
+                    ))
+                    .field("extra:", show(&extra)));
+                }
+                Err(Ended::Timeout) => {
+                    let secs = deadline().as_secs_f64();
+                    let mut f = Failure::new(format!(
+                        "client {} finished sending, but the server kept the connection open for {secs} s",
+                        self.name
+                    ))
+                    .field("sent:", show(&self.sent));
+                    if !extra.is_empty() {
+                        f = f.field("extra:", show(&extra));
+                    }
+                    return Err(f.field(
+                        "expected:",
+                        "the server reads end-of-file (0 bytes) and ends the connection",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Whether the server has sent nothing yet, checked without waiting.
+    pub fn nothing_received_yet(&mut self) -> bool {
+        let _ = self.stream.set_nonblocking(true);
+        let mut byte = [0u8; 1];
+        let nothing =
+            matches!(self.stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        let _ = self.stream.set_nonblocking(false);
+        nothing
+    }
+
+    /// Aborts the connection with a TCP reset (RST), as a crashed client would.
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        drop(self.stream);
+    }
+
+    fn read_some(&mut self, buf: &mut [u8], end: Instant) -> Result<usize, Ended> {
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Ended::Timeout);
+            }
+            let _ = self.stream.set_read_timeout(Some(left));
+            match self.stream.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(Ended::Timeout);
+                }
+                Err(e) => return Err(Ended::Error(e)),
+            }
+        }
+    }
+
+    fn wrong(&self, expected: &[u8], got: &[u8], then: &str) -> Failure {
+        let headline = if got.is_empty() {
+            format!("client {}: the echo did not come back", self.name)
+        } else if expected.starts_with(got) {
+            format!("client {}: only part of the echo came back", self.name)
+        } else {
+            format!("client {}: the echo is not what was sent", self.name)
+        };
+        let mut got_text = show(got);
+        if !then.is_empty() {
+            got_text.push_str(&format!(", {then}"));
+        }
+        Failure::new(headline)
+            .field("sent:", show(&self.sent))
+            .field("expected:", show(expected))
+            .field("got:", got_text)
+    }
+}
+
+enum Ended {
+    Timeout,
+    Error(std::io::Error),
+}

@@ -1,0 +1,191 @@
+//! Building one step's binary, once per test run, apart from every other step.
+//!
+//! Each step is built on its own (`cargo build --bin <step>`), so a step that
+//! does not compile fails only its own tests. All builds share the grader's
+//! target directory, so the dependencies are compiled once.
+
+use crate::failure::{Failure, tail};
+use crate::steps;
+use crate::target::{Target, grader_dir};
+use std::fs::{self, File};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+type Built = Result<PathBuf, String>;
+
+/// The step's executable in `target`, building it the first time it is asked
+/// for in this process. When the build fails, every later call gets the same
+/// failure (the compiler's diagnostic and the step's hint) without building again.
+pub fn step_bin(target: &Target, step: &str) -> Result<PathBuf, Failure> {
+    static BUILDS: Mutex<Vec<(PathBuf, String, Arc<OnceLock<Built>>)>> = Mutex::new(Vec::new());
+    let cell = {
+        let mut builds = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+        match builds
+            .iter()
+            .find(|(d, s, _)| *d == target.dir && s == step)
+        {
+            Some((_, _, cell)) => cell.clone(),
+            None => {
+                let cell = Arc::new(OnceLock::new());
+                builds.push((target.dir.clone(), step.to_string(), cell.clone()));
+                cell
+            }
+        }
+    };
+    // Other tests of the same step wait here while the first one builds.
+    cell.get_or_init(|| build(target, step))
+        .clone()
+        .map_err(|diagnostic| {
+            Failure::new(format!("{step} does not compile (in {})", target.label))
+                .block("compiler", &diagnostic)
+                .hint(steps::find(step).map_or(
+                    "fix the first error first: the others often follow from it.",
+                    |s| s.compile_hint,
+                ))
+        })
+}
+
+/// Runs cargo for one bin, then links the result to a path of its own for
+/// this target, so that building the same step of another crate (the
+/// solutions, a mutant) into the shared directory cannot swap it underneath.
+fn build(target: &Target, step: &str) -> Built {
+    let dir = grader_dir();
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // Held from the build to the link: another grader process building a step
+    // of the same name for another crate would otherwise overwrite the output.
+    let lock = File::create(dir.join(".build-lock"))
+        .map_err(|e| format!("cannot create the build lock in {}: {e}", dir.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
+
+    let output = cargo()
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(target.dir.join("Cargo.toml"))
+        .args(["--bin", step, "--color", "never", "--quiet", "--target-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(errors_only(&String::from_utf8_lossy(&output.stderr)));
+    }
+
+    let built = dir
+        .join("debug")
+        .join(format!("{step}{}", std::env::consts::EXE_SUFFIX));
+    let own = dir.join("bins").join(target_key(&target.dir));
+    fs::create_dir_all(&own).map_err(|e| format!("cannot create {}: {e}", own.display()))?;
+    let exe = own.join(built.file_name().expect("a file name"));
+    link_or_copy(&built, &exe)?;
+    Ok(exe)
+}
+
+/// The cargo that runs these tests, so the pinned toolchain builds the steps.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // The grader picks the target directory itself.
+    cmd.env_remove("CARGO_TARGET_DIR");
+    cmd
+}
+
+/// A short, readable, stable name for a graded crate's directory.
+fn target_key(dir: &Path) -> String {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut hasher = DefaultHasher::new();
+    canonical.hash(&mut hasher);
+    let name: String = canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{name}-{:016x}", hasher.finish())
+}
+
+/// A hard link costs no space and keeps pointing at this build even when
+/// cargo later replaces its own output; a copy is the fallback.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), String> {
+    let _ = fs::remove_file(to);
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// The error diagnostics of a failed build, without the warnings around them,
+/// cut to a readable length.
+pub fn errors_only(stderr: &str) -> String {
+    let mut kept = Vec::new();
+    let mut keeping = false;
+    for line in stderr.lines() {
+        // A diagnostic starts at `error` or `warning`; its `note:` and
+        // `help:` lines that follow belong to it.
+        if line.starts_with("error") {
+            keeping = true;
+        } else if line.starts_with("warning") {
+            keeping = false;
+        }
+        if keeping {
+            kept.push(line);
+        }
+    }
+    let text = if kept.is_empty() {
+        stderr.trim_end().to_string()
+    } else {
+        kept.join("\n").trim_end().to_string()
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > MAX_DIAGNOSTIC_LINES {
+        format!(
+            "{}\n[{} more lines: run `cargo build --bin <step>` to see them all]",
+            lines[..MAX_DIAGNOSTIC_LINES].join("\n"),
+            lines.len() - MAX_DIAGNOSTIC_LINES
+        )
+    } else {
+        tail(&text, MAX_DIAGNOSTIC_LINES)
+    }
+}
+
+const MAX_DIAGNOSTIC_LINES: usize = 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_only_drops_warnings_and_keeps_each_error_whole() {
+        let stderr = "warning: unused import\n --> a.rs:1:1\n  |\n\nerror: future cannot be sent\n  --> b.rs:2:2\n   |\nnote: more\nerror: could not compile `x`\n";
+        assert_eq!(
+            errors_only(stderr),
+            "error: future cannot be sent\n  --> b.rs:2:2\n   |\nnote: more\nerror: could not compile `x`"
+        );
+    }
+
+    #[test]
+    fn errors_only_keeps_cargo_errors_that_are_not_diagnostics() {
+        assert_eq!(
+            errors_only("error: no bin target named `x`\n"),
+            "error: no bin target named `x`"
+        );
+    }
+
+    #[test]
+    fn different_crates_get_different_keys() {
+        let a = target_key(Path::new("/a/exercises"));
+        let b = target_key(Path::new("/b/exercises"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("exercises-"));
+    }
+}

@@ -1,0 +1,21 @@
+//! The grader of the async-Rust tutorial's steps.
+//!
+//! Every check is black-box: it builds one step's bin, runs it as a process,
+//! and talks to it over loopback or reads what it prints. The tests in
+//! `tests/grade` call these checks, one test per check, named
+//! `<step>::<check>`.
+
+pub mod cli;
+pub mod client;
+pub mod compile;
+pub mod count;
+pub mod echo;
+pub mod failure;
+pub mod h2o;
+pub mod process;
+pub mod steps;
+pub mod target;
+pub mod threads;
+
+pub use failure::{Failure, Grade};
+pub use target::Target;

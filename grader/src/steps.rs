@@ -1,0 +1,147 @@
+//! The catalogue of the tutorial's steps: one place that the tests, the
+//! report and the README's table all read.
+
+/// One step of the tutorial: a slide made runnable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The bin's name, as in `cargo run --bin <name>`.
+    pub name: &'static str,
+    /// The slide it reproduces.
+    pub slide: &'static str,
+    /// Graded steps pass when right; demos pass when their flaw shows.
+    pub graded: bool,
+    /// Points for a graded step (0 for a demo).
+    pub points: u32,
+    /// What the step teaches, in a line.
+    pub teaches: &'static str,
+    /// What to look at when one of its checks fails.
+    pub hint: &'static str,
+    /// What to look at when it does not compile.
+    pub compile_hint: &'static str,
+}
+
+impl Step {
+    /// The prefix of its tests' names: `echo-spawn` is graded by `echo_spawn::…`.
+    pub fn test_prefix(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+const FIX_FIRST: &str = "fix the first error first: the others often follow from it.";
+
+pub const STEPS: &[Step] = &[
+    Step {
+        name: "echo-thread",
+        slide: "A \"default\" implementation: threads",
+        graded: true,
+        points: 20,
+        teaches: "a line echo server with one OS thread per client",
+        hint: "handle_client reads with `read_until(b'\\n', &mut buf)`, stops on 0 bytes or a last byte that is not `\\n`, writes back exactly `&buf[..size]`, and clears `buf` (slide \"How to transform to async?\", the original handler).",
+        compile_hint: FIX_FIRST,
+    },
+    Step {
+        name: "echo-async-naive",
+        slide: "How to transform to async? / What's wrong with this code?",
+        graded: false,
+        points: 0,
+        teaches: "awaiting each client in the accept loop serves one client at a time",
+        hint: "this demo is the slide's code as it is: it should serve one client at a time.",
+        compile_hint: FIX_FIRST,
+    },
+    Step {
+        name: "echo-spawn",
+        slide: "Now we spawn a new tokio task for each new client",
+        graded: true,
+        points: 25,
+        teaches: "a tokio task per client: thousands of clients on a few threads",
+        hint: "accept in a loop and give each client its own task: `tokio::spawn(async move { ... handle_client(socket).await ... })`; inside handle_client, `.await` each read and write (slide \"Now we spawn a new tokio task for each new client!\").",
+        compile_hint: "tokio's reads and writes are futures: `.await` them inside an `async fn`, and import tokio's `AsyncBufReadExt` and `AsyncWriteExt` for `read_until` and `write_all`.",
+    },
+    Step {
+        name: "task2-struct-1",
+        slide: "Rusty H2O Step 4: Async!",
+        graded: false,
+        points: 0,
+        teaches: "a future does nothing until it is awaited",
+        hint: "this demo is the slide's code as it is: without `.await`, no atom waits.",
+        compile_hint: FIX_FIRST,
+    },
+    Step {
+        name: "task2-struct-2",
+        slide: "Rusty H2O Step 5: Fixing Async... (`let _ =`)",
+        graded: false,
+        points: 0,
+        teaches: "`let _ =` drops a semaphore permit at once",
+        hint: "this demo is the slide's code as it is: the permit is dropped at once.",
+        compile_hint: FIX_FIRST,
+    },
+    Step {
+        name: "task2-struct-final",
+        slide: "Rusty H2O Step 5: Now this is correct!",
+        graded: true,
+        points: 30,
+        teaches: "tokio semaphores and a barrier make H2O; RAII permits",
+        hint: "`o_sem: Semaphore::new(1)`, `h_sem: Semaphore::new(2)`, `barrier: Barrier::new(3)`; in each of oxygen/hydrogen: `let _permit = ...acquire().await.unwrap();` then `self.barrier.wait().await;` then `bond();`. `let _ =` would drop the permit at once (slide \"Now this is correct!\").",
+        compile_hint: FIX_FIRST,
+    },
+    Step {
+        name: "mutex-send",
+        slide: "Extra: sending data in tokio",
+        graded: true,
+        points: 25,
+        teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
+        hint: "every task must add exactly one while holding the lock across `bar(&mut st).await`: use `tokio::sync::Mutex` and `state.lock().await` (slide \"Extra: sending data in tokio\").",
+        compile_hint: "std's `MutexGuard` is not `Send`, and here it is held across `bar(&mut st).await`, so the task cannot move between threads. Use `tokio::sync::Mutex` (lock it with `.lock().await`), or end the guard's scope before the `.await` (slide \"Extra: sending data in tokio\").",
+    },
+];
+
+/// The step with this bin name.
+pub fn find(name: &str) -> Option<&'static Step> {
+    STEPS.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graded_steps_share_100_points_and_demos_have_none() {
+        let total: u32 = STEPS.iter().filter(|s| s.graded).map(|s| s.points).sum();
+        assert_eq!(total, 100);
+        assert!(STEPS.iter().filter(|s| !s.graded).all(|s| s.points == 0));
+    }
+
+    #[test]
+    fn every_step_has_a_file_in_both_crates() {
+        let root = crate::target::workspace_root();
+        for step in STEPS {
+            for krate in ["exercises", "solutions"] {
+                let file = root
+                    .join(krate)
+                    .join("src/bin")
+                    .join(format!("{}.rs", step.name));
+                assert!(file.is_file(), "missing {}", file.display());
+            }
+        }
+    }
+
+    #[test]
+    fn demo_steps_are_the_same_file_in_both_crates() {
+        let root = crate::target::workspace_root();
+        for step in STEPS.iter().filter(|s| !s.graded) {
+            let read = |krate: &str| {
+                std::fs::read_to_string(
+                    root.join(krate)
+                        .join("src/bin")
+                        .join(format!("{}.rs", step.name)),
+                )
+                .unwrap()
+            };
+            assert!(
+                read("exercises") == read("solutions"),
+                "{} differs between exercises and solutions",
+                step.name
+            );
+        }
+    }
+}
