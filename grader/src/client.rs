@@ -64,7 +64,11 @@ impl Client {
             let want = (expected.len() - got.len()).min(chunk.len());
             match self.read_some(&mut chunk[..want], end) {
                 Ok(0) => {
-                    return Err(self.wrong(expected, &got, "then the server closed the connection"));
+                    return Err(self.wrong(
+                        expected,
+                        &got,
+                        "then the server closed the connection",
+                    ));
                 }
                 Ok(n) => {
                     got.extend_from_slice(&chunk[..n]);

@@ -13,44 +13,49 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
-type Built = Result<PathBuf, String>;
+/// A built executable, or the compiler's errors.
+pub type Built = Result<PathBuf, String>;
 
 /// The step's executable in `target`, building it the first time it is asked
 /// for in this process. When the build fails, every later call gets the same
 /// failure (the compiler's diagnostic and the step's hint) without building again.
 pub fn step_bin(target: &Target, step: &str) -> Result<PathBuf, Failure> {
-    static BUILDS: Mutex<Vec<(PathBuf, String, Arc<OnceLock<Built>>)>> = Mutex::new(Vec::new());
+    let manifest = target.dir.join("Cargo.toml");
+    let source = target.source(step);
+    once(&manifest, step, || build(&manifest, step, &source)).map_err(|diagnostic| {
+        Failure::new(format!("{step} does not compile (in {})", target.label))
+            .block("compiler", &diagnostic)
+            .hint(steps::find(step).map_or(FIX_FIRST, |s| s.compile_hint))
+    })
+}
+
+const FIX_FIRST: &str = "fix the first error first: the others often follow from it.";
+
+/// Runs `build` for (`manifest`, `bin`) the first time only; later calls, from
+/// any thread of this process, get the first call's result.
+pub fn once(manifest: &Path, bin: &str, build: impl FnOnce() -> Built) -> Built {
+    type Cell = Arc<OnceLock<Built>>;
+    static BUILDS: Mutex<Vec<(PathBuf, String, Cell)>> = Mutex::new(Vec::new());
     let cell = {
         let mut builds = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
-        match builds
-            .iter()
-            .find(|(d, s, _)| *d == target.dir && s == step)
-        {
+        match builds.iter().find(|(m, b, _)| m == manifest && b == bin) {
             Some((_, _, cell)) => cell.clone(),
             None => {
-                let cell = Arc::new(OnceLock::new());
-                builds.push((target.dir.clone(), step.to_string(), cell.clone()));
+                let cell = Cell::default();
+                builds.push((manifest.to_path_buf(), bin.to_string(), cell.clone()));
                 cell
             }
         }
     };
-    // Other tests of the same step wait here while the first one builds.
-    cell.get_or_init(|| build(target, step))
-        .clone()
-        .map_err(|diagnostic| {
-            Failure::new(format!("{step} does not compile (in {})", target.label))
-                .block("compiler", &diagnostic)
-                .hint(steps::find(step).map_or(
-                    "fix the first error first: the others often follow from it.",
-                    |s| s.compile_hint,
-                ))
-        })
+    // Other threads asking for the same bin wait here while the first builds.
+    cell.get_or_init(build).clone()
 }
 
-/// Runs cargo for one bin, then links the result to a path of its own for
-/// this target, so that building the same step of another crate (the
-/// solutions, a mutant) into the shared directory cannot swap it underneath.
-fn build(target: &Target, step: &str) -> Built {
+/// Runs cargo for one bin (whose main file is `source`) of the crate at
+/// `manifest`, then links the result to a path of its own for that crate, so
+/// that building a bin of the same name for another crate (the solutions, a
+/// mutant) into the shared directory cannot swap it underneath.
+pub fn build(manifest: &Path, bin: &str, source: &Path) -> Built {
     let dir = grader_dir();
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     // Held from the build to the link: another grader process building a step
@@ -59,12 +64,13 @@ fn build(target: &Target, step: &str) -> Built {
         .map_err(|e| format!("cannot create the build lock in {}: {e}", dir.display()))?;
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
+    claim(&dir, manifest, bin, source)?;
 
     let output = cargo()
         .arg("build")
         .arg("--manifest-path")
-        .arg(target.dir.join("Cargo.toml"))
-        .args(["--bin", step, "--color", "never", "--quiet", "--target-dir"])
+        .arg(manifest)
+        .args(["--bin", bin, "--color", "never", "--quiet", "--target-dir"])
         .arg(&dir)
         .stdin(Stdio::null())
         .output()
@@ -75,12 +81,59 @@ fn build(target: &Target, step: &str) -> Built {
 
     let built = dir
         .join("debug")
-        .join(format!("{step}{}", std::env::consts::EXE_SUFFIX));
-    let own = dir.join("bins").join(target_key(&target.dir));
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    let own = dir
+        .join("bins")
+        .join(target_key(manifest.parent().unwrap_or(manifest)));
     fs::create_dir_all(&own).map_err(|e| format!("cannot create {}: {e}", own.display()))?;
     let exe = own.join(built.file_name().expect("a file name"));
     link_or_copy(&built, &exe)?;
     Ok(exe)
+}
+
+/// Makes sure cargo rebuilds `bin` when it was last built for another crate.
+///
+/// Cargo tells a path crate's builds apart by its name and its path *inside
+/// its workspace*, so a student's copy of `exercises` and this repository's
+/// `exercises` share one build in a shared target directory: cargo would take
+/// one's binary as up to date for the other. The grader records which crate
+/// built each (package, bin) last, and on a change of crate marks the bin's
+/// source as modified (its mtime, not its content) so that cargo compiles it
+/// again. (Cargo records a source inside the target directory relative to
+/// that directory instead, so the crates the grader writes there get names
+/// of their own and never need this.)
+fn claim(dir: &Path, manifest: &Path, bin: &str, source: &Path) -> Result<(), String> {
+    let package = package_name(manifest).unwrap_or_default();
+    let record = dir.join("owners").join(format!("{package}--{bin}"));
+    let me = manifest
+        .canonicalize()
+        .unwrap_or_else(|_| manifest.to_path_buf())
+        .to_string_lossy()
+        .into_owned();
+    if fs::read_to_string(&record).is_ok_and(|last| last == me) {
+        return Ok(());
+    }
+    if let Ok(file) = File::options().append(true).open(source) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+    fs::create_dir_all(record.parent().expect("a parent"))
+        .and_then(|()| fs::write(&record, &me))
+        .map_err(|e| format!("cannot write {}: {e}", record.display()))
+}
+
+/// The `name` of a manifest's `[package]`.
+fn package_name(manifest: &Path) -> Option<String> {
+    let text = fs::read_to_string(manifest).ok()?;
+    let mut in_package = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(value) = line.strip_prefix("name") {
+            let value = value.trim_start().strip_prefix('=')?.trim();
+            return Some(value.trim_matches('"').to_string());
+        }
+    }
+    None
 }
 
 /// The cargo that runs these tests, so the pinned toolchain builds the steps.
@@ -92,7 +145,7 @@ pub fn cargo() -> Command {
 }
 
 /// A short, readable, stable name for a graded crate's directory.
-fn target_key(dir: &Path) -> String {
+pub fn target_key(dir: &Path) -> String {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut hasher = DefaultHasher::new();
     canonical.hash(&mut hasher);
@@ -179,6 +232,20 @@ mod tests {
             errors_only("error: no bin target named `x`\n"),
             "error: no bin target named `x`"
         );
+    }
+
+    #[test]
+    fn package_name_is_read_from_the_package_table() {
+        let dir = std::env::temp_dir().join(format!("grader-pkg-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let manifest = dir.join("Cargo.toml");
+        fs::write(
+            &manifest,
+            "[workspace]\nname = \"no\"\n[package]\nversion = \"1.0.0\"\nname = \"yes\"\n",
+        )
+        .unwrap();
+        assert_eq!(package_name(&manifest).as_deref(), Some("yes"));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

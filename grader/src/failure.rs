@@ -73,7 +73,7 @@ const SHOWN_BYTES: usize = 120;
 pub fn show(bytes: &[u8]) -> String {
     let shown = &bytes[..bytes.len().min(SHOWN_BYTES)];
     let mut out = String::from("\"");
-    out.push_str(&shown.escape_ascii().to_string().replace('"', "\\\""));
+    out.push_str(&shown.escape_ascii().to_string());
     out.push('"');
     if shown.len() < bytes.len() {
         out.push_str(&format!("... ({} bytes in all)", bytes.len()));

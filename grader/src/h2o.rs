@@ -314,12 +314,15 @@ mod tests {
 
     #[test]
     fn three_hydrogens_are_not_water() {
-        let p = problems(&out(&["o0", "h0", "h1", "h2", "h3", "o1"]), 2);
+        let p = problems(
+            &out(&["o0", "h0", "h1", "h2", "h3", "h4", "o1", "h5", "o2"]),
+            3,
+        );
         assert_eq!(
             p,
             Some(Problem::NotWater {
                 first_line_no: 4,
-                lines: ["bond h2!".into(), "bond h3!".into(), "bond o1!".into()]
+                lines: ["bond h2!".into(), "bond h3!".into(), "bond h4!".into()]
             })
         );
     }

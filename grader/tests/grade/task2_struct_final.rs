@@ -19,3 +19,10 @@ fn makes_10_molecules_by_default() -> Grade {
 fn bad_n_is_one_line_and_exit_2() -> Grade {
     grader::cli::bad_argument(crate::target()?, STEP, "N", &["abc", "-3", "1.5"])
 }
+
+/// Polls the factory's futures by hand in chosen orders: catches, on every
+/// run, what a run of threads catches only when they interleave badly.
+#[test]
+fn factory_polled_step_by_step() -> Grade {
+    grader::harness::water_factory(crate::target()?, STEP)
+}

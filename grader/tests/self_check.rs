@@ -1,0 +1,219 @@
+//! The grader, graded: the solutions pass; the untouched exercises fail every
+//! graded step while the demos pass; and each known-wrong version of a step
+//! (a mutant, in `grader/mutants/<step>/`) is caught by that step's tests.
+//!
+//! Each case runs the real grade tests (`cargo test -p grader --test grade`)
+//! on a target, so what is checked here is exactly what students run. These
+//! take minutes, so they are ignored by default; the maintainer's check runs
+//! them: `cargo test -p grader --test self_check -- --include-ignored`.
+
+use grader::compile::target_key;
+use grader::generated::write_crate;
+use grader::runner::{Outcome, TestRun, grade_tests};
+use grader::steps::STEPS;
+use grader::target::{grader_dir, workspace_root};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The end of a run's output, for an assertion message.
+fn output_tail(run: &TestRun) -> String {
+    grader::failure::tail(&run.output, 60)
+}
+
+#[test]
+#[ignore = "slow: the maintainer's self-check"]
+fn solutions_pass_every_check() {
+    let run = grade_tests("solutions", "", &[]).unwrap();
+    assert!(
+        run.success && !run.tests.is_empty(),
+        "the solutions failed:\n{}",
+        output_tail(&run)
+    );
+    for step in STEPS {
+        let prefix = format!("{}::", step.test_prefix());
+        assert!(
+            run.tests.iter().any(|(name, _)| name.starts_with(&prefix)),
+            "no test is named {prefix}*"
+        );
+    }
+}
+
+#[test]
+#[ignore = "slow: the maintainer's self-check"]
+fn untouched_exercises_fail_every_graded_step_and_pass_every_demo() {
+    let run = grade_tests("exercises", "", &[]).unwrap();
+    for step in STEPS {
+        let prefix = format!("{}::", step.test_prefix());
+        let tests: Vec<&(String, Outcome)> = run
+            .tests
+            .iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .collect();
+        assert!(
+            !tests.is_empty(),
+            "no test is named {prefix}*:\n{}",
+            output_tail(&run)
+        );
+        let failed = tests
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+            .count();
+        if step.graded {
+            assert!(
+                failed > 0,
+                "the untouched starter of {} passes every check",
+                step.name
+            );
+        } else {
+            assert_eq!(
+                failed,
+                0,
+                "the demo {} fails untouched:\n{}",
+                step.name,
+                output_tail(&run)
+            );
+        }
+    }
+}
+
+/// A crate of the graded workspace copied elsewhere shares cargo's build of
+/// `exercises` with this one (same name, same place in its workspace): the
+/// grader must still run each crate's own code.
+#[test]
+#[ignore = "slow: the maintainer's self-check"]
+fn a_copy_elsewhere_is_graded_on_its_own_code() {
+    let root = workspace_root();
+    // Outside the target directory, as a student's clone would be.
+    let copy = std::env::temp_dir().join(format!("grader-self-check-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&copy);
+    fs::create_dir_all(copy.join("exercises/src/bin")).unwrap();
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest.lines().find(|l| l.starts_with("members")).unwrap();
+    fs::write(
+        copy.join("Cargo.toml"),
+        manifest.replace(members, "members = [\"exercises\"]"),
+    )
+    .unwrap();
+    fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
+    fs::copy(
+        root.join("exercises/Cargo.toml"),
+        copy.join("exercises/Cargo.toml"),
+    )
+    .unwrap();
+    // The copy holds a solved echo-thread; this repository's is the starter.
+    fs::copy(
+        root.join("solutions/src/bin/echo-thread.rs"),
+        copy.join("exercises/src/bin/echo-thread.rs"),
+    )
+    .unwrap();
+    let copy_dir = copy.join("exercises");
+    let copy_grade = copy_dir.to_str().unwrap();
+    for (grade, should_pass) in [(copy_grade, true), ("exercises", false), (copy_grade, true)] {
+        let run = grade_tests(grade, "echo_thread::one_line", &[]).unwrap();
+        assert_eq!(
+            run.success,
+            should_pass,
+            "GRADE={grade}:\n{}",
+            output_tail(&run)
+        );
+    }
+    let _ = fs::remove_dir_all(&copy);
+}
+
+/// Builds the mutant's crate and runs its step's tests on it: the run must
+/// fail, and so must each test the mutant's `Caught by:` lines name.
+fn check_mutant(file: &str) {
+    let path = workspace_root().join("grader/mutants").join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    let step = Path::new(file).parent().unwrap().to_str().unwrap();
+    let name = Path::new(file).file_stem().unwrap().to_str().unwrap();
+    let caught_by: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! Caught by: "))
+        .collect();
+    assert!(!caught_by.is_empty(), "{file} names no `Caught by:` test");
+
+    let dir: PathBuf = grader_dir().join("mutants").join(format!("{step}-{name}"));
+    let package = format!("mutant-{step}-{name}-{}", target_key(&dir).to_lowercase());
+    let main = format!("src/bin/{step}.rs");
+    write_crate(&dir, &package, step, &[(&main, &text)], workspace_root()).unwrap();
+
+    let prefix = format!("{}::", step.replace('-', "_"));
+    let run = grade_tests(dir.to_str().unwrap(), &prefix, &[]).unwrap();
+    assert!(
+        !run.tests.is_empty(),
+        "no test ran for {file}:\n{}",
+        output_tail(&run)
+    );
+    assert!(
+        !run.success,
+        "the mutant {file} passed every check of {step}"
+    );
+    for test in caught_by {
+        match run.outcome(test) {
+            Some(Outcome::Failed(_)) => {}
+            other => panic!(
+                "{file}: expected {test} to fail, got {other:?}; failed: {:?}",
+                run.failed()
+            ),
+        }
+    }
+}
+
+macro_rules! mutants {
+    ($($test:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            #[ignore = "slow: the maintainer's self-check"]
+            fn $test() {
+                check_mutant($file);
+            }
+        )*
+
+        /// A mutant file without a test here would never be checked.
+        #[test]
+        fn every_mutant_file_has_a_test() {
+            let listed = [$($file),*];
+            let dir = workspace_root().join("grader/mutants");
+            let mut on_disk = Vec::new();
+            for step in fs::read_dir(&dir).unwrap() {
+                let step = step.unwrap().path();
+                for file in fs::read_dir(&step).unwrap() {
+                    let file = file.unwrap().path();
+                    let relative = file.strip_prefix(&dir).unwrap().to_str().unwrap().replace('\\', "/");
+                    on_disk.push(relative);
+                }
+            }
+            on_disk.sort();
+            let mut listed: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
+            listed.sort();
+            assert_eq!(on_disk, listed);
+            assert!(listed.len() >= 15, "the catalogue holds {} mutants; keep at least 15", listed.len());
+        }
+    };
+}
+
+mutants! {
+    echo_spawn_no_connection_log => "echo-spawn/no-connection-log.rs",
+    echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.rs",
+    echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.rs",
+    echo_spawn_thread_per_client => "echo-spawn/thread-per-client.rs",
+    echo_spawn_write_unawaited => "echo-spawn/write-unawaited.rs",
+    echo_thread_all_interfaces => "echo-thread/all-interfaces.rs",
+    echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.rs",
+    echo_thread_buffer_not_cleared => "echo-thread/buffer-not-cleared.rs",
+    echo_thread_fragment_echoed => "echo-thread/fragment-echoed.rs",
+    echo_thread_newline_dropped => "echo-thread/newline-dropped.rs",
+    echo_thread_no_thread => "echo-thread/no-thread.rs",
+    echo_thread_one_line_then_close => "echo-thread/one-line-then-close.rs",
+    echo_thread_port_unwrap => "echo-thread/port-unwrap.rs",
+    echo_thread_string_lines => "echo-thread/string-lines.rs",
+    mutex_send_lost_update => "mutex-send/lost-update.rs",
+    mutex_send_tasks_unwrap => "mutex-send/tasks-unwrap.rs",
+    task2_struct_final_await_missing => "task2-struct-final/await-missing.rs",
+    task2_struct_final_barrier_of_two => "task2-struct-final/barrier-of-two.rs",
+    task2_struct_final_one_hydrogen_permit => "task2-struct-final/one-hydrogen-permit.rs",
+    task2_struct_final_permit_dropped => "task2-struct-final/permit-dropped.rs",
+    task2_struct_final_three_hydrogen_permits => "task2-struct-final/three-hydrogen-permits.rs",
+    task2_struct_final_two_oxygen_permits => "task2-struct-final/two-oxygen-permits.rs",
+}
