@@ -12,6 +12,8 @@ pub struct Step {
     pub graded: bool,
     /// Points for a graded step (0 for a demo).
     pub points: u32,
+    /// What the student finds in `exercises`.
+    pub starter: &'static str,
     /// What the step teaches, in a line.
     pub teaches: &'static str,
     /// What to look at when one of its checks fails.
@@ -35,6 +37,7 @@ pub const STEPS: &[Step] = &[
         slide: "A \"default\" implementation: threads",
         graded: true,
         points: 20,
+        starter: "`handle_client` is a TODO",
         teaches: "a line echo server with one OS thread per client",
         hint: "handle_client reads with `read_until(b'\\n', &mut buf)`, stops on 0 bytes or a last byte that is not `\\n`, writes back exactly `&buf[..size]`, and clears `buf` (slide \"How to transform to async?\", the original handler).",
         compile_hint: FIX_FIRST,
@@ -44,6 +47,7 @@ pub const STEPS: &[Step] = &[
         slide: "How to transform to async? / What's wrong with this code?",
         graded: false,
         points: 0,
+        starter: "complete, as on the slide",
         teaches: "awaiting each client in the accept loop serves one client at a time",
         hint: "this demo is the slide's code as it is: it should serve one client at a time.",
         compile_hint: FIX_FIRST,
@@ -53,6 +57,7 @@ pub const STEPS: &[Step] = &[
         slide: "Now we spawn a new tokio task for each new client",
         graded: true,
         points: 25,
+        starter: "the thread version, to convert",
         teaches: "a tokio task per client: thousands of clients on a few threads",
         hint: "accept in a loop and give each client its own task: `tokio::spawn(async move { ... handle_client(socket).await ... })`; inside handle_client, `.await` each read and write (slide \"Now we spawn a new tokio task for each new client!\").",
         compile_hint: "tokio's reads and writes are futures: `.await` them inside an `async fn`, and import tokio's `AsyncBufReadExt` and `AsyncWriteExt` for `read_until` and `write_all`.",
@@ -62,6 +67,7 @@ pub const STEPS: &[Step] = &[
         slide: "Rusty H2O Step 4: Async!",
         graded: false,
         points: 0,
+        starter: "complete, as on the slide",
         teaches: "a future does nothing until it is awaited",
         hint: "this demo is the slide's code as it is: without `.await`, no atom waits.",
         compile_hint: FIX_FIRST,
@@ -71,6 +77,7 @@ pub const STEPS: &[Step] = &[
         slide: "Rusty H2O Step 5: Fixing Async... (`let _ =`)",
         graded: false,
         points: 0,
+        starter: "complete, as on the slide",
         teaches: "`let _ =` drops a semaphore permit at once",
         hint: "this demo is the slide's code as it is: the permit is dropped at once.",
         compile_hint: FIX_FIRST,
@@ -80,6 +87,7 @@ pub const STEPS: &[Step] = &[
         slide: "Rusty H2O Step 5: Now this is correct!",
         graded: true,
         points: 30,
+        starter: "`WaterFactory` is a TODO",
         teaches: "tokio semaphores and a barrier make H2O; RAII permits",
         hint: "`o_sem: Semaphore::new(1)`, `h_sem: Semaphore::new(2)`, `barrier: Barrier::new(3)`; in each of oxygen/hydrogen: `let _permit = ...acquire().await.unwrap();` then `self.barrier.wait().await;` then `bond();`. `let _ =` would drop the permit at once (slide \"Now this is correct!\").",
         compile_hint: FIX_FIRST,
@@ -89,11 +97,31 @@ pub const STEPS: &[Step] = &[
         slide: "Extra: sending data in tokio",
         graded: true,
         points: 25,
+        starter: "the slide's code, which does not compile",
         teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
         hint: "every task must add exactly one while holding the lock across `bar(&mut st).await`: use `tokio::sync::Mutex` and `state.lock().await` (slide \"Extra: sending data in tokio\").",
         compile_hint: "std's `MutexGuard` is not `Send`, and here it is held across `bar(&mut st).await`, so the task cannot move between threads. Use `tokio::sync::Mutex` (lock it with `.lock().await`), or end the guard's scope before the `.await` (slide \"Extra: sending data in tokio\").",
     },
 ];
+
+/// The steps as the README's markdown table.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| step | slide | in `exercises` | graded | what it teaches |\n|---|---|---|---|---|\n",
+    );
+    for s in STEPS {
+        let graded = if s.graded {
+            format!("{} points", s.points)
+        } else {
+            "demo".to_string()
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            s.name, s.slide, s.starter, graded, s.teaches
+        ));
+    }
+    out
+}
 
 /// The step with this bin name.
 pub fn find(name: &str) -> Option<&'static Step> {
@@ -109,6 +137,17 @@ mod tests {
         let total: u32 = STEPS.iter().filter(|s| s.graded).map(|s| s.points).sum();
         assert_eq!(total, 100);
         assert!(STEPS.iter().filter(|s| !s.graded).all(|s| s.points == 0));
+    }
+
+    #[test]
+    fn readme_table_is_the_catalogue() {
+        let readme =
+            std::fs::read_to_string(crate::target::workspace_root().join("README.md")).unwrap();
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's table of steps differs from the catalogue in grader/src/steps.rs; it should read:\n\n{table}"
+        );
     }
 
     #[test]
