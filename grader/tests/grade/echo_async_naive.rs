@@ -16,3 +16,18 @@ fn serves_one_client_at_a_time() -> Grade {
     );
     Ok(())
 }
+
+#[test]
+fn bad_port_is_one_line_and_exit_2() -> Grade {
+    grader::cli::bad_argument(
+        crate::target()?,
+        "echo-async-naive",
+        "PORT",
+        &["abc", "70000"],
+    )
+}
+
+#[test]
+fn taken_port_is_one_line_and_exit_1() -> Grade {
+    grader::cli::taken_port(crate::target()?, "echo-async-naive")
+}

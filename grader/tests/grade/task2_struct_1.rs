@@ -11,3 +11,8 @@ fn atoms_bond_without_waiting() -> Grade {
     );
     Ok(())
 }
+
+#[test]
+fn bad_n_is_one_line_and_exit_2() -> Grade {
+    grader::cli::bad_argument(crate::target()?, "task2-struct-1", "N", &["abc", "-3"])
+}
