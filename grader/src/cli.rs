@@ -17,6 +17,7 @@ pub fn bad_argument(target: &Target, step: &str, name: &str, bad_values: &[&str]
     for bad in bad_values {
         let finished = run(&exe, &[bad], deadline())?.map_err(|_| {
             Failure::new(format!("`{step} {bad}` did not end in time"))
+                .timed_out()
                 .field("expected:", "exit code 2 at once")
                 .hint(&hint)
         })?;
@@ -69,6 +70,7 @@ pub fn taken_port(target: &Target, step: &str) -> Grade {
         Failure::new(format!(
             "`{step} {port}` on a taken port did not end in time"
         ))
+        .timed_out()
         .field(
             "expected:",
             format!("exit code 1 and one line naming {addr}"),

@@ -2,7 +2,7 @@
 
 use crate::compile::step_bin;
 use crate::failure::{Failure, Grade, show, tail};
-use crate::process::{describe, not_started, panics, run, run_deadline};
+use crate::process::{describe, panics, run, run_deadline};
 use crate::steps;
 use crate::target::Target;
 
@@ -17,6 +17,7 @@ pub fn counts_every_task(target: &Target, step: &str, tasks: Option<usize>) -> G
     let limit = run_deadline();
     let finished = run(&exe, &args, limit)?.map_err(|_| {
         Failure::new(format!("`{shown_cmd}` did not finish within {} s", limit.as_secs()))
+            .timed_out()
             .hint("a task that waits for a lock it already holds, or for a lock nobody releases, waits forever.")
     })?;
     let expected = format!("count = {expected_count}\n");
@@ -33,9 +34,7 @@ pub fn counts_every_task(target: &Target, step: &str, tasks: Option<usize>) -> G
                 describe(&finished.status)
             ),
         );
-    if not_started(&finished.stderr) {
-        f = f.field("status:", "not started: the step still reaches a `todo!()`");
-    }
+    f = f.noting_todo(&finished.stderr);
     if let Some(panic) = panics(&finished.stderr) {
         f = f.block("it panicked", &panic);
     } else if !finished.stderr.trim().is_empty() {

@@ -7,7 +7,7 @@
 use crate::client::Client;
 use crate::compile::step_bin;
 use crate::failure::{Failure, Grade, show, tail};
-use crate::process::{Background, describe, not_started, panics};
+use crate::process::{Background, describe, panics};
 use crate::steps;
 use crate::target::Target;
 use crate::threads;
@@ -41,7 +41,10 @@ impl Server {
                 } else {
                     format!("{step} 0: no `Listening on 127.0.0.1:<port>` line on stderr in time")
                 };
-                let mut f = Failure::new(headline);
+                let mut f = Failure::new(headline).noting_todo(&bg.log.text());
+                if !exited {
+                    f = f.timed_out();
+                }
                 if let Some(status) = bg.child.wait_for_exit(std::time::Duration::ZERO) {
                     f = f.field("exit:", describe(&status));
                 }
@@ -103,9 +106,7 @@ impl Server {
     fn explain(&mut self, failure: Failure, hint: Option<&str>) -> Failure {
         let mut f = failure;
         let stderr = self.bg.log.text();
-        if not_started(&stderr) {
-            f = f.field("status:", "not started: the step still reaches a `todo!()`");
-        }
+        f = f.noting_todo(&stderr);
         if let Some(status) = self.bg.child.exited() {
             f = f.field("server:", format!("ended ({})", describe(&status)));
         }

@@ -50,6 +50,36 @@ impl Failure {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// Marks a failure as the step still reaching a `todo!()`, when its
+    /// output shows the panic of one.
+    pub fn noting_todo(self, output: &str) -> Self {
+        if output.contains("not yet implemented") {
+            self.field("status:", NOT_STARTED)
+        } else {
+            self
+        }
+    }
+
+    /// Marks a failure as the step hanging: it did not end, or did not start
+    /// serving, before the deadline.
+    pub fn timed_out(self) -> Self {
+        self.field("status:", TIMED_OUT)
+    }
+}
+
+/// The `status:` of a step that still reaches a `todo!()`.
+pub const NOT_STARTED: &str = "not started: the step still reaches a `todo!()`";
+/// The `status:` of a step that hangs.
+pub const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
+
+/// The `status:` values a failure message carries.
+pub fn statuses(message: &str) -> Vec<&str> {
+    message
+        .lines()
+        .filter_map(|l| l.strip_prefix("  status:"))
+        .map(str::trim)
+        .collect()
 }
 
 // libtest prints a failing test's `Err` with `{:?}`: show the message as is.
@@ -118,6 +148,15 @@ mod tests {
             f.message(),
             "no echo\n  sent:     \"hi\\n\"\nhint: write the line back"
         );
+    }
+
+    #[test]
+    fn statuses_are_read_back_from_the_message() {
+        let f = Failure::new("x")
+            .timed_out()
+            .noting_todo("not yet implemented: y");
+        assert_eq!(statuses(f.message()), [TIMED_OUT, NOT_STARTED]);
+        assert!(statuses(Failure::new("x").noting_todo("fine").message()).is_empty());
     }
 
     #[test]

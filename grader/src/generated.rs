@@ -13,22 +13,17 @@ futures = { version = "0.3.31", default-features = false, features = ["alloc"] }
 "#;
 
 /// Writes a crate at `dir` named `package` (unique per use: cargo tells path
-/// crates apart by name), with one `bin` whose main file is `files[0]`.
-/// Files already right are left untouched so that cargo does not rebuild.
-/// Returns the manifest's path.
+/// crates apart by name) holding `files` (path inside the crate, text); its
+/// bins are its `src/bin/*.rs`, as in any crate. Files already right are left
+/// untouched so that cargo does not rebuild. Returns the manifest's path.
 pub fn write_crate(
     dir: &Path,
     package: &str,
-    bin: &str,
     files: &[(&str, &str)],
     lock_near: &Path,
 ) -> Result<PathBuf, String> {
-    let main = files
-        .first()
-        .map(|(path, _)| *path)
-        .unwrap_or("src/main.rs");
     let manifest = format!(
-        "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\n\n[[bin]]\nname = \"{bin}\"\npath = \"{main}\"\n\n[dependencies]\n{DEPENDENCIES}\n# Not part of any workspace around it.\n[workspace]\n"
+        "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{DEPENDENCIES}\n# Not part of any workspace around it.\n[workspace]\n"
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     for (path, text) in files {

@@ -3,7 +3,7 @@
 
 use crate::compile::step_bin;
 use crate::failure::{Failure, Grade, show, tail};
-use crate::process::{describe, not_started, panics, run, run_deadline};
+use crate::process::{describe, panics, run, run_deadline};
 use crate::steps;
 use crate::target::Target;
 
@@ -169,10 +169,9 @@ fn run_once(target: &Target, step: &str, n: usize, hint: &str) -> Result<String,
             "`{step} {n}` did not finish within {} s: its tasks are stuck waiting",
             limit.as_secs()
         ))
-        .field("printed:", format!("{printed} of {} bond lines", 3 * n));
-        if not_started(&t.stderr) {
-            f = f.field("status:", "not started: the step still reaches a `todo!()`");
-        }
+        .field("printed:", format!("{printed} of {} bond lines", 3 * n))
+        .timed_out();
+        f = f.noting_todo(&t.stderr);
         f.hint(&format!(
             "a factory that can block forever has a wrong count: one oxygen permit, two hydrogen permits, a barrier of three. {hint}"
         ))
@@ -183,9 +182,7 @@ fn run_once(target: &Target, step: &str, n: usize, hint: &str) -> Result<String,
             "`{step} {n}` failed ({})",
             describe(&finished.status)
         ));
-        if not_started(&finished.stderr) {
-            f = f.field("status:", "not started: the step still reaches a `todo!()`");
-        }
+        f = f.noting_todo(&finished.stderr);
         if let Some(panic) = panics(&finished.stderr) {
             f = f.block("it panicked", &panic);
         } else {
@@ -195,9 +192,7 @@ fn run_once(target: &Target, step: &str, n: usize, hint: &str) -> Result<String,
     }
     if let Some(panic) = panics(&finished.stderr) {
         let mut f = Failure::new(format!("`{step} {n}`: a task panicked"));
-        if not_started(&finished.stderr) {
-            f = f.field("status:", "not started: the step still reaches a `todo!()`");
-        }
+        f = f.noting_todo(&finished.stderr);
         return Err(f.block("panic", &panic).hint(hint));
     }
     Ok(stdout)
@@ -221,8 +216,9 @@ pub fn makes_water(target: &Target, step: &str, n: usize, runs: usize) -> Grade 
 /// Runs the step without N: it must make the default 10 molecules.
 pub fn default_is_ten(target: &Target, step: &str) -> Grade {
     let exe = step_bin(target, step)?;
-    let finished = run(&exe, &[], run_deadline())?
-        .map_err(|_| Failure::new(format!("`{step}` without N did not finish in time")))?;
+    let finished = run(&exe, &[], run_deadline())?.map_err(|_| {
+        Failure::new(format!("`{step}` without N did not finish in time")).timed_out()
+    })?;
     let stdout = String::from_utf8_lossy(&finished.stdout);
     let lines = stdout.lines().count();
     if !finished.status.success() || lines != 30 {

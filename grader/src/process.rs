@@ -286,8 +286,3 @@ pub fn panics(stderr: &str) -> Option<String> {
         .collect();
     (!lines.is_empty()).then(|| tail(&lines.join("\n"), 6))
 }
-
-/// Whether a step's output shows it still reaches a `todo!()`.
-pub fn not_started(stderr: &str) -> bool {
-    stderr.contains("not yet implemented")
-}

@@ -136,7 +136,7 @@ fn check_mutant(file: &str) {
     let dir: PathBuf = grader_dir().join("mutants").join(format!("{step}-{name}"));
     let package = format!("mutant-{step}-{name}-{}", target_key(&dir).to_lowercase());
     let main = format!("src/bin/{step}.rs");
-    write_crate(&dir, &package, step, &[(&main, &text)], workspace_root()).unwrap();
+    write_crate(&dir, &package, &[(&main, &text)], workspace_root()).unwrap();
 
     let prefix = format!("{}::", step.replace('-', "_"));
     let run = grade_tests(dir.to_str().unwrap(), &prefix, &[]).unwrap();
