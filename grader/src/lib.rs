@@ -15,10 +15,12 @@ pub mod generated;
 pub mod h2o;
 pub mod harness;
 pub mod process;
+pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod target;
 pub mod threads;
+pub mod watch;
 
 pub use failure::{Failure, Grade};
 pub use target::Target;

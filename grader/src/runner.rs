@@ -4,6 +4,7 @@
 
 use crate::compile::cargo;
 use crate::target::workspace_root;
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 
 /// How one test ended.
@@ -46,6 +47,17 @@ pub fn grade_tests(
     filter: &str,
     extra_env: &[(&str, &str)],
 ) -> Result<TestRun, String> {
+    grade_tests_with(grade, filter, extra_env, &mut |_| {})
+}
+
+/// As `grade_tests`, handing each line the tests print to `on_line` as it
+/// comes (`running 47 tests`, `test echo_thread::one_line ... ok`), for progress.
+pub fn grade_tests_with(
+    grade: &str,
+    filter: &str,
+    extra_env: &[(&str, &str)],
+    on_line: &mut dyn FnMut(&str),
+) -> Result<TestRun, String> {
     let mut cmd = cargo();
     cmd.arg("test")
         .arg("--manifest-path")
@@ -55,18 +67,35 @@ pub fn grade_tests(
         ])
         .arg(filter)
         .env("GRADE", grade)
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let out = cmd
-        .output()
+    let mut child = cmd
+        .spawn()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout is piped")).lines() {
+        let Ok(line) = line else { break };
+        on_line(&line);
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for cargo test: {e}"))?;
+    let stderr = stderr_reader.join().unwrap_or_default();
     Ok(TestRun {
         tests: parse(&stdout),
-        success: out.status.success(),
+        success: status.success(),
         output: format!("{stdout}\n{stderr}"),
     })
 }

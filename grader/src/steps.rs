@@ -151,6 +151,56 @@ mod tests {
     }
 
     #[test]
+    fn classroom_autograding_grades_each_graded_step_for_its_points() {
+        let yml = std::fs::read_to_string(
+            crate::target::workspace_root().join(".github/workflows/classroom.yml"),
+        )
+        .unwrap();
+        // (test-name, command, max-score) of each grader step, in order.
+        let mut found = Vec::new();
+        let value = |line: &str, key: &str| {
+            line.trim()
+                .strip_prefix(key)
+                .map(|v| v.trim().trim_matches('"').to_string())
+        };
+        for line in yml.lines() {
+            if let Some(name) = value(line, "test-name:") {
+                found.push((name, String::new(), String::new()));
+            } else if let (Some(command), Some(last)) = (value(line, "command:"), found.last_mut())
+            {
+                last.1 = command;
+            } else if let (Some(points), Some(last)) = (value(line, "max-score:"), found.last_mut())
+            {
+                last.2 = points;
+            }
+        }
+        let expected: Vec<(String, String, String)> = STEPS
+            .iter()
+            .filter(|s| s.graded)
+            .map(|s| {
+                (
+                    s.name.to_string(),
+                    format!(
+                        "cargo test --locked -p grader --test grade {}::",
+                        s.test_prefix()
+                    ),
+                    s.points.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(found, expected);
+        let runners = format!(
+            "runners: {}",
+            expected
+                .iter()
+                .map(|e| e.0.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(yml.contains(&runners), "the reporter should list {runners}");
+    }
+
+    #[test]
     fn every_step_has_a_file_in_both_crates() {
         let root = crate::target::workspace_root();
         for step in STEPS {

@@ -1,0 +1,239 @@
+//! `cargo run -p grader`: grades the chosen target (`GRADE`, as for the tests)
+//! by running the grade tests, and prints one row per step, the first thing to
+//! fix, and the total. See `--help`.
+
+use grader::report::Report;
+use grader::runner::grade_tests_with;
+use grader::target;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
+
+Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
+by running the grade tests, and prints a row per step and the total.
+
+  --format text        the report for people (default)
+  --format json        the grader's own JSON (grader/schemas/report.schema.json)
+  --format gradescope  Gradescope's results.json
+  --output FILE        write the JSON to FILE; the text report goes to
+                       stdout (without --output, the JSON goes to stdout and
+                       the text report to stderr)
+  --watch              grade everything, then grade a step again each time its
+                       file is saved, like rustlings' watch mode
+
+Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
+grading itself could not run (a bad option, a GRADE without a crate).
+Colour is used on a terminal unless NO_COLOR is set.";
+
+#[derive(Debug, PartialEq)]
+enum Format {
+    Text,
+    Json,
+    Gradescope,
+}
+
+#[derive(Debug)]
+struct Options {
+    format: Format,
+    output: Option<PathBuf>,
+    watch: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        format: Format::Text,
+        output: None,
+        watch: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--format" => {
+                options.format = match value("--format")?.as_str() {
+                    "text" => Format::Text,
+                    "json" => Format::Json,
+                    "gradescope" => Format::Gradescope,
+                    other => {
+                        return Err(format!(
+                            "--format takes text, json or gradescope, not {other:?}"
+                        ));
+                    }
+                }
+            }
+            "--output" | "-o" => options.output = Some(PathBuf::from(value("--output")?)),
+            "--watch" => options.watch = true,
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    if options.output.is_some() && options.format == Format::Text {
+        return Err("--output is for --format json or gradescope".to_string());
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(e) => return usage_error(&e),
+    };
+    let grade = std::env::var("GRADE").unwrap_or_default();
+    let cwd = std::env::current_dir().ok();
+    let target = match target::resolve(&grade, cwd.as_deref()) {
+        Ok(target) => target,
+        Err(e) => return usage_error(&e),
+    };
+    // The grade tests resolve GRADE themselves, from another directory: hand
+    // them the crate's full path, unless it is one of this workspace's.
+    let grade = match grade.as_str() {
+        "" | "exercises" | "solutions" => grade,
+        _ => target.dir.to_string_lossy().into_owned(),
+    };
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+
+    if options.watch {
+        return match grader::watch::watch(&grade, &target, color) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        };
+    }
+
+    let report = match grade_all(&grade, &target.label) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let machine = match options.format {
+        Format::Text => None,
+        Format::Json => Some(report.json()),
+        Format::Gradescope => Some(report.gradescope()),
+    };
+    match (machine, &options.output) {
+        (None, _) => print!("{}", report.text(color)),
+        (Some(value), Some(path)) => {
+            print!("{}", report.text(color));
+            let json = serde_json::to_string_pretty(&value).expect("JSON values serialize");
+            if let Err(e) = write_atomically(path, &json) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+        // The JSON alone on stdout, for a pipe; the report for people on stderr.
+        (Some(value), None) => {
+            let color = color && std::io::stderr().is_terminal();
+            eprint!("{}", report.text(color));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON values serialize")
+            );
+        }
+    }
+    if report.graded_steps_pass() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Runs every grade test on the target, showing progress on a terminal.
+fn grade_all(grade: &str, label: &str) -> Result<Report, String> {
+    let started = Instant::now();
+    let progress = std::io::stderr().is_terminal();
+    let (mut done, mut total) = (0usize, 0usize);
+    if progress {
+        eprint!("grading {label}: building the steps...");
+    }
+    let run = grade_tests_with(grade, "", &[], &mut |line| {
+        if let Some(n) = line
+            .strip_prefix("running ")
+            .and_then(|r| r.split(' ').next())
+        {
+            total = n.parse().unwrap_or(0);
+        } else if line.starts_with("test ") && line.contains(" ... ") {
+            done += 1;
+        } else {
+            return;
+        }
+        if progress {
+            eprint!("\r\x1b[2Kgrading {label}: {done}/{total} checks");
+            let _ = std::io::stderr().flush();
+        }
+    })?;
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    if run.tests.is_empty() {
+        return Err(format!(
+            "the grade tests did not run:\n{}",
+            grader::failure::tail(&run.output, 30)
+        ));
+    }
+    Ok(Report::from_run(
+        label,
+        &run,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Writes to a file next to `path`, then renames it: a failed write never
+/// leaves half a report where a whole one was.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, format!("{text}\n"))?;
+    std::fs::rename(&partial, path)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message} (see --help)");
+    ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_in_both_spellings() {
+        let o = parse(&args(&["--format=gradescope", "--output", "r.json"])).unwrap();
+        assert_eq!(o.format, Format::Gradescope);
+        assert_eq!(o.output, Some(PathBuf::from("r.json")));
+        assert!(parse(&args(&["--watch"])).unwrap().watch);
+    }
+
+    #[test]
+    fn bad_options_are_one_line_errors() {
+        for bad in [
+            &["--format", "xml"][..],
+            &["--output"],
+            &["--frobnicate"],
+            &["--output", "x.json"],
+        ] {
+            let e = parse(&args(bad)).unwrap_err();
+            assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");
+        }
+    }
+}
