@@ -14,6 +14,7 @@ pub mod failure;
 pub mod generated;
 pub mod h2o;
 pub mod harness;
+pub mod machine;
 pub mod process;
 pub mod report;
 pub mod runner;

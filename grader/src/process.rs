@@ -28,23 +28,59 @@ pub fn run_deadline() -> Duration {
 }
 
 /// A child process that is killed and reaped when dropped.
-pub struct Guard(Child);
+pub struct Guard {
+    child: Child,
+    /// Reaped by `wait_with_cpu`: its pid may already belong to another
+    /// process, which must not be killed.
+    reaped: bool,
+}
 
 impl Guard {
     pub fn spawn(mut cmd: Command, what: &str) -> Result<Guard, Failure> {
         die_with_parent(&mut cmd);
         cmd.spawn()
-            .map(Guard)
+            .map(|child| Guard {
+                child,
+                reaped: false,
+            })
             .map_err(|e| Failure::new(format!("cannot start {what}: {e}")))
     }
 
     pub fn id(&self) -> u32 {
-        self.0.id()
+        self.child.id()
     }
 
     /// The exit status, if the child has ended.
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.0.try_wait().ok().flatten()
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits for the child to end, up to `limit`, and returns its exit status
+    /// and the CPU time (user and system) it used, as `getrusage` counts it.
+    #[cfg(unix)]
+    pub fn wait_with_cpu(&mut self, limit: Duration) -> Option<(ExitStatus, Duration)> {
+        use std::os::unix::process::ExitStatusExt;
+        let end = Instant::now() + limit;
+        let pid = self.child.id() as libc::pid_t;
+        loop {
+            let mut status = 0;
+            // SAFETY: rusage is plain data; wait4 fills it for this child only.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+            if reaped == pid {
+                self.reaped = true;
+                let time =
+                    |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+                return Some((
+                    ExitStatus::from_raw(status),
+                    time(usage.ru_utime) + time(usage.ru_stime),
+                ));
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Waits for the child to end, up to `limit`; `None` if it is still running.
@@ -63,18 +99,20 @@ impl Guard {
     }
 
     fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
-        self.0.stdout.take()
+        self.child.stdout.take()
     }
 
     fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
-        self.0.stderr.take()
+        self.child.stderr.take()
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -217,34 +255,94 @@ pub fn run(
     args: &[&str],
     limit: Duration,
 ) -> Result<Result<Finished, TimedOut>, Failure> {
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("RUST_BACKTRACE", "0");
-    let what = exe
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let mut child = Guard::spawn(cmd, &what)?;
-    let stdout = collect(child.take_stdout().expect("stdout is piped"));
-    let stderr = collect(child.take_stderr().expect("stderr is piped"));
-    let status = child.wait_for_exit(limit);
-    if status.is_none() {
-        // Kill it now, so that its pipes close and what it printed can be read.
-        drop(child);
-        return Ok(Err(TimedOut {
-            stdout: stdout.finish(),
-            stderr: String::from_utf8_lossy(&stderr.finish()).into_owned(),
-        }));
+    let mut running = Piped::start(exe, args)?;
+    let status = running.child.wait_for_exit(limit);
+    Ok(running.finish(status))
+}
+
+/// How a run measured with `run_with_cpu` went.
+pub enum Measured {
+    /// It ended; the CPU time (user and system) it used.
+    Finished(Finished, Duration),
+    TimedOut(TimedOut),
+    /// This platform cannot tell a child's CPU time; why.
+    Unmeasurable(String),
+}
+
+/// As `run`, and also the CPU time the run used, as `getrusage` counts it
+/// (on Unix; elsewhere the run is not made and `Unmeasurable` says why).
+pub fn run_with_cpu(exe: &Path, args: &[&str], limit: Duration) -> Result<Measured, Failure> {
+    #[cfg(unix)]
+    {
+        let mut running = Piped::start(exe, args)?;
+        let ended = running.child.wait_with_cpu(limit);
+        Ok(
+            match (running.finish(ended.map(|(status, _)| status)), ended) {
+                (Ok(finished), Some((_, cpu))) => Measured::Finished(finished, cpu),
+                (Err(timed_out), _) => Measured::TimedOut(timed_out),
+                (Ok(_), None) => unreachable!("finish reports an end only with a status"),
+            },
+        )
     }
-    Ok(Ok(Finished {
-        status: status.expect("checked above"),
-        stdout: stdout.finish(),
-        stderr: String::from_utf8_lossy(&stderr.finish()).into_owned(),
-    }))
+    #[cfg(not(unix))]
+    {
+        let _ = (exe, args, limit);
+        Ok(Measured::Unmeasurable(
+            "a child's CPU time is read with getrusage, which this platform lacks".to_string(),
+        ))
+    }
+}
+
+/// A child with its stdout and stderr being collected.
+struct Piped {
+    child: Guard,
+    stdout: Collected,
+    stderr: Collected,
+}
+
+impl Piped {
+    fn start(exe: &Path, args: &[&str]) -> Result<Piped, Failure> {
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("RUST_BACKTRACE", "0");
+        let what = exe
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut child = Guard::spawn(cmd, &what)?;
+        let stdout = collect(child.take_stdout().expect("stdout is piped"));
+        let stderr = collect(child.take_stderr().expect("stderr is piped"));
+        Ok(Piped {
+            child,
+            stdout,
+            stderr,
+        })
+    }
+
+    /// What the child printed; `status` is `None` if it did not end in time.
+    fn finish(self, status: Option<ExitStatus>) -> Result<Finished, TimedOut> {
+        let Piped {
+            child,
+            stdout,
+            stderr,
+        } = self;
+        // Killed now, if still running, so that its pipes close.
+        drop(child);
+        let stdout = stdout.finish();
+        let stderr = String::from_utf8_lossy(&stderr.finish()).into_owned();
+        match status {
+            Some(status) => Ok(Finished {
+                status,
+                stdout,
+                stderr,
+            }),
+            None => Err(TimedOut { stdout, stderr }),
+        }
+    }
 }
 
 /// A pipe read to its end on a thread of its own.

@@ -117,6 +117,8 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
                 read("grader/mutants/task2-struct-final/one-hydrogen-permit.rs"),
             ),
             ("mutex-send", read("exercises/src/bin/mutex-send.rs")),
+            ("add-to-inbox", read("solutions/src/bin/add-to-inbox.rs")),
+            ("mini-executor", read("solutions/src/bin/mini-executor.rs")),
         ],
     );
 
@@ -135,9 +137,11 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     assert_eq!(status("task2-struct-final"), "timed_out");
     assert_eq!(status("mutex-send"), "does_not_compile");
     assert_eq!(status("task2-struct-1"), "flaw_shown");
+    let points = |step: &str| grader::steps::find(step).unwrap().points as u64;
+    let earned = points("echo-spawn") + points("add-to-inbox") + points("mini-executor");
     assert_eq!(
         (report["score"].as_u64(), report["max_score"].as_u64()),
-        (Some(25), Some(100))
+        (Some(earned), Some(100))
     );
     assert_eq!(report["passed"], false);
     // Not a terminal: plain text, the first step to fix, and its hint.
@@ -149,9 +153,9 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     assert!(text.contains("hint: "), "{text}");
 
     let (results, _) = run_json(&crate_dir, "gradescope", "results.json");
-    assert_eq!(results["score"].as_u64(), Some(25));
+    assert_eq!(results["score"].as_u64(), Some(earned));
     let tests = results["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 7);
+    assert_eq!(tests.len(), grader::steps::STEPS.len());
     let by_name = |step: &str| {
         tests
             .iter()
@@ -159,7 +163,10 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
             .unwrap()
     };
     assert_eq!(by_name("echo-spawn")["status"], "passed");
-    assert_eq!(by_name("echo-spawn")["score"].as_u64(), Some(25));
+    assert_eq!(
+        by_name("echo-spawn")["score"].as_u64(),
+        Some(points("echo-spawn"))
+    );
     assert_eq!(by_name("mutex-send")["status"], "failed");
     assert!(
         by_name("mutex-send")["output"]

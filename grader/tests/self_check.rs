@@ -194,6 +194,11 @@ macro_rules! mutants {
 }
 
 mutants! {
+    add_to_inbox_pending_after_a_new_state => "add-to-inbox/pending-after-a-new-state.rs",
+    add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.rs",
+    add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.rs",
+    add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.rs",
+    add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.rs",
     echo_spawn_no_connection_log => "echo-spawn/no-connection-log.rs",
     echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.rs",
     echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.rs",
@@ -208,6 +213,9 @@ mutants! {
     echo_thread_one_line_then_close => "echo-thread/one-line-then-close.rs",
     echo_thread_port_unwrap => "echo-thread/port-unwrap.rs",
     echo_thread_string_lines => "echo-thread/string-lines.rs",
+    mini_executor_busy_poll => "mini-executor/busy-poll.rs",
+    mini_executor_task_dropped_when_pending => "mini-executor/task-dropped-when-pending.rs",
+    mini_executor_wake_does_nothing => "mini-executor/wake-does-nothing.rs",
     mutex_send_lost_update => "mutex-send/lost-update.rs",
     mutex_send_tasks_unwrap => "mutex-send/tasks-unwrap.rs",
     task2_struct_final_await_missing => "task2-struct-final/await-missing.rs",

@@ -4,9 +4,11 @@
 //! step. Each step's bin is built once per run, on its own: a step that does
 //! not compile fails only its own tests.
 
+mod add_to_inbox;
 mod echo_async_naive;
 mod echo_spawn;
 mod echo_thread;
+mod mini_executor;
 mod mutex_send;
 mod task2_struct_1;
 mod task2_struct_2;

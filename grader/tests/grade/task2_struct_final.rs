@@ -24,5 +24,5 @@ fn bad_n_is_one_line_and_exit_2() -> Grade {
 /// run, what a run of threads catches only when they interleave badly.
 #[test]
 fn factory_polled_step_by_step() -> Grade {
-    grader::harness::water_factory(crate::target()?, STEP)
+    grader::harness::check(crate::target()?, STEP, None)
 }

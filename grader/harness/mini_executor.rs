@@ -1,0 +1,187 @@
+// The grader's harness for the mini executor, appended to a copy of the
+// student's mini-executor.rs. Each check runs `block_on` on a thread of its
+// own and waits for it with a deadline, so an executor that loses a wake
+// fails that check in bounded time instead of hanging.
+// Usage: `harness [check]`; without a check, all of them.
+// Output: one line per check, `ok <name>` or `FAIL <name>` followed by
+// indented `label: value` lines; exit code 1 if any failed.
+
+pub(crate) mod grader_harness {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    type Outcome = Result<(), String>;
+
+    /// How long one check may take; it only turns a hang into a failure.
+    fn deadline() -> Duration {
+        let secs = std::env::var("GRADER_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(5.0);
+        Duration::from_secs_f64(secs)
+    }
+
+    /// Runs `body` on a thread of its own; a hang is a failure naming `what`.
+    fn within<T: Send + 'static>(
+        what: &str,
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
+        });
+        match rx.recv_timeout(deadline()) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(panic)) => {
+                let text = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Err(format!("while: {what}\npanicked: {text}"))
+            }
+            Err(_) => Err(format!(
+                "while: {what}\ngot: no result within {:?}: a wake was lost, or the executor waits for nothing",
+                deadline()
+            )),
+        }
+    }
+
+    fn runs_a_ready_future() -> Outcome {
+        let got = within("block_on(async { 42 })", || block_on(async { 42 }))?;
+        if got != 42 {
+            return Err(format!("block_on(async {{ 42 }}) returned {got}"));
+        }
+        Ok(())
+    }
+
+    /// Pending until another thread sets the flag and wakes the waker.
+    struct WokenElsewhere {
+        set: Arc<AtomicBool>,
+        waker: Arc<Mutex<Option<Waker>>>,
+        /// Tells the other thread that the first poll happened.
+        first_poll: Option<std::sync::mpsc::Sender<()>>,
+    }
+
+    impl Future for WokenElsewhere {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            *this.waker.lock().unwrap() = Some(cx.waker().clone());
+            if let Some(first_poll) = this.first_poll.take() {
+                let _ = first_poll.send(());
+            }
+            if this.set.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    fn wakes_from_another_thread() -> Outcome {
+        // Once for block_on's own future, once for a spawned task.
+        for spawned in [false, true] {
+            let set = Arc::new(AtomicBool::new(false));
+            let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
+            let (first_poll, polled) = std::sync::mpsc::channel();
+            let future = WokenElsewhere {
+                set: set.clone(),
+                waker: waker.clone(),
+                first_poll: Some(first_poll),
+            };
+            // The other thread waits for the first poll, then wakes the task.
+            std::thread::spawn(move || {
+                if polled.recv().is_ok() {
+                    set.store(true, Ordering::SeqCst);
+                    if let Some(w) = waker.lock().unwrap().take() {
+                        w.wake();
+                    }
+                }
+            });
+            let what = if spawned {
+                "a spawned task woken from another thread"
+            } else {
+                "block_on's future woken from another thread"
+            };
+            within(what, move || {
+                if spawned {
+                    block_on(async move { spawn(future).await })
+                } else {
+                    block_on(future)
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn joins_spawned_tasks() -> Outcome {
+        let sum = within("100 spawned tasks, then their JoinHandles awaited", || {
+            block_on(async {
+                let handles: Vec<_> = (0..100u64).map(|i| spawn(async move { i * 2 })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await;
+                }
+                sum
+            })
+        })?;
+        if sum != 9900 {
+            return Err(format!(
+                "the tasks' outputs add up to {sum}\nexpected: 9900"
+            ));
+        }
+        Ok(())
+    }
+
+    fn spawns_from_inside_a_task() -> Outcome {
+        let got = within("a task that spawns a task that sleeps", || {
+            block_on(async {
+                spawn(async {
+                    let inner = spawn(async {
+                        sleep(Duration::from_millis(10)).await;
+                        7
+                    });
+                    inner.await + 1
+                })
+                .await
+            })
+        })?;
+        if got != 8 {
+            return Err(format!("got {got}\nexpected: 8"));
+        }
+        Ok(())
+    }
+
+    type Check = (&'static str, fn() -> Outcome);
+
+    const CHECKS: &[Check] = &[
+        ("runs_a_ready_future", runs_a_ready_future),
+        ("wakes_from_another_thread", wakes_from_another_thread),
+        ("joins_spawned_tasks", joins_spawned_tasks),
+        ("spawns_from_inside_a_task", spawns_from_inside_a_task),
+    ];
+
+    pub(crate) fn run() -> i32 {
+        let only = std::env::args().nth(1);
+        let mut failed = 0;
+        for (name, check) in CHECKS {
+            if only.as_deref().is_some_and(|o| o != *name) {
+                continue;
+            }
+            match check() {
+                Ok(()) => println!("ok {name}"),
+                Err(detail) => {
+                    failed += 1;
+                    println!("FAIL {name}");
+                    for line in detail.lines() {
+                        println!("  {line}");
+                    }
+                }
+            }
+        }
+        // A hung check's thread may still run: leave without waiting for it.
+        std::process::exit(i32::from(failed > 0))
+    }
+}
