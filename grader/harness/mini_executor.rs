@@ -2,25 +2,12 @@
 // student's mini-executor.rs. Each check runs `block_on` on a thread of its
 // own and waits for it with a deadline, so an executor that loses a wake
 // fails that check in bounded time instead of hanging.
-// Usage: `harness [check]`; without a check, all of them.
-// Output: one line per check, `ok <name>` or `FAIL <name>` followed by
-// indented `label: value` lines; exit code 1 if any failed.
+// Usage and output: see common.rs.
 
 pub(crate) mod grader_harness {
+    use super::grader_harness_common::{Check, Outcome, deadline, panic_text, run_checks};
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
-
-    type Outcome = Result<(), String>;
-
-    /// How long one check may take; it only turns a hang into a failure.
-    fn deadline() -> Duration {
-        let secs = std::env::var("GRADER_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .unwrap_or(5.0);
-        Duration::from_secs_f64(secs)
-    }
 
     /// Runs `body` on a thread of its own; a hang is a failure naming `what`.
     fn within<T: Send + 'static>(
@@ -33,14 +20,7 @@ pub(crate) mod grader_harness {
         });
         match rx.recv_timeout(deadline()) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(panic)) => {
-                let text = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Err(format!("while: {what}\npanicked: {text}"))
-            }
+            Ok(Err(panic)) => Err(format!("while: {what}\npanicked: {}", panic_text(panic))),
             Err(_) => Err(format!(
                 "while: {what}\ngot: no result within {:?}: a wake was lost, or the executor waits for nothing",
                 deadline()
@@ -154,8 +134,6 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
-    type Check = (&'static str, fn() -> Outcome);
-
     const CHECKS: &[Check] = &[
         ("runs_a_ready_future", runs_a_ready_future),
         ("wakes_from_another_thread", wakes_from_another_thread),
@@ -164,24 +142,8 @@ pub(crate) mod grader_harness {
     ];
 
     pub(crate) fn run() -> i32 {
-        let only = std::env::args().nth(1);
-        let mut failed = 0;
-        for (name, check) in CHECKS {
-            if only.as_deref().is_some_and(|o| o != *name) {
-                continue;
-            }
-            match check() {
-                Ok(()) => println!("ok {name}"),
-                Err(detail) => {
-                    failed += 1;
-                    println!("FAIL {name}");
-                    for line in detail.lines() {
-                        println!("  {line}");
-                    }
-                }
-            }
-        }
+        let failed = run_checks(CHECKS);
         // A hung check's thread may still run: leave without waiting for it.
-        std::process::exit(i32::from(failed > 0))
+        std::process::exit(failed)
     }
 }

@@ -3,14 +3,12 @@
 // polls them by hand, in an order it chooses, with a waker that records each
 // wake. Where a black-box run catches a wrong factory only when the threads
 // happen to interleave badly, this catches it every time.
-// Output: one line per scenario, `ok <title>` or `FAIL <title>` followed by
-// indented detail lines; exit code 1 if any failed.
+// Usage and output: see common.rs.
 
 pub(crate) mod grader_harness {
     use super::WaterFactory;
     use std::cell::RefCell;
     use std::future::Future;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::pin::Pin;
     use std::rc::Rc;
     use std::sync::Arc;
@@ -41,7 +39,7 @@ pub(crate) mod grader_harness {
         counts: (usize, usize),
     }
 
-    type Outcome = Result<(), String>;
+    use super::grader_harness_common::{Check, Outcome, run_checks};
 
     impl<'f> Lab<'f> {
         fn new(factory: &'f WaterFactory) -> Self {
@@ -146,7 +144,8 @@ pub(crate) mod grader_harness {
         }
     }
 
-    fn alone_waits(f: &WaterFactory) -> Outcome {
+    fn alone_waits() -> Outcome {
+        let f = &WaterFactory::new();
         let mut lab = Lab::new(f);
         lab.add_all("h");
         lab.expect_bonds(&[], "h0 arrived alone")?;
@@ -155,13 +154,15 @@ pub(crate) mod grader_harness {
         lab.expect_bonds(&[], "o0 arrived alone")
     }
 
-    fn two_hydrogens_wait_for_oxygen(f: &WaterFactory) -> Outcome {
+    fn two_hydrogens_wait_for_oxygen() -> Outcome {
+        let f = &WaterFactory::new();
         let mut lab = Lab::new(f);
         lab.add_all("hh");
         lab.expect_bonds(&[], "h0 and h1 arrived, no oxygen yet")
     }
 
-    fn third_hydrogen_waits_outside(f: &WaterFactory) -> Outcome {
+    fn third_hydrogen_waits_outside() -> Outcome {
+        let f = &WaterFactory::new();
         let mut lab = Lab::new(f);
         lab.add_all("hhh");
         lab.expect_bonds(&[], "h0, h1 and h2 arrived, no oxygen yet")?;
@@ -171,7 +172,8 @@ pub(crate) mod grader_harness {
         lab.expect_bonds(&["h2", "h3", "o1"], "then h3 and o1 arrived")
     }
 
-    fn second_oxygen_waits_outside(f: &WaterFactory) -> Outcome {
+    fn second_oxygen_waits_outside() -> Outcome {
+        let f = &WaterFactory::new();
         let mut lab = Lab::new(f);
         lab.add_all("oo");
         lab.expect_bonds(&[], "o0 and o1 arrived, no hydrogen yet")?;
@@ -183,7 +185,8 @@ pub(crate) mod grader_harness {
         lab.expect_bonds(&["h2", "h3", "o1"], "then h2 and h3 arrived")
     }
 
-    fn many_molecules_in_the_slides_order(f: &WaterFactory) -> Outcome {
+    fn many_molecules_in_the_slides_order() -> Outcome {
+        let f = &WaterFactory::new();
         const N: usize = 50;
         let mut lab = Lab::new(f);
         lab.add_all(&"h".repeat(2 * N));
@@ -213,24 +216,22 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
-    type Scenario = (&'static str, fn(&WaterFactory) -> Outcome);
-
-    const SCENARIOS: &[Scenario] = &[
-        ("an atom alone waits", alone_waits),
+    const CHECKS: &[Check] = &[
+        ("an_atom_alone_waits", alone_waits),
         (
-            "two hydrogens wait for an oxygen",
+            "two_hydrogens_wait_for_an_oxygen",
             two_hydrogens_wait_for_oxygen,
         ),
         (
-            "a third hydrogen waits outside the molecule",
+            "a_third_hydrogen_waits_outside_the_molecule",
             third_hydrogen_waits_outside,
         ),
         (
-            "a second oxygen waits outside the molecule",
+            "a_second_oxygen_waits_outside_the_molecule",
             second_oxygen_waits_outside,
         ),
         (
-            "100 hydrogens then 50 oxygens make 50 molecules",
+            "100_hydrogens_then_50_oxygens_make_50_molecules",
             many_molecules_in_the_slides_order,
         ),
     ];
@@ -242,28 +243,6 @@ pub(crate) mod grader_harness {
             .build()
             .expect("a tokio runtime");
         let _context = runtime.enter();
-        let mut failed = 0;
-        for (title, scenario) in SCENARIOS {
-            let outcome = catch_unwind(AssertUnwindSafe(|| scenario(&WaterFactory::new())))
-                .unwrap_or_else(|panic| {
-                    let text = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
-                    Err(format!("panicked: {text}"))
-                });
-            match outcome {
-                Ok(()) => println!("ok {title}"),
-                Err(detail) => {
-                    failed += 1;
-                    println!("FAIL {title}");
-                    for line in detail.lines() {
-                        println!("  {line}");
-                    }
-                }
-            }
-        }
-        i32::from(failed > 0)
+        run_checks(CHECKS)
     }
 }

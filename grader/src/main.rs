@@ -163,7 +163,7 @@ fn grade_all(grade: &str, label: &str) -> Result<Report, String> {
     if progress {
         eprint!("grading {label}: building the steps...");
     }
-    let run = grade_tests_with(grade, "", &[], &mut |line| {
+    let run = grade_tests_with(grade, "", &mut |line| {
         if let Some(n) = line
             .strip_prefix("running ")
             .and_then(|r| r.split(' ').next())

@@ -42,12 +42,8 @@ impl TestRun {
 
 /// Runs the grade tests with `GRADE=grade`, keeping those whose names
 /// contain `filter`.
-pub fn grade_tests(
-    grade: &str,
-    filter: &str,
-    extra_env: &[(&str, &str)],
-) -> Result<TestRun, String> {
-    grade_tests_with(grade, filter, extra_env, &mut |_| {})
+pub fn grade_tests(grade: &str, filter: &str) -> Result<TestRun, String> {
+    grade_tests_with(grade, filter, &mut |_| {})
 }
 
 /// As `grade_tests`, handing each line the tests print to `on_line` as it
@@ -55,7 +51,6 @@ pub fn grade_tests(
 pub fn grade_tests_with(
     grade: &str,
     filter: &str,
-    extra_env: &[(&str, &str)],
     on_line: &mut dyn FnMut(&str),
 ) -> Result<TestRun, String> {
     let mut cmd = cargo();
@@ -70,9 +65,6 @@ pub fn grade_tests_with(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;

@@ -76,7 +76,7 @@ fn grade_and_show(
         [one] => format!("{}::", one.test_prefix()),
         _ => String::new(),
     };
-    let run = grade_tests(grade, &filter, &[])?;
+    let run = grade_tests(grade, &filter)?;
     let report = Report::from_run(&target.label, &run, started.elapsed().as_secs_f64());
     if color {
         // Clear the screen, as rustlings does, so the newest result is on top.

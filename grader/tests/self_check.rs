@@ -23,7 +23,7 @@ fn output_tail(run: &TestRun) -> String {
 #[test]
 #[ignore = "slow: the maintainer's self-check"]
 fn solutions_pass_every_check() {
-    let run = grade_tests("solutions", "", &[]).unwrap();
+    let run = grade_tests("solutions", "").unwrap();
     assert!(
         run.success && !run.tests.is_empty(),
         "the solutions failed:\n{}",
@@ -41,7 +41,7 @@ fn solutions_pass_every_check() {
 #[test]
 #[ignore = "slow: the maintainer's self-check"]
 fn untouched_exercises_fail_every_graded_step_and_pass_every_demo() {
-    let run = grade_tests("exercises", "", &[]).unwrap();
+    let run = grade_tests("exercises", "").unwrap();
     for step in STEPS {
         let prefix = format!("{}::", step.test_prefix());
         let tests: Vec<&(String, Outcome)> = run
@@ -109,7 +109,7 @@ fn a_copy_elsewhere_is_graded_on_its_own_code() {
     let copy_dir = copy.join("exercises");
     let copy_grade = copy_dir.to_str().unwrap();
     for (grade, should_pass) in [(copy_grade, true), ("exercises", false), (copy_grade, true)] {
-        let run = grade_tests(grade, "echo_thread::one_line", &[]).unwrap();
+        let run = grade_tests(grade, "echo_thread::one_line").unwrap();
         assert_eq!(
             run.success,
             should_pass,
@@ -139,7 +139,7 @@ fn check_mutant(file: &str) {
     write_crate(&dir, &package, &[(&main, &text)], workspace_root()).unwrap();
 
     let prefix = format!("{}::", step.replace('-', "_"));
-    let run = grade_tests(dir.to_str().unwrap(), &prefix, &[]).unwrap();
+    let run = grade_tests(dir.to_str().unwrap(), &prefix).unwrap();
     assert!(
         !run.tests.is_empty(),
         "no test ran for {file}:\n{}",
