@@ -98,11 +98,11 @@ impl Guard {
         }
     }
 
-    fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
         self.child.stdout.take()
     }
 
-    fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
         self.child.stderr.take()
     }
 }
