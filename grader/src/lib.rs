@@ -1,9 +1,11 @@
 //! The grader of the async-Rust tutorial's steps.
 //!
-//! Every check is black-box: it builds one step's bin, runs it as a process,
-//! and talks to it over loopback or reads what it prints. The tests in
-//! `tests/grade` call these checks, one test per check, named
-//! `<step>::<check>`.
+//! Black-box first: a check builds one step's bin, runs it as a process, and
+//! talks to it over loopback or reads what it prints. Where the inside
+//! matters (a `WaterFactory`, a hand-written future, an executor), a harness
+//! compiled around a copy of the student's file polls it step by step. The
+//! tests in `tests/grade` call these checks, one test per check, named
+//! `<step>::<check>`; the report (`src/main.rs`) runs those tests.
 
 pub mod cli;
 pub mod client;
