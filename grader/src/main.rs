@@ -44,39 +44,33 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
+    use lexopt::prelude::*;
     let mut options = Options {
         format: Format::Text,
         output: None,
         watch: false,
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
-            "--format" => {
-                options.format = match value("--format")?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    "gradescope" => Format::Gradescope,
-                    other => {
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("format") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                options.format = match value.to_str() {
+                    Some("text") => Format::Text,
+                    Some("json") => Format::Json,
+                    Some("gradescope") => Format::Gradescope,
+                    _ => {
                         return Err(format!(
-                            "--format takes text, json or gradescope, not {other:?}"
+                            "--format takes text, json or gradescope, not {value:?}"
                         ));
                     }
                 }
             }
-            "--output" | "-o" => options.output = Some(PathBuf::from(value("--output")?)),
-            "--watch" => options.watch = true,
-            other => return Err(format!("unknown option {other:?}")),
+            Short('o') | Long("output") => {
+                options.output = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("watch") => options.watch = true,
+            other => return Err(other.unexpected().to_string()),
         }
     }
     if options.output.is_some() && options.format == Format::Text {
