@@ -153,22 +153,11 @@ impl Log {
         });
         let writer = log.clone();
         thread::spawn(move || {
-            let mut reader = BufReader::new(stream);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let text = String::from_utf8_lossy(&line);
-                        let mut state = writer.state.lock().unwrap_or_else(|e| e.into_inner());
-                        state
-                            .lines
-                            .push(text.trim_end_matches(['\n', '\r']).to_string());
-                        writer.changed.notify_all();
-                    }
-                }
-            }
+            for_each_line(stream, |line| {
+                let mut state = writer.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.lines.push(line.to_string());
+                writer.changed.notify_all();
+            });
             writer
                 .state
                 .lock()
@@ -212,6 +201,20 @@ impl Log {
             .unwrap_or_else(|e| e.into_inner())
             .lines
             .join("\n")
+    }
+}
+
+/// Reads `stream` to its end, handing each line to `each` without its line
+/// end, with bytes that are not UTF-8 replaced.
+pub fn for_each_line(stream: impl Read, mut each: impl FnMut(&str)) {
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => each(String::from_utf8_lossy(&line).trim_end_matches(['\n', '\r'])),
+        }
     }
 }
 

@@ -6,7 +6,6 @@
 use crate::procfs;
 use grader::process::Guard;
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -202,22 +201,13 @@ impl Log {
 
 /// Reads the server's stderr to its end, line by line.
 fn follow(stream: impl std::io::Read, log: &Log, on_accept: impl Fn()) {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end();
+    grader::process::for_each_line(stream, |text| {
         let mut state = log.lock();
         if text == "Accepted connection" {
             state.accepted += 1;
             on_accept();
         } else if text == "Connection ended" {
-            continue;
+            return;
         } else if let Some(addr) = text.strip_prefix("Listening on ") {
             state.listening = addr.parse().ok();
         } else {
@@ -229,7 +219,7 @@ fn follow(stream: impl std::io::Read, log: &Log, on_accept: impl Fn()) {
         // Every `Accepted connection` wakes a waiter: 10,000 wake-ups in a
         // run, against a waiter that only ever waits for a few seconds.
         log.changed.notify_all();
-    }
+    });
     log.lock().closed = true;
     log.changed.notify_all();
 }
