@@ -17,6 +17,7 @@ pub mod generated;
 pub mod h2o;
 pub mod harness;
 pub mod machine;
+pub mod mutants;
 pub mod process;
 pub mod report;
 pub mod runner;

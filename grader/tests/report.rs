@@ -55,6 +55,11 @@ fn read(path: &str) -> String {
     fs::read_to_string(workspace_root().join(path)).unwrap()
 }
 
+/// A mutant's source, made from its step's solution.
+fn mutant(file: &str) -> String {
+    grader::mutants::load(file).unwrap().1
+}
+
 /// A crate outside the target directory, as a student's would be, with the
 /// given files under `src/bin/`.
 fn fixture(name: &str, bins: &[(&str, String)]) -> PathBuf {
@@ -95,10 +100,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     let crate_dir = fixture(
         "report",
         &[
-            (
-                "echo-thread",
-                read("grader/mutants/echo-thread/newline-dropped.rs"),
-            ),
+            ("echo-thread", mutant("echo-thread/newline-dropped.mutant")),
             ("echo-spawn", read("solutions/src/bin/echo-spawn.rs")),
             (
                 "echo-async-naive",
@@ -114,7 +116,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
             ),
             (
                 "task2-struct-final",
-                read("grader/mutants/task2-struct-final/one-hydrogen-permit.rs"),
+                mutant("task2-struct-final/one-hydrogen-permit.mutant"),
             ),
             ("mutex-send", read("exercises/src/bin/mutex-send.rs")),
             ("add-to-inbox", read("solutions/src/bin/add-to-inbox.rs")),

@@ -123,15 +123,9 @@ fn a_copy_elsewhere_is_graded_on_its_own_code() {
 /// Builds the mutant's crate and runs its step's tests on it: the run must
 /// fail, and so must each test the mutant's `Caught by:` lines name.
 fn check_mutant(file: &str) {
-    let path = workspace_root().join("grader/mutants").join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    let step = Path::new(file).parent().unwrap().to_str().unwrap();
+    let (mutant, text) = grader::mutants::load(file).unwrap();
+    let step = mutant.step.as_str();
     let name = Path::new(file).file_stem().unwrap().to_str().unwrap();
-    let caught_by: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("//! Caught by: "))
-        .collect();
-    assert!(!caught_by.is_empty(), "{file} names no `Caught by:` test");
 
     let dir: PathBuf = grader_dir().join("mutants").join(format!("{step}-{name}"));
     let package = format!("mutant-{step}-{name}-{}", target_key(&dir).to_lowercase());
@@ -149,7 +143,7 @@ fn check_mutant(file: &str) {
         !run.success,
         "the mutant {file} passed every check of {step}"
     );
-    for test in caught_by {
+    for test in &mutant.caught_by {
         match run.outcome(test) {
             Some(Outcome::Failed(_)) => {}
             other => panic!(
@@ -188,40 +182,45 @@ macro_rules! mutants {
             let mut listed: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
             listed.sort();
             assert_eq!(on_disk, listed);
+            // Each still applies to its step's solution, as it is now.
+            for file in &listed {
+                let (mutant, _) = grader::mutants::load(file).unwrap();
+                assert!(file.starts_with(&format!("{}/", mutant.step)), "{file} is a mutant of {}", mutant.step);
+            }
             assert!(listed.len() >= 15, "the catalogue holds {} mutants; keep at least 15", listed.len());
         }
     };
 }
 
 mutants! {
-    add_to_inbox_pending_after_a_new_state => "add-to-inbox/pending-after-a-new-state.rs",
-    add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.rs",
-    add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.rs",
-    add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.rs",
-    add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.rs",
-    echo_spawn_no_connection_log => "echo-spawn/no-connection-log.rs",
-    echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.rs",
-    echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.rs",
-    echo_spawn_thread_per_client => "echo-spawn/thread-per-client.rs",
-    echo_spawn_write_unawaited => "echo-spawn/write-unawaited.rs",
-    echo_thread_all_interfaces => "echo-thread/all-interfaces.rs",
-    echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.rs",
-    echo_thread_buffer_not_cleared => "echo-thread/buffer-not-cleared.rs",
-    echo_thread_fragment_echoed => "echo-thread/fragment-echoed.rs",
-    echo_thread_newline_dropped => "echo-thread/newline-dropped.rs",
-    echo_thread_no_thread => "echo-thread/no-thread.rs",
-    echo_thread_one_line_then_close => "echo-thread/one-line-then-close.rs",
-    echo_thread_port_unwrap => "echo-thread/port-unwrap.rs",
-    echo_thread_string_lines => "echo-thread/string-lines.rs",
-    mini_executor_busy_poll => "mini-executor/busy-poll.rs",
-    mini_executor_task_dropped_when_pending => "mini-executor/task-dropped-when-pending.rs",
-    mini_executor_wake_does_nothing => "mini-executor/wake-does-nothing.rs",
-    mutex_send_lost_update => "mutex-send/lost-update.rs",
-    mutex_send_tasks_unwrap => "mutex-send/tasks-unwrap.rs",
-    task2_struct_final_await_missing => "task2-struct-final/await-missing.rs",
-    task2_struct_final_barrier_of_two => "task2-struct-final/barrier-of-two.rs",
-    task2_struct_final_one_hydrogen_permit => "task2-struct-final/one-hydrogen-permit.rs",
-    task2_struct_final_permit_dropped => "task2-struct-final/permit-dropped.rs",
-    task2_struct_final_three_hydrogen_permits => "task2-struct-final/three-hydrogen-permits.rs",
-    task2_struct_final_two_oxygen_permits => "task2-struct-final/two-oxygen-permits.rs",
+    add_to_inbox_pending_after_a_new_state => "add-to-inbox/pending-after-a-new-state.mutant",
+    add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.mutant",
+    add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.mutant",
+    add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.mutant",
+    add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.mutant",
+    echo_spawn_no_connection_log => "echo-spawn/no-connection-log.mutant",
+    echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.mutant",
+    echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.mutant",
+    echo_spawn_thread_per_client => "echo-spawn/thread-per-client.mutant",
+    echo_spawn_write_unawaited => "echo-spawn/write-unawaited.mutant",
+    echo_thread_all_interfaces => "echo-thread/all-interfaces.mutant",
+    echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.mutant",
+    echo_thread_buffer_not_cleared => "echo-thread/buffer-not-cleared.mutant",
+    echo_thread_fragment_echoed => "echo-thread/fragment-echoed.mutant",
+    echo_thread_newline_dropped => "echo-thread/newline-dropped.mutant",
+    echo_thread_no_thread => "echo-thread/no-thread.mutant",
+    echo_thread_one_line_then_close => "echo-thread/one-line-then-close.mutant",
+    echo_thread_port_unwrap => "echo-thread/port-unwrap.mutant",
+    echo_thread_string_lines => "echo-thread/string-lines.mutant",
+    mini_executor_busy_poll => "mini-executor/busy-poll.mutant",
+    mini_executor_task_dropped_when_pending => "mini-executor/task-dropped-when-pending.mutant",
+    mini_executor_wake_does_nothing => "mini-executor/wake-does-nothing.mutant",
+    mutex_send_lost_update => "mutex-send/lost-update.mutant",
+    mutex_send_tasks_unwrap => "mutex-send/tasks-unwrap.mutant",
+    task2_struct_final_await_missing => "task2-struct-final/await-missing.mutant",
+    task2_struct_final_barrier_of_two => "task2-struct-final/barrier-of-two.mutant",
+    task2_struct_final_one_hydrogen_permit => "task2-struct-final/one-hydrogen-permit.mutant",
+    task2_struct_final_permit_dropped => "task2-struct-final/permit-dropped.mutant",
+    task2_struct_final_three_hydrogen_permits => "task2-struct-final/three-hydrogen-permits.mutant",
+    task2_struct_final_two_oxygen_permits => "task2-struct-final/two-oxygen-permits.mutant",
 }
