@@ -49,8 +49,7 @@ fn handle_client(stream: TcpStream) -> std::io::Result<()> {
     //     not `\n` (a fragment before end-of-file);
     //   - write exactly those bytes back with `reader.get_mut().write_all(..)`;
     //   - clear `buf` for the next line.
-    // The imports you need are already at the top of this file; the compiler
-    // warns that they are unused until you use them.
+    // The imports you need are already at the top of this file.
     todo!("echo each line back to the client")
 }
 
