@@ -1,6 +1,9 @@
-//! The self-check's known-wrong steps. A mutant is stored as the edit that
-//! makes it from the step's solution, so that it follows the solution when
-//! the solution changes, and says plainly when it no longer applies.
+//! The self-check's edited steps. A mutant is a known-wrong version of a
+//! step, which the step's tests must catch; a variant is a right one written
+//! otherwise than the solution (as students write it), which every check of
+//! the step must pass. Both are stored as the edit that makes them from the
+//! step's solution, so that they follow the solution when it changes, and
+//! say plainly when they no longer apply.
 //!
 //! A `.mutant` file in `grader/mutants/<step>/`:
 //!
@@ -13,14 +16,52 @@
 //! <the lines that replace them>
 //! >>>>>>> mutant
 //! ```
+//!
+//! A `.variant` file in `grader/variants/<step>/` is the same with
+//! `//! Variant of <step>: <how it differs>`, no `Caught by`, and
+//! `>>>>>>> variant` to end each edit.
 
 use crate::target::workspace_root;
 use std::fs;
 use std::path::Path;
 
-/// One mutant: which step, what is wrong, which tests must catch it.
+/// A mutant must fail; a variant must pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Mutant,
+    Variant,
+}
+
+impl Kind {
+    /// The word of its header line, its end marker and its file extension.
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Mutant => "mutant",
+            Kind::Variant => "variant",
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Kind::Mutant => "//! Mutant of ",
+            Kind::Variant => "//! Variant of ",
+        }
+    }
+
+    /// Where its files are, under `grader/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Kind::Mutant => "mutants",
+            Kind::Variant => "variants",
+        }
+    }
+}
+
+/// One edited step: which step, what is wrong with it or different about
+/// it, and, for a mutant, which tests must catch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mutant {
+    pub kind: Kind,
     pub step: String,
     pub what: String,
     pub caught_by: Vec<String>,
@@ -29,38 +70,49 @@ pub struct Mutant {
 }
 
 impl Mutant {
-    pub fn parse(text: &str) -> Result<Mutant, String> {
+    /// Reads a `.mutant` or `.variant` file's text.
+    pub fn parse(kind: Kind, text: &str) -> Result<Mutant, String> {
         let mut mutant = Mutant {
+            kind,
             step: String::new(),
             what: String::new(),
             caught_by: Vec::new(),
             edits: Vec::new(),
         };
+        let end = format!(">>>>>>> {}", kind.word());
         let mut lines = text.lines();
         while let Some(line) = lines.next() {
-            if let Some(rest) = line.strip_prefix("//! Mutant of ") {
+            if let Some(rest) = line.strip_prefix(kind.header()) {
                 let (step, what) = rest
                     .split_once(": ")
-                    .ok_or("`//! Mutant of <step>: <what>`")?;
+                    .ok_or_else(|| format!("`{}<step>: <what>`", kind.header()))?;
                 mutant.step = step.to_string();
                 mutant.what = what.to_string();
             } else if let Some(test) = line.strip_prefix("//! Caught by: ") {
+                if kind == Kind::Variant {
+                    return Err("a variant passes every check: it has no `Caught by`".to_string());
+                }
                 mutant.caught_by.push(test.trim().to_string());
             } else if line == "<<<<<<< solution" {
                 let old = block(&mut lines, "=======")?;
-                let new = block(&mut lines, ">>>>>>> mutant")?;
+                let new = block(&mut lines, &end)?;
                 mutant.edits.push((old, new));
             } else if !line.trim().is_empty() {
                 return Err(format!("unexpected line {line:?}"));
             }
         }
-        if mutant.step.is_empty() || mutant.caught_by.is_empty() || mutant.edits.is_empty() {
-            return Err("a mutant needs its `Mutant of`, its `Caught by` and an edit".to_string());
+        let caught = kind == Kind::Variant || !mutant.caught_by.is_empty();
+        if mutant.step.is_empty() || !caught || mutant.edits.is_empty() {
+            return Err(match kind {
+                Kind::Mutant => "a mutant needs its `Mutant of`, its `Caught by` and an edit",
+                Kind::Variant => "a variant needs its `Variant of` and an edit",
+            }
+            .to_string());
         }
         Ok(mutant)
     }
 
-    /// The mutant's source: the solution with each edit made.
+    /// The edited step's source: the solution with each edit made.
     pub fn apply(&self, solution: &str) -> Result<String, String> {
         let mut source = solution.to_string();
         for (old, new) in &self.edits {
@@ -89,15 +141,22 @@ fn block<'a>(lines: &mut impl Iterator<Item = &'a str>, end: &str) -> Result<Str
     Err(format!("an edit is missing its `{end}` line"))
 }
 
-/// The mutant in `grader/mutants/<file>` and its source, made from this
-/// workspace's solution of its step.
+/// The mutant or variant in `grader/<mutants|variants>/<file>` (its kind
+/// told by its extension) and its source, made from this workspace's
+/// solution of its step.
 pub fn load(file: &str) -> Result<(Mutant, String), String> {
+    let kind = if file.ends_with(".variant") {
+        Kind::Variant
+    } else {
+        Kind::Mutant
+    };
     let root = workspace_root();
     let read = |path: &Path| {
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let mutant = Mutant::parse(&read(&root.join("grader/mutants").join(file))?)
-        .map_err(|e| format!("{file}: {e}"))?;
+    let grader = root.join("grader").join(kind.dir());
+    let mutant =
+        Mutant::parse(kind, &read(&grader.join(file))?).map_err(|e| format!("{file}: {e}"))?;
     let solution = read(
         &root
             .join("solutions/src/bin")
@@ -117,7 +176,7 @@ mod tests {
 
     #[test]
     fn reads_and_applies_an_edit() {
-        let m = Mutant::parse(SAMPLE).unwrap();
+        let m = Mutant::parse(Kind::Mutant, SAMPLE).unwrap();
         assert_eq!(
             (m.step.as_str(), m.what.as_str()),
             ("echo-thread", "drops the newline.")
@@ -129,13 +188,27 @@ mod tests {
 
     #[test]
     fn an_edit_that_no_longer_applies_says_so() {
-        let m = Mutant::parse(SAMPLE).unwrap();
+        let m = Mutant::parse(Kind::Mutant, SAMPLE).unwrap();
         let e = m.apply("fn f() {}\n").unwrap_err();
         assert!(e.contains("occur 0 times"), "{e}");
     }
 
     #[test]
     fn a_file_without_an_edit_is_refused() {
-        assert!(Mutant::parse("//! Mutant of x: y\n//! Caught by: x::z\n").is_err());
+        assert!(Mutant::parse(Kind::Mutant, "//! Mutant of x: y\n//! Caught by: x::z\n").is_err());
+    }
+
+    #[test]
+    fn a_variant_has_no_caught_by_and_ends_its_edits_as_a_variant() {
+        let variant = "//! Variant of echo-thread: a new buffer per line.\n<<<<<<< solution\n    buf.clear();\n=======\n    buf = Vec::new();\n>>>>>>> variant\n";
+        let v = Mutant::parse(Kind::Variant, variant).unwrap();
+        assert_eq!((v.kind, v.step.as_str()), (Kind::Variant, "echo-thread"));
+        assert!(v.caught_by.is_empty());
+        let with_caught = variant.replace("<<<", "//! Caught by: echo_thread::one_line\n<<<");
+        assert!(Mutant::parse(Kind::Variant, &with_caught).is_err());
+        // A mutant's end marker does not end a variant's edit.
+        let e =
+            Mutant::parse(Kind::Variant, &variant.replace("> variant", "> mutant")).unwrap_err();
+        assert!(e.contains(">>>>>>> variant"), "{e}");
     }
 }

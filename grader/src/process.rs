@@ -189,10 +189,10 @@ impl Log {
         }
     }
 
-    /// How many lines so far are exactly `line`.
-    pub fn count(&self, line: &str) -> usize {
+    /// How many lines so far start with `prefix`.
+    pub fn count_starting_with(&self, prefix: &str) -> usize {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.lines.iter().filter(|l| l.as_str() == line).count()
+        state.lines.iter().filter(|l| l.starts_with(prefix)).count()
     }
 
     pub fn text(&self) -> String {

@@ -1,6 +1,8 @@
 //! The grader, graded: the solutions pass; the untouched exercises fail every
-//! graded step while the demos pass; and each known-wrong version of a step
-//! (a mutant, in `grader/mutants/<step>/`) is caught by that step's tests.
+//! graded step while the demos pass; each known-wrong version of a step (a
+//! mutant, in `grader/mutants/<step>/`) is caught by that step's tests; and
+//! each right version written otherwise than the solution (a variant, in
+//! `grader/variants/<step>/`) passes every one of them.
 //!
 //! Each case runs the real grade tests (`cargo test -p grader --test grade`)
 //! on a target, so what is checked here is exactly what students run. These
@@ -120,15 +122,15 @@ fn a_copy_elsewhere_is_graded_on_its_own_code() {
     let _ = fs::remove_dir_all(&copy);
 }
 
-/// Builds the mutant's crate and runs its step's tests on it: the run must
-/// fail, and so must each test the mutant's `Caught by:` lines name.
-fn check_mutant(file: &str) {
-    let (mutant, text) = grader::mutants::load(file).unwrap();
-    let step = mutant.step.as_str();
+/// Builds the edited step's crate and runs its step's tests on it.
+fn grade_edited(file: &str) -> (grader::mutants::Mutant, TestRun) {
+    let (edited, text) = grader::mutants::load(file).unwrap();
+    let step = edited.step.as_str();
     let name = Path::new(file).file_stem().unwrap().to_str().unwrap();
+    let kind = edited.kind.dir();
 
-    let dir: PathBuf = grader_dir().join("mutants").join(format!("{step}-{name}"));
-    let package = format!("mutant-{step}-{name}-{}", target_key(&dir).to_lowercase());
+    let dir: PathBuf = grader_dir().join(kind).join(format!("{step}-{name}"));
+    let package = format!("{kind}-{step}-{name}-{}", target_key(&dir).to_lowercase());
     let main = format!("src/bin/{step}.rs");
     write_crate(&dir, &package, &[(&main, &text)], workspace_root()).unwrap();
 
@@ -139,9 +141,17 @@ fn check_mutant(file: &str) {
         "no test ran for {file}:\n{}",
         output_tail(&run)
     );
+    (edited, run)
+}
+
+/// The run must fail, and so must each test the mutant's `Caught by:`
+/// lines name.
+fn check_mutant(file: &str) {
+    let (mutant, run) = grade_edited(file);
     assert!(
         !run.success,
-        "the mutant {file} passed every check of {step}"
+        "the mutant {file} passed every check of {}",
+        mutant.step
     );
     for test in &mutant.caught_by {
         match run.outcome(test) {
@@ -154,45 +164,66 @@ fn check_mutant(file: &str) {
     }
 }
 
-macro_rules! mutants {
-    ($($test:ident => $file:literal,)*) => {
-        $(
-            #[test]
-            #[ignore = "slow: the maintainer's self-check"]
-            fn $test() {
-                check_mutant($file);
-            }
-        )*
+/// A right answer written otherwise must pass every check of its step: a
+/// grader that fails correct work is worse than none.
+fn check_variant(file: &str) {
+    let (variant, run) = grade_edited(file);
+    assert!(
+        run.success && run.failed().is_empty(),
+        "the variant {file} ({}) failed {:?}:\n{}",
+        variant.what,
+        run.failed(),
+        output_tail(&run)
+    );
+}
 
-        /// A mutant file without a test here would never be checked.
-        #[test]
-        fn every_mutant_file_has_a_test() {
-            let listed = [$($file),*];
-            let dir = workspace_root().join("grader/mutants");
-            let mut on_disk = Vec::new();
-            for step in fs::read_dir(&dir).unwrap() {
-                let step = step.unwrap().path();
-                for file in fs::read_dir(&step).unwrap() {
-                    let file = file.unwrap().path();
-                    let relative = file.strip_prefix(&dir).unwrap().to_str().unwrap().replace('\\', "/");
-                    on_disk.push(relative);
+/// A module of tests, one per file, and a fast test that every file in
+/// `grader/<dir>/` has one and still applies to its step's solution.
+macro_rules! edited_steps {
+    (mod $module:ident: $dir:literal, $check:ident, at_least $min:literal;
+     $($test:ident => $file:literal,)*) => {
+        mod $module {
+            use super::*;
+
+            $(
+                #[test]
+                #[ignore = "slow: the maintainer's self-check"]
+                fn $test() {
+                    $check($file);
                 }
+            )*
+
+            /// A file without a test here would never be checked.
+            #[test]
+            fn every_file_has_a_test() {
+                let listed = [$($file),*];
+                let dir = workspace_root().join("grader").join($dir);
+                let mut on_disk = Vec::new();
+                for step in fs::read_dir(&dir).unwrap() {
+                    let step = step.unwrap().path();
+                    for file in fs::read_dir(&step).unwrap() {
+                        let file = file.unwrap().path();
+                        let relative = file.strip_prefix(&dir).unwrap().to_str().unwrap().replace('\\', "/");
+                        on_disk.push(relative);
+                    }
+                }
+                on_disk.sort();
+                let mut listed: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
+                listed.sort();
+                assert_eq!(on_disk, listed);
+                // Each still applies to its step's solution, as it is now.
+                for file in &listed {
+                    let (edited, _) = grader::mutants::load(file).unwrap();
+                    assert!(file.starts_with(&format!("{}/", edited.step)), "{file} is an edit of {}", edited.step);
+                }
+                assert!(listed.len() >= $min, "grader/{} holds {} files; keep at least {}", $dir, listed.len(), $min);
             }
-            on_disk.sort();
-            let mut listed: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
-            listed.sort();
-            assert_eq!(on_disk, listed);
-            // Each still applies to its step's solution, as it is now.
-            for file in &listed {
-                let (mutant, _) = grader::mutants::load(file).unwrap();
-                assert!(file.starts_with(&format!("{}/", mutant.step)), "{file} is a mutant of {}", mutant.step);
-            }
-            assert!(listed.len() >= 15, "the catalogue holds {} mutants; keep at least 15", listed.len());
         }
     };
 }
 
-mutants! {
+edited_steps! {
+    mod mutants: "mutants", check_mutant, at_least 15;
     add_to_inbox_pending_after_a_new_state => "add-to-inbox/pending-after-a-new-state.mutant",
     add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.mutant",
     add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.mutant",
@@ -223,4 +254,22 @@ mutants! {
     task2_struct_final_permit_dropped => "task2-struct-final/permit-dropped.mutant",
     task2_struct_final_three_hydrogen_permits => "task2-struct-final/three-hydrogen-permits.mutant",
     task2_struct_final_two_oxygen_permits => "task2-struct-final/two-oxygen-permits.mutant",
+}
+
+edited_steps! {
+    mod variants: "variants", check_variant, at_least 10;
+    add_to_inbox_ready_macro => "add-to-inbox/ready-macro.variant",
+    add_to_inbox_state_taken_out => "add-to-inbox/state-taken-out.variant",
+    echo_spawn_four_workers => "echo-spawn/four-workers.variant",
+    echo_spawn_owned_halves => "echo-spawn/owned-halves.variant",
+    echo_spawn_peer_logged => "echo-spawn/peer-logged.variant",
+    echo_thread_byte_by_byte => "echo-thread/byte-by-byte.variant",
+    echo_thread_peer_logged => "echo-thread/peer-logged.variant",
+    echo_thread_writer_cloned => "echo-thread/writer-cloned.variant",
+    mini_executor_polled_in_place => "mini-executor/polled-in-place.variant",
+    mini_executor_queue_iterated => "mini-executor/queue-iterated.variant",
+    mutex_send_handles_awaited_in_turn => "mutex-send/handles-awaited-in-turn.variant",
+    mutex_send_lock_owned => "mutex-send/lock-owned.variant",
+    task2_struct_final_owned_permits => "task2-struct-final/owned-permits.variant",
+    task2_struct_final_permit_dropped_by_hand => "task2-struct-final/permit-dropped-by-hand.variant",
 }
