@@ -260,7 +260,9 @@ edited_steps! {
     mod variants: "variants", check_variant, at_least 10;
     add_to_inbox_ready_macro => "add-to-inbox/ready-macro.variant",
     add_to_inbox_state_taken_out => "add-to-inbox/state-taken-out.variant",
+    echo_spawn_current_thread_runtime => "echo-spawn/current-thread-runtime.variant",
     echo_spawn_four_workers => "echo-spawn/four-workers.variant",
+    echo_spawn_generic_split => "echo-spawn/generic-split.variant",
     echo_spawn_owned_halves => "echo-spawn/owned-halves.variant",
     echo_spawn_peer_logged => "echo-spawn/peer-logged.variant",
     echo_thread_byte_by_byte => "echo-thread/byte-by-byte.variant",
