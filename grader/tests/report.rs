@@ -57,7 +57,7 @@ fn read(path: &str) -> String {
 
 /// A mutant's source, made from its step's solution.
 fn mutant(file: &str) -> String {
-    grader::mutants::load(file).unwrap().1
+    grader::edits::load(file).unwrap().1
 }
 
 /// A crate outside the target directory, as a student's would be, with the

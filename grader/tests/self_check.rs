@@ -123,8 +123,8 @@ fn a_copy_elsewhere_is_graded_on_its_own_code() {
 }
 
 /// Builds the edited step's crate and runs its step's tests on it.
-fn grade_edited(file: &str) -> (grader::mutants::Mutant, TestRun) {
-    let (edited, text) = grader::mutants::load(file).unwrap();
+fn grade_edited(file: &str) -> (grader::edits::StepEdit, TestRun) {
+    let (edited, text) = grader::edits::load(file).unwrap();
     let step = edited.step.as_str();
     let name = Path::new(file).file_stem().unwrap().to_str().unwrap();
     let kind = edited.kind.dir();
@@ -213,7 +213,7 @@ macro_rules! edited_steps {
                 assert_eq!(on_disk, listed);
                 // Each still applies to its step's solution, as it is now.
                 for file in &listed {
-                    let (edited, _) = grader::mutants::load(file).unwrap();
+                    let (edited, _) = grader::edits::load(file).unwrap();
                     assert!(file.starts_with(&format!("{}/", edited.step)), "{file} is an edit of {}", edited.step);
                 }
                 assert!(listed.len() >= $min, "grader/{} holds {} files; keep at least {}", $dir, listed.len(), $min);

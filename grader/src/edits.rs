@@ -60,7 +60,7 @@ impl Kind {
 /// One edited step: which step, what is wrong with it or different about
 /// it, and, for a mutant, which tests must catch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mutant {
+pub struct StepEdit {
     pub kind: Kind,
     pub step: String,
     pub what: String,
@@ -69,10 +69,10 @@ pub struct Mutant {
     edits: Vec<(String, String)>,
 }
 
-impl Mutant {
+impl StepEdit {
     /// Reads a `.mutant` or `.variant` file's text.
-    pub fn parse(kind: Kind, text: &str) -> Result<Mutant, String> {
-        let mut mutant = Mutant {
+    pub fn parse(kind: Kind, text: &str) -> Result<StepEdit, String> {
+        let mut edit = StepEdit {
             kind,
             step: String::new(),
             what: String::new(),
@@ -86,30 +86,30 @@ impl Mutant {
                 let (step, what) = rest
                     .split_once(": ")
                     .ok_or_else(|| format!("`{}<step>: <what>`", kind.header()))?;
-                mutant.step = step.to_string();
-                mutant.what = what.to_string();
+                edit.step = step.to_string();
+                edit.what = what.to_string();
             } else if let Some(test) = line.strip_prefix("//! Caught by: ") {
                 if kind == Kind::Variant {
                     return Err("a variant passes every check: it has no `Caught by`".to_string());
                 }
-                mutant.caught_by.push(test.trim().to_string());
+                edit.caught_by.push(test.trim().to_string());
             } else if line == "<<<<<<< solution" {
                 let old = block(&mut lines, "=======")?;
                 let new = block(&mut lines, &end)?;
-                mutant.edits.push((old, new));
+                edit.edits.push((old, new));
             } else if !line.trim().is_empty() {
                 return Err(format!("unexpected line {line:?}"));
             }
         }
-        let caught = kind == Kind::Variant || !mutant.caught_by.is_empty();
-        if mutant.step.is_empty() || !caught || mutant.edits.is_empty() {
+        let caught = kind == Kind::Variant || !edit.caught_by.is_empty();
+        if edit.step.is_empty() || !caught || edit.edits.is_empty() {
             return Err(match kind {
                 Kind::Mutant => "a mutant needs its `Mutant of`, its `Caught by` and an edit",
                 Kind::Variant => "a variant needs its `Variant of` and an edit",
             }
             .to_string());
         }
-        Ok(mutant)
+        Ok(edit)
     }
 
     /// The edited step's source: the solution with each edit made.
@@ -144,7 +144,7 @@ fn block<'a>(lines: &mut impl Iterator<Item = &'a str>, end: &str) -> Result<Str
 /// The mutant or variant in `grader/<mutants|variants>/<file>` (its kind
 /// told by its extension) and its source, made from this workspace's
 /// solution of its step.
-pub fn load(file: &str) -> Result<(Mutant, String), String> {
+pub fn load(file: &str) -> Result<(StepEdit, String), String> {
     let kind = if file.ends_with(".variant") {
         Kind::Variant
     } else {
@@ -155,17 +155,15 @@ pub fn load(file: &str) -> Result<(Mutant, String), String> {
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     let grader = root.join("grader").join(kind.dir());
-    let mutant =
-        Mutant::parse(kind, &read(&grader.join(file))?).map_err(|e| format!("{file}: {e}"))?;
+    let edit =
+        StepEdit::parse(kind, &read(&grader.join(file))?).map_err(|e| format!("{file}: {e}"))?;
     let solution = read(
         &root
             .join("solutions/src/bin")
-            .join(format!("{}.rs", mutant.step)),
+            .join(format!("{}.rs", edit.step)),
     )?;
-    let source = mutant
-        .apply(&solution)
-        .map_err(|e| format!("{file}: {e}"))?;
-    Ok((mutant, source))
+    let source = edit.apply(&solution).map_err(|e| format!("{file}: {e}"))?;
+    Ok((edit, source))
 }
 
 #[cfg(test)]
@@ -176,7 +174,7 @@ mod tests {
 
     #[test]
     fn reads_and_applies_an_edit() {
-        let m = Mutant::parse(Kind::Mutant, SAMPLE).unwrap();
+        let m = StepEdit::parse(Kind::Mutant, SAMPLE).unwrap();
         assert_eq!(
             (m.step.as_str(), m.what.as_str()),
             ("echo-thread", "drops the newline.")
@@ -188,27 +186,29 @@ mod tests {
 
     #[test]
     fn an_edit_that_no_longer_applies_says_so() {
-        let m = Mutant::parse(Kind::Mutant, SAMPLE).unwrap();
+        let m = StepEdit::parse(Kind::Mutant, SAMPLE).unwrap();
         let e = m.apply("fn f() {}\n").unwrap_err();
         assert!(e.contains("occur 0 times"), "{e}");
     }
 
     #[test]
     fn a_file_without_an_edit_is_refused() {
-        assert!(Mutant::parse(Kind::Mutant, "//! Mutant of x: y\n//! Caught by: x::z\n").is_err());
+        assert!(
+            StepEdit::parse(Kind::Mutant, "//! Mutant of x: y\n//! Caught by: x::z\n").is_err()
+        );
     }
 
     #[test]
     fn a_variant_has_no_caught_by_and_ends_its_edits_as_a_variant() {
         let variant = "//! Variant of echo-thread: a new buffer per line.\n<<<<<<< solution\n    buf.clear();\n=======\n    buf = Vec::new();\n>>>>>>> variant\n";
-        let v = Mutant::parse(Kind::Variant, variant).unwrap();
+        let v = StepEdit::parse(Kind::Variant, variant).unwrap();
         assert_eq!((v.kind, v.step.as_str()), (Kind::Variant, "echo-thread"));
         assert!(v.caught_by.is_empty());
         let with_caught = variant.replace("<<<", "//! Caught by: echo_thread::one_line\n<<<");
-        assert!(Mutant::parse(Kind::Variant, &with_caught).is_err());
+        assert!(StepEdit::parse(Kind::Variant, &with_caught).is_err());
         // A mutant's end marker does not end a variant's edit.
         let e =
-            Mutant::parse(Kind::Variant, &variant.replace("> variant", "> mutant")).unwrap_err();
+            StepEdit::parse(Kind::Variant, &variant.replace("> variant", "> mutant")).unwrap_err();
         assert!(e.contains(">>>>>>> variant"), "{e}");
     }
 }
