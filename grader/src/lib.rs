@@ -7,6 +7,7 @@
 //! tests in `tests/grade` call these checks, one test per check, named
 //! `<step>::<check>`; the report (`src/main.rs`) runs those tests.
 
+pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod compile;

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 const USAGE: &str = "\
 usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
+       cargo run -p grader -- --batch DIR [--output FILE]
 
 Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
 by running the grade tests, and prints a row per step and the total.
@@ -24,9 +25,15 @@ by running the grade tests, and prints a row per step and the total.
                        the text report to stderr)
   --watch              grade everything, then grade a step again each time its
                        file is saved, like rustlings' watch mode
+  --batch DIR          grade every submission in DIR (a folder per student:
+                       a clone of this repository, or its exercises crate)
+                       and write one CSV row each, with the points per step,
+                       the total and what to fix first, to FILE or stdout;
+                       a line per submission goes to stderr as it is graded
 
 Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
-grading itself could not run (a bad option, a GRADE without a crate).
+grading itself could not run (a bad option, a GRADE without a crate). With
+--batch: 0 once every submission has its row, graded or not.
 Colour is used on a terminal unless NO_COLOR is set.";
 
 #[derive(Debug, PartialEq)]
@@ -41,6 +48,7 @@ struct Options {
     format: Format,
     output: Option<PathBuf>,
     watch: bool,
+    batch: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -49,12 +57,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
         format: Format::Text,
         output: None,
         watch: false,
+        batch: None,
     };
+    let mut format_given = false;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("format") => {
                 let value = parser.value().map_err(|e| e.to_string())?;
+                format_given = true;
                 options.format = match value.to_str() {
                     Some("text") => Format::Text,
                     Some("json") => Format::Json,
@@ -70,8 +81,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.output = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
             Long("watch") => options.watch = true,
+            Long("batch") => {
+                options.batch = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
             other => return Err(other.unexpected().to_string()),
         }
+    }
+    if options.batch.is_some() {
+        if format_given || options.watch {
+            return Err("--batch writes CSV: it takes no --format or --watch".to_string());
+        }
+        return Ok(options);
     }
     if options.output.is_some() && options.format == Format::Text {
         return Err("--output is for --format json or gradescope".to_string());
@@ -89,6 +109,9 @@ fn main() -> ExitCode {
         Ok(options) => options,
         Err(e) => return usage_error(&e),
     };
+    if let Some(dir) = &options.batch {
+        return grade_class(dir, options.output.as_deref());
+    }
     let grade = std::env::var("GRADE").unwrap_or_default();
     let cwd = std::env::current_dir().ok();
     let target = match target::resolve(&grade, cwd.as_deref()) {
@@ -189,6 +212,60 @@ fn grade_all(grade: &str, label: &str) -> Result<Report, String> {
     ))
 }
 
+/// `--batch`: grades each submission in `dir` and writes the class's sheet.
+/// A submission that cannot be graded gets a row that says why; only a
+/// folder that cannot be read, or a sheet that cannot be written, stops it.
+fn grade_class(dir: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
+    let submissions = match grader::batch::submissions(dir) {
+        Ok(s) if s.is_empty() => {
+            return usage_error(&format!("{} holds no submission folders", dir.display()));
+        }
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let mut rows = vec![grader::batch::header()];
+    for (i, submission) in submissions.iter().enumerate() {
+        let started = Instant::now();
+        let name = &submission.name;
+        let graded = submission.crate_found.clone().and_then(|target| {
+            grade_all(&target.dir.to_string_lossy(), name).map_err(|e| {
+                // The sheet gets the first line; stderr gets the whole.
+                eprintln!("{name}: {e}");
+                e.lines().next().unwrap_or_default().to_string()
+            })
+        });
+        let (row, said) = match &graded {
+            Ok(report) => (
+                grader::batch::row(name, report),
+                format!("{}/{}", report.score(), report.max_score()),
+            ),
+            Err(why) => (
+                grader::batch::row_not_graded(name, why),
+                format!("not graded: {why}"),
+            ),
+        };
+        rows.push(row);
+        eprintln!(
+            "[{}/{}] {name}: {said} ({:.1} s)",
+            i + 1,
+            submissions.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let sheet = grader::batch::csv(&rows);
+    match output {
+        None => print!("{sheet}"),
+        Some(path) => {
+            if let Err(e) = write_atomically(path, sheet.trim_end()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            eprintln!("wrote {} rows to {}", rows.len() - 1, path.display());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 /// Writes to a file next to `path`, then renames it: a failed write never
 /// leaves half a report where a whole one was.
 fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
@@ -216,6 +293,9 @@ mod tests {
         assert_eq!(o.format, Format::Gradescope);
         assert_eq!(o.output, Some(PathBuf::from("r.json")));
         assert!(parse(&args(&["--watch"])).unwrap().watch);
+        let o = parse(&args(&["--batch", "class", "-o", "grades.csv"])).unwrap();
+        assert_eq!(o.batch, Some(PathBuf::from("class")));
+        assert_eq!(o.output, Some(PathBuf::from("grades.csv")));
     }
 
     #[test]
@@ -225,6 +305,9 @@ mod tests {
             &["--output"],
             &["--frobnicate"],
             &["--output", "x.json"],
+            &["--batch"],
+            &["--batch", "class", "--format", "json"],
+            &["--batch", "class", "--watch"],
         ] {
             let e = parse(&args(bad)).unwrap_err();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");

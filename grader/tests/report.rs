@@ -47,7 +47,8 @@ fn a_grade_without_a_crate_is_one_line_and_exit_2() {
 fn help_names_every_format() {
     grader().arg("--help").assert().success().stdout(
         predicate::str::contains("--format text|json|gradescope")
-            .and(predicate::str::contains("--watch")),
+            .and(predicate::str::contains("--watch"))
+            .and(predicate::str::contains("--batch DIR")),
     );
 }
 
@@ -226,4 +227,109 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
     let _ = child.wait();
     assert!(line.starts_with("echo-thread: passed"), "{line}");
     let _ = fs::remove_dir_all(&crate_dir);
+}
+
+#[test]
+fn batch_on_a_folder_that_is_not_there_is_one_line_and_exit_2() {
+    grader()
+        .args(["--batch", "no/such/class"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::starts_with("error: cannot read no/such/class")
+                .and(predicate::function(|s: &str| s.lines().count() == 1)),
+        );
+}
+
+/// A class of three: a clone with its exercises crate, a crate on its own,
+/// and a folder with neither. Every one gets its row; the points are the
+/// steps' own.
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn batch_grades_every_submission_into_one_row_each() {
+    let class = std::env::temp_dir().join(format!("grader-class-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&class);
+    let solved = |step: &str| {
+        (
+            format!("src/bin/{step}.rs"),
+            read(&format!("solutions/src/bin/{step}.rs")),
+        )
+    };
+    let write = |dir: &Path, package: &str, bins: &[(String, String)]| {
+        let files: Vec<(&str, &str)> = bins.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        write_crate(dir, package, &files, workspace_root()).unwrap();
+    };
+    // Ada solved echo-thread and mutex-send, in a clone's exercises/.
+    write(
+        &class.join("ada/exercises"),
+        "exercises",
+        &[solved("echo-thread"), solved("mutex-send")],
+    );
+    // Grace, as a bare crate, solved echo-spawn and got echo-thread wrong.
+    write(
+        &class.join("grace"),
+        "exercises",
+        &[
+            solved("echo-spawn"),
+            (
+                "src/bin/echo-thread.rs".to_string(),
+                mutant("echo-thread/newline-dropped.mutant"),
+            ),
+        ],
+    );
+    fs::create_dir_all(class.join("linus/notes")).unwrap();
+    let sheet = class.join("grades.csv");
+
+    let assert = grader()
+        .arg("--batch")
+        .arg(&class)
+        .arg("--output")
+        .arg(&sheet)
+        .env("GRADER_TIMEOUT", "2")
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("[3/3] linus: not graded"), "{stderr}");
+
+    let text = fs::read_to_string(&sheet).unwrap();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let points = |step: &str| grader::steps::find(step).unwrap().points.to_string();
+    let column = |name: &str| {
+        grader::batch::header()
+            .iter()
+            .position(|h| h.starts_with(&format!("{name} (")) || h == name)
+            .unwrap()
+    };
+    let cell = |row: usize, name: &str| rows[row][column(name)].clone();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(
+        (
+            rows[0][0].as_str(),
+            rows[1][0].as_str(),
+            rows[2][0].as_str()
+        ),
+        ("ada", "grace", "linus")
+    );
+    assert_eq!(cell(0, "echo-thread"), points("echo-thread"));
+    assert_eq!(cell(0, "mutex-send"), points("mutex-send"));
+    assert_eq!(cell(0, "echo-spawn"), "0");
+    let ada = grader::steps::find("echo-thread").unwrap().points
+        + grader::steps::find("mutex-send").unwrap().points;
+    assert_eq!(cell(0, "total"), ada.to_string());
+    assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"));
+    assert_eq!(cell(1, "echo-thread"), "0");
+    assert!(
+        cell(1, "first to fix").starts_with("echo-thread (failed): echo_thread::"),
+        "{text}"
+    );
+    assert_eq!(cell(2, "total"), "");
+    assert!(
+        cell(2, "first to fix").starts_with("not graded: no exercises crate"),
+        "{text}"
+    );
+    let _ = fs::remove_dir_all(&class);
 }
