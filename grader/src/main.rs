@@ -12,7 +12,7 @@ use std::time::Instant;
 
 const USAGE: &str = "\
 usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
-       cargo run -p grader -- --batch DIR [--output FILE]
+       cargo run -p grader -- --batch DIR [--output FILE] [--feedback FOLDER]
 
 Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
 by running the grade tests, and prints a row per step and the total.
@@ -30,10 +30,13 @@ by running the grade tests, and prints a row per step and the total.
                        and write one CSV row each, with the points per step,
                        the total and what to fix first, to FILE or stdout;
                        a line per submission goes to stderr as it is graded
+  --feedback FOLDER    with --batch: also write each submission's text report
+                       to FOLDER/<submission>.txt, to hand back to its student
 
 Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
 grading itself could not run (a bad option, a GRADE without a crate). With
---batch: 0 once every submission has its row, graded or not.
+--batch: 0 once every submission has its row, graded or not (and its
+feedback file, with --feedback).
 Colour is used on a terminal unless NO_COLOR is set.";
 
 #[derive(Debug, PartialEq)]
@@ -49,6 +52,7 @@ struct Options {
     output: Option<PathBuf>,
     watch: bool,
     batch: Option<PathBuf>,
+    feedback: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -58,6 +62,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         output: None,
         watch: false,
         batch: None,
+        feedback: None,
     };
     let mut format_given = false;
     let mut parser = lexopt::Parser::from_args(args);
@@ -84,6 +89,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             Long("batch") => {
                 options.batch = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
+            Long("feedback") => {
+                options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
             other => return Err(other.unexpected().to_string()),
         }
     }
@@ -92,6 +100,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             return Err("--batch writes CSV: it takes no --format or --watch".to_string());
         }
         return Ok(options);
+    }
+    if options.feedback.is_some() {
+        return Err("--feedback goes with --batch".to_string());
     }
     if options.output.is_some() && options.format == Format::Text {
         return Err("--output is for --format json or gradescope".to_string());
@@ -110,7 +121,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     if let Some(dir) = &options.batch {
-        return grade_class(dir, options.output.as_deref());
+        return grade_class(dir, options.output.as_deref(), options.feedback.as_deref());
     }
     let grade = std::env::var("GRADE").unwrap_or_default();
     let cwd = std::env::current_dir().ok();
@@ -212,10 +223,15 @@ fn grade_all(grade: &str, label: &str) -> Result<Report, String> {
     ))
 }
 
-/// `--batch`: grades each submission in `dir` and writes the class's sheet.
-/// A submission that cannot be graded gets a row that says why; only a
-/// folder that cannot be read, or a sheet that cannot be written, stops it.
-fn grade_class(dir: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
+/// `--batch`: grades each submission in `dir` and writes the class's sheet,
+/// and each one's report into `feedback`. A submission that cannot be graded
+/// gets a row that says why; only a folder that cannot be read, or a sheet
+/// that cannot be written, stops it.
+fn grade_class(
+    dir: &std::path::Path,
+    output: Option<&std::path::Path>,
+    feedback: Option<&std::path::Path>,
+) -> ExitCode {
     let submissions = match grader::batch::submissions(dir) {
         Ok(s) if s.is_empty() => {
             return usage_error(&format!("{} holds no submission folders", dir.display()));
@@ -223,6 +239,14 @@ fn grade_class(dir: &std::path::Path, output: Option<&std::path::Path>) -> ExitC
         Ok(s) => s,
         Err(e) => return usage_error(&e),
     };
+    // Found out now, not after an hour of grading.
+    if let Some(folder) = feedback
+        && let Err(e) = std::fs::create_dir_all(folder)
+    {
+        eprintln!("error: cannot create {}: {e}", folder.display());
+        return ExitCode::from(2);
+    }
+    let mut unwritten = 0;
     let mut rows = vec![grader::batch::header()];
     for (i, submission) in submissions.iter().enumerate() {
         let started = Instant::now();
@@ -245,6 +269,17 @@ fn grade_class(dir: &std::path::Path, output: Option<&std::path::Path>) -> ExitC
             ),
         };
         rows.push(row);
+        if let Some(folder) = feedback {
+            let text = match &graded {
+                Ok(report) => report.text(false),
+                Err(why) => format!("{name}: not graded: {why}\n"),
+            };
+            let path = folder.join(format!("{name}.txt"));
+            if let Err(e) = write_atomically(&path, text.trim_end()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                unwritten += 1;
+            }
+        }
         eprintln!(
             "[{}/{}] {name}: {said} ({:.1} s)",
             i + 1,
@@ -262,6 +297,10 @@ fn grade_class(dir: &std::path::Path, output: Option<&std::path::Path>) -> ExitC
             }
             eprintln!("wrote {} rows to {}", rows.len() - 1, path.display());
         }
+    }
+    if unwritten > 0 {
+        eprintln!("error: {unwritten} feedback files could not be written");
+        return ExitCode::from(2);
     }
     ExitCode::SUCCESS
 }
@@ -308,6 +347,7 @@ mod tests {
             &["--batch"],
             &["--batch", "class", "--format", "json"],
             &["--batch", "class", "--watch"],
+            &["--feedback", "notes"],
         ] {
             let e = parse(&args(bad)).unwrap_err();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");

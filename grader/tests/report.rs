@@ -280,12 +280,16 @@ fn batch_grades_every_submission_into_one_row_each() {
     );
     fs::create_dir_all(class.join("linus/notes")).unwrap();
     let sheet = class.join("grades.csv");
+    let feedback = class.with_extension("feedback");
+    let _ = fs::remove_dir_all(&feedback);
 
     let assert = grader()
         .arg("--batch")
         .arg(&class)
         .arg("--output")
         .arg(&sheet)
+        .arg("--feedback")
+        .arg(&feedback)
         .env("GRADER_TIMEOUT", "2")
         .assert()
         .success();
@@ -317,9 +321,9 @@ fn batch_grades_every_submission_into_one_row_each() {
     assert_eq!(cell(0, "echo-thread"), points("echo-thread"));
     assert_eq!(cell(0, "mutex-send"), points("mutex-send"));
     assert_eq!(cell(0, "echo-spawn"), "0");
-    let ada = grader::steps::find("echo-thread").unwrap().points
+    let ada_points = grader::steps::find("echo-thread").unwrap().points
         + grader::steps::find("mutex-send").unwrap().points;
-    assert_eq!(cell(0, "total"), ada.to_string());
+    assert_eq!(cell(0, "total"), ada_points.to_string());
     assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"));
     assert_eq!(cell(1, "echo-thread"), "0");
     assert!(
@@ -331,5 +335,19 @@ fn batch_grades_every_submission_into_one_row_each() {
         cell(2, "first to fix").starts_with("not graded: no exercises crate"),
         "{text}"
     );
+    // Each student's own report, to hand back.
+    let ada = fs::read_to_string(feedback.join("ada.txt")).unwrap();
+    assert!(ada.contains("Grading ada"), "{ada}");
+    assert!(
+        ada.contains(&format!("total: {ada_points}/100 points")),
+        "{ada}"
+    );
+    assert!(ada.contains("First to fix: "), "{ada}");
+    let linus = fs::read_to_string(feedback.join("linus.txt")).unwrap();
+    assert!(
+        linus.starts_with("linus: not graded: no exercises crate"),
+        "{linus}"
+    );
     let _ = fs::remove_dir_all(&class);
+    let _ = fs::remove_dir_all(&feedback);
 }
