@@ -351,3 +351,76 @@ fn batch_grades_every_submission_into_one_row_each() {
     let _ = fs::remove_dir_all(&class);
     let _ = fs::remove_dir_all(&feedback);
 }
+
+/// Copies the files of `from` into `to`, folders and all.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let into = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &into);
+        } else {
+            fs::copy(&path, &into).unwrap();
+        }
+    }
+}
+
+/// Gradescope's run: a submission of bare step files is graded in a copy of
+/// this repository, every step of the catalogue taken from the submission.
+#[cfg(unix)]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn the_gradescope_autograder_takes_every_step_from_the_submission() {
+    let root = workspace_root();
+    let autograder = std::env::temp_dir().join(format!("grader-autograder-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&autograder);
+    let source = autograder.join("source");
+    for dir in ["exercises", "solutions", "grader", "bench", "gradescope"] {
+        copy_tree(&root.join(dir), &source.join(dir));
+    }
+    for file in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+        fs::copy(root.join(file), source.join(file)).unwrap();
+    }
+    // The graded steps the student solved, as Gradescope stores an upload.
+    let solved = ["echo-thread", "add-to-inbox", "mini-executor", "mutex-send"];
+    let submission = autograder.join("submission");
+    fs::create_dir_all(&submission).unwrap();
+    for step in solved {
+        fs::write(
+            submission.join(format!("{step}.rs")),
+            read(&format!("solutions/src/bin/{step}.rs")),
+        )
+        .unwrap();
+    }
+
+    let target_dir = grader_dir().parent().unwrap().to_path_buf();
+    std::process::Command::new("bash")
+        .arg(source.join("gradescope/run_autograder"))
+        .env("AUTOGRADER", &autograder)
+        // The builds of this workspace's dependencies serve the copy too.
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("GRADER_TIMEOUT", "2")
+        .env_remove("GRADE")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .status()
+        .unwrap();
+    let results: Value =
+        serde_json::from_str(&fs::read_to_string(autograder.join("results/results.json")).unwrap())
+            .unwrap();
+    let tests = results["tests"].as_array().unwrap();
+    let score_of = |step: &str| {
+        tests
+            .iter()
+            .find(|t| t["name"].as_str().unwrap().starts_with(&format!("{step} ")))
+            .and_then(|t| t["score"].as_u64())
+    };
+    let points = |step: &str| grader::steps::find(step).unwrap().points as u64;
+    for step in solved {
+        assert_eq!(score_of(step), Some(points(step)), "{step}: {results}");
+    }
+    assert_eq!(score_of("echo-spawn"), Some(0), "{results}");
+    let total: u64 = solved.iter().map(|s| points(s)).sum();
+    assert_eq!(results["score"].as_u64(), Some(total), "{results}");
+    let _ = fs::remove_dir_all(&autograder);
+}
