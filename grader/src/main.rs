@@ -292,7 +292,12 @@ fn grade_class(
         None => print!("{sheet}"),
         Some(path) => {
             if let Err(e) = write_atomically(path, sheet.trim_end()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                // The grading took long: the sheet is not lost with the file.
+                eprintln!(
+                    "error: cannot write {}: {e}; the sheet follows on stdout",
+                    path.display()
+                );
+                print!("{sheet}");
                 return ExitCode::from(2);
             }
             eprintln!("wrote {} rows to {}", rows.len() - 1, path.display());

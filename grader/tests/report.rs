@@ -424,3 +424,21 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
     assert_eq!(results["score"].as_u64(), Some(total), "{results}");
     let _ = fs::remove_dir_all(&autograder);
 }
+
+/// An hour of grading is not lost to a sheet that cannot be written.
+#[test]
+fn batch_prints_the_sheet_when_its_file_cannot_be_written() {
+    let class = std::env::temp_dir().join(format!("grader-class-nowrite-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&class);
+    fs::create_dir_all(class.join("nobody/notes")).unwrap();
+    grader()
+        .arg("--batch")
+        .arg(&class)
+        .arg("--output")
+        .arg(class.join("no/such/folder/grades.csv"))
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("\nnobody,").and(predicate::str::contains("not graded")))
+        .stderr(predicate::str::contains("the sheet follows on stdout"));
+    let _ = fs::remove_dir_all(&class);
+}
