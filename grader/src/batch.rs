@@ -2,21 +2,34 @@
 //! (`cargo run -p grader -- --batch DIR`).
 //!
 //! A submission is a folder named for its student: a clone of this
-//! repository (graded in its `exercises/`) or the exercises crate itself, as
-//! GitHub Classroom's and Gradescope's downloads hold them. One that holds
-//! neither still gets its row, saying so, so that no student goes missing
-//! from the sheet.
+//! repository (graded in its `exercises/`), the exercises crate itself, or
+//! the step files alone (`echo-thread.rs`, ...), as an upload holds them;
+//! those are graded in a copy of the starters, as Gradescope's autograder
+//! does. A folder that holds none of these still gets its row, saying so,
+//! so that no student goes missing from the sheet.
 
+use crate::generated::write_crate;
 use crate::report::Report;
 use crate::steps::STEPS;
-use crate::target::Target;
-use std::path::Path;
+use crate::target::{Target, grader_dir, workspace_root};
+use std::path::{Path, PathBuf};
 
-/// One folder of the class, and the crate found in it.
+/// What a submission folder holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holds {
+    /// A crate with the steps in `src/bin`.
+    Crate(Target),
+    /// Step files alone: (step, file), in the catalogue's order.
+    StepFiles(Vec<(&'static str, PathBuf)>),
+    /// Nothing to grade, and why.
+    Nothing(String),
+}
+
+/// One folder of the class.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Submission {
     pub name: String,
-    pub crate_found: Result<Target, String>,
+    pub holds: Holds,
 }
 
 /// The submissions in `dir`, in name order; files beside them are ignored.
@@ -38,17 +51,96 @@ pub fn submissions(dir: &Path) -> Result<Vec<Submission>, String> {
         if name.starts_with('.') {
             continue;
         }
-        let crate_found = [path.join("exercises"), path.clone()]
-            .into_iter()
-            .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("src/bin").is_dir())
-            .map(|dir| Target::at(dir, name.clone()))
-            .ok_or_else(|| {
-                "no exercises crate (neither exercises/src/bin nor src/bin)".to_string()
-            });
-        found.push(Submission { name, crate_found });
+        let holds = holds(&path, &name);
+        found.push(Submission { name, holds });
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
+}
+
+fn holds(folder: &Path, name: &str) -> Holds {
+    if let Some(dir) = [folder.join("exercises"), folder.to_path_buf()]
+        .into_iter()
+        .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("src/bin").is_dir())
+    {
+        return Holds::Crate(Target::at(dir, name));
+    }
+    let mut files = Vec::new();
+    find_files(folder, &mut files);
+    // The shallowest first, so that a stray copy deep inside loses.
+    files.sort_by_key(|f| (f.components().count(), f.clone()));
+    let steps: Vec<(&'static str, PathBuf)> = STEPS
+        .iter()
+        .filter_map(|step| {
+            let wanted = format!("{}.rs", step.name);
+            files
+                .iter()
+                .find(|f| f.file_name().is_some_and(|n| n == wanted.as_str()))
+                .map(|f| (step.name, f.clone()))
+        })
+        .collect();
+    if steps.is_empty() {
+        Holds::Nothing(
+            "no exercises crate (neither exercises/src/bin nor src/bin) and no step file"
+                .to_string(),
+        )
+    } else {
+        Holds::StepFiles(steps)
+    }
+}
+
+/// Every `.rs` file under `dir`, but for the reference solutions and builds.
+fn find_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let skipped = matches!(name.as_deref(), Some("solutions" | "target" | ".git"));
+        if path.is_dir() && !skipped {
+            find_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// A crate of this repository's starters with the submission's step files in
+/// their place, in the grader's build folder: graded as a clone would be.
+pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target, String> {
+    let mut texts = Vec::new();
+    for step in STEPS {
+        let source = files
+            .iter()
+            .find(|(s, _)| *s == step.name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| {
+                workspace_root()
+                    .join("exercises/src/bin")
+                    .join(format!("{}.rs", step.name))
+            });
+        let text = std::fs::read_to_string(&source)
+            .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+        texts.push((format!("src/bin/{}.rs", step.name), text));
+    }
+    // A folder name that cargo and every file system accept.
+    let folder: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = grader_dir().join("batch").join(folder);
+    let texts: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_crate(&dir, "exercises", &texts, workspace_root())?;
+    Ok(Target::at(dir, name))
 }
 
 /// The sheet's first row: the submission, a column per graded step (its
@@ -115,7 +207,7 @@ mod tests {
     use std::fs;
 
     #[test]
-    fn a_clone_a_crate_and_an_empty_folder_are_each_a_submission() {
+    fn a_clone_a_crate_step_files_and_an_empty_folder_are_each_a_submission() {
         let dir = std::env::temp_dir().join(format!("grader-batch-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for crate_dir in ["carol/exercises", "alice"] {
@@ -123,21 +215,59 @@ mod tests {
             fs::write(dir.join(crate_dir).join("Cargo.toml"), "").unwrap();
         }
         fs::create_dir_all(dir.join("bob/notes")).unwrap();
+        // Dan uploaded two steps; a copy of a solution is not his work.
+        fs::create_dir_all(dir.join("dan/upload/old")).unwrap();
+        fs::create_dir_all(dir.join("dan/solutions")).unwrap();
+        fs::write(dir.join("dan/upload/mutex-send.rs"), "").unwrap();
+        fs::write(dir.join("dan/upload/old/mutex-send.rs"), "").unwrap();
+        fs::write(dir.join("dan/echo-thread.rs"), "").unwrap();
+        fs::write(dir.join("dan/solutions/echo-spawn.rs"), "").unwrap();
         fs::create_dir_all(dir.join(".git")).unwrap();
-        fs::write(dir.join("roster.txt"), "alice bob carol").unwrap();
+        fs::write(dir.join("roster.txt"), "alice bob carol dan").unwrap();
 
         let found = submissions(&dir).unwrap();
         let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["alice", "bob", "carol"]);
+        assert_eq!(names, ["alice", "bob", "carol", "dan"]);
         assert_eq!(
-            found[0].crate_found.as_ref().unwrap().dir,
-            dir.join("alice")
+            found[0].holds,
+            Holds::Crate(Target::at(dir.join("alice"), "alice"))
         );
-        assert!(found[1].crate_found.is_err());
+        assert!(matches!(found[1].holds, Holds::Nothing(_)));
         assert_eq!(
-            found[2].crate_found.as_ref().unwrap().dir,
-            dir.join("carol/exercises")
+            found[2].holds,
+            Holds::Crate(Target::at(dir.join("carol/exercises"), "carol"))
         );
+        assert_eq!(
+            found[3].holds,
+            Holds::StepFiles(vec![
+                ("echo-thread", dir.join("dan/echo-thread.rs")),
+                ("mutex-send", dir.join("dan/upload/mutex-send.rs")),
+            ])
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn step_files_are_graded_among_the_starters() {
+        let dir = std::env::temp_dir().join(format!("grader-batch-files-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("echo-thread.rs"), "// Erin's echo-thread").unwrap();
+        let target = assemble(
+            "erin o'neil",
+            &[("echo-thread", dir.join("echo-thread.rs"))],
+        )
+        .unwrap();
+        assert_eq!(target.label, "erin o'neil");
+        assert!(
+            target.dir.ends_with("batch/erin_o_neil"),
+            "{}",
+            target.dir.display()
+        );
+        let read = |step: &str| fs::read_to_string(target.source(step)).unwrap();
+        assert_eq!(read("echo-thread"), "// Erin's echo-thread");
+        let starter = workspace_root().join("exercises/src/bin/echo-spawn.rs");
+        assert_eq!(read("echo-spawn"), fs::read_to_string(starter).unwrap());
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -2,6 +2,7 @@
 //! by running the grade tests, and prints one row per step, the first thing to
 //! fix, and the total. See `--help`.
 
+use grader::batch::Holds;
 use grader::report::Report;
 use grader::runner::grade_tests_with;
 use grader::target;
@@ -26,7 +27,8 @@ by running the grade tests, and prints a row per step and the total.
   --watch              grade everything, then grade a step again each time its
                        file is saved, like rustlings' watch mode
   --batch DIR          grade every submission in DIR (a folder per student:
-                       a clone of this repository, or its exercises crate)
+                       a clone of this repository, its exercises crate, or
+                       step files such as echo-thread.rs)
                        and write one CSV row each, with the points per step,
                        the total and what to fix first, to FILE or stdout;
                        a line per submission goes to stderr as it is graded
@@ -251,7 +253,12 @@ fn grade_class(
     for (i, submission) in submissions.iter().enumerate() {
         let started = Instant::now();
         let name = &submission.name;
-        let graded = submission.crate_found.clone().and_then(|target| {
+        let found = match &submission.holds {
+            Holds::Crate(target) => Ok(target.clone()),
+            Holds::StepFiles(files) => grader::batch::assemble(name, files),
+            Holds::Nothing(why) => Err(why.clone()),
+        };
+        let graded = found.and_then(|target| {
             grade_all(&target.dir.to_string_lossy(), name).map_err(|e| {
                 // The sheet gets the first line; stderr gets the whole.
                 eprintln!("{name}: {e}");

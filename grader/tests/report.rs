@@ -242,8 +242,8 @@ fn batch_on_a_folder_that_is_not_there_is_one_line_and_exit_2() {
         );
 }
 
-/// A class of three: a clone with its exercises crate, a crate on its own,
-/// and a folder with neither. Every one gets its row; the points are the
+/// A class of four: a clone with its exercises crate, a crate on its own,
+/// an upload of one step file, and a folder with none of these. Every one gets its row; the points are the
 /// steps' own.
 #[test]
 #[ignore = "slow: the maintainer's check"]
@@ -278,6 +278,13 @@ fn batch_grades_every_submission_into_one_row_each() {
             ),
         ],
     );
+    // Hopper uploaded one file: a solved echo-spawn.
+    fs::create_dir_all(class.join("hopper")).unwrap();
+    fs::write(
+        class.join("hopper/echo-spawn.rs"),
+        read("solutions/src/bin/echo-spawn.rs"),
+    )
+    .unwrap();
     fs::create_dir_all(class.join("linus/notes")).unwrap();
     let sheet = class.join("grades.csv");
     let feedback = class.with_extension("feedback");
@@ -294,7 +301,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         .assert()
         .success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("[3/3] linus: not graded"), "{stderr}");
+    assert!(stderr.contains("[4/4] linus: not graded"), "{stderr}");
 
     let text = fs::read_to_string(&sheet).unwrap();
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
@@ -309,15 +316,8 @@ fn batch_grades_every_submission_into_one_row_each() {
             .unwrap()
     };
     let cell = |row: usize, name: &str| rows[row][column(name)].clone();
-    assert_eq!(rows.len(), 3, "{text}");
-    assert_eq!(
-        (
-            rows[0][0].as_str(),
-            rows[1][0].as_str(),
-            rows[2][0].as_str()
-        ),
-        ("ada", "grace", "linus")
-    );
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["ada", "grace", "hopper", "linus"], "{text}");
     assert_eq!(cell(0, "echo-thread"), points("echo-thread"));
     assert_eq!(cell(0, "mutex-send"), points("mutex-send"));
     assert_eq!(cell(0, "echo-spawn"), "0");
@@ -330,9 +330,12 @@ fn batch_grades_every_submission_into_one_row_each() {
         cell(1, "first to fix").starts_with("echo-thread (failed): echo_thread::"),
         "{text}"
     );
-    assert_eq!(cell(2, "total"), "");
+    // Hopper's one file, graded among the starters.
+    assert_eq!(cell(2, "echo-spawn"), points("echo-spawn"));
+    assert_eq!(cell(2, "total"), points("echo-spawn"));
+    assert_eq!(cell(3, "total"), "");
     assert!(
-        cell(2, "first to fix").starts_with("not graded: no exercises crate"),
+        cell(3, "first to fix").starts_with("not graded: no exercises crate"),
         "{text}"
     );
     // Each student's own report, to hand back.
