@@ -8,6 +8,7 @@
 //! does. A folder that holds none of these still gets its row, saying so,
 //! so that no student goes missing from the sheet.
 
+use crate::compile::target_key;
 use crate::generated::write_crate;
 use crate::report::Report;
 use crate::steps::STEPS;
@@ -139,7 +140,10 @@ pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target,
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
-    write_crate(&dir, "exercises", &texts, workspace_root())?;
+    // A name of its own: inside the target directory, cargo would take any
+    // other crate named `exercises` for this one (see `compile::claim`).
+    let package = format!("batch-{}", target_key(&dir).to_lowercase());
+    write_crate(&dir, &package, &texts, workspace_root())?;
     Ok(Target::at(dir, name))
 }
 

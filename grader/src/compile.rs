@@ -21,8 +21,7 @@ pub type Built = Result<PathBuf, String>;
 /// failure (the compiler's diagnostic and the step's hint) without building again.
 pub fn step_bin(target: &Target, step: &str) -> Result<PathBuf, Failure> {
     let manifest = target.dir.join("Cargo.toml");
-    let source = target.source(step);
-    once(&manifest, step, || build(&manifest, step, &source)).map_err(|diagnostic| {
+    once(&manifest, step, || build(&manifest, step)).map_err(|diagnostic| {
         Failure::new(format!("{step} does not compile (in {})", target.label))
             .block("compiler", &diagnostic)
             .hint(steps::find(step).map_or(FIX_FIRST, |s| s.compile_hint))
@@ -51,11 +50,11 @@ pub fn once(manifest: &Path, bin: &str, build: impl FnOnce() -> Built) -> Built 
     cell.get_or_init(build).clone()
 }
 
-/// Runs cargo for one bin (whose main file is `source`) of the crate at
+/// Runs cargo for one bin of the crate at
 /// `manifest`, then links the result to a path of its own for that crate, so
 /// that building a bin of the same name for another crate (the solutions, a
 /// mutant) into the shared directory cannot swap it underneath.
-pub fn build(manifest: &Path, bin: &str, source: &Path) -> Built {
+pub fn build(manifest: &Path, bin: &str) -> Built {
     let dir = grader_dir();
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     // Held from the build to the link: another grader process building a step
@@ -64,7 +63,7 @@ pub fn build(manifest: &Path, bin: &str, source: &Path) -> Built {
         .map_err(|e| format!("cannot create the build lock in {}: {e}", dir.display()))?;
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
-    claim(&dir, manifest, bin, source)?;
+    claim(&dir, manifest, bin)?;
 
     let output = cargo()
         .arg("build")
@@ -96,14 +95,17 @@ pub fn build(manifest: &Path, bin: &str, source: &Path) -> Built {
 /// Cargo tells a path crate's builds apart by its name and its path *inside
 /// its workspace*, so a student's copy of `exercises` and this repository's
 /// `exercises` share one build in a shared target directory: cargo would take
-/// one's binary as up to date for the other. The grader records which crate
-/// built each (package, bin) last, and on a change of crate marks the bin's
-/// source as modified (its mtime, not its content) so that cargo compiles it
-/// again. (Cargo records a source inside the target directory relative to
-/// that directory instead, so the crates the grader writes there get names
-/// of their own and never need this.)
-fn claim(dir: &Path, manifest: &Path, bin: &str, source: &Path) -> Result<(), String> {
-    let package = package_name(manifest).unwrap_or_default();
+/// one's binary as up to date for the other. Touching the source does not
+/// always help: cargo checks the files its last build read, which may be the
+/// other crate's (always, when that one lies inside the target directory). So
+/// the grader records which crate built each (package, bin) last, and on a
+/// change of crate removes the package's build (`cargo clean -p`, which
+/// leaves the dependencies alone) so that cargo compiles it again. The crates
+/// the grader writes itself get names of their own and never share a build.
+fn claim(dir: &Path, manifest: &Path, bin: &str) -> Result<(), String> {
+    let Some(package) = package_name(manifest) else {
+        return Ok(());
+    };
     let record = dir.join("owners").join(format!("{package}--{bin}"));
     let me = manifest
         .canonicalize()
@@ -113,8 +115,17 @@ fn claim(dir: &Path, manifest: &Path, bin: &str, source: &Path) -> Result<(), St
     if fs::read_to_string(&record).is_ok_and(|last| last == me) {
         return Ok(());
     }
-    if let Ok(file) = File::options().append(true).open(source) {
-        let _ = file.set_modified(std::time::SystemTime::now());
+    let cleaned = cargo()
+        .args(["clean", "--quiet", "--package", &package, "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !cleaned.status.success() {
+        // The build that follows reports what is wrong with the crate.
+        return Ok(());
     }
     fs::create_dir_all(record.parent().expect("a parent"))
         .and_then(|()| fs::write(&record, &me))
@@ -216,6 +227,44 @@ const MAX_DIAGNOSTIC_LINES: usize = 60;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three crates of one name, as a class's submissions are: one inside
+    /// the grader's target directory (as `--batch` once wrote them) and two
+    /// outside. Each build must run that crate's own code, whatever was
+    /// built before it.
+    #[test]
+    fn crates_of_one_name_each_get_their_own_build() {
+        let package = format!("same-name-{}", std::process::id());
+        let outside = std::env::temp_dir().join(&package);
+        let inside = grader_dir().join("tests").join(&package);
+        let crates = [outside.join("a"), inside.join("b"), outside.join("c")];
+        for dir in &crates {
+            let said = dir.file_name().unwrap().to_string_lossy();
+            fs::create_dir_all(dir.join("src/bin")).unwrap();
+            fs::write(
+                dir.join("Cargo.toml"),
+                format!("[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n[workspace]\n"),
+            )
+            .unwrap();
+            fs::write(
+                dir.join("src/bin/say.rs"),
+                format!("fn main() {{ print!(\"{said}\"); }}\n"),
+            )
+            .unwrap();
+        }
+        for i in [0, 1, 2, 0, 1, 2] {
+            let exe = build(&crates[i].join("Cargo.toml"), "say").unwrap();
+            let out = Command::new(&exe).output().unwrap();
+            let said = crates[i]
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), said, "build {i}");
+        }
+        let _ = fs::remove_dir_all(&outside);
+        let _ = fs::remove_dir_all(&inside);
+    }
 
     #[test]
     fn errors_only_drops_warnings_and_keeps_each_error_whole() {

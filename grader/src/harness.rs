@@ -80,7 +80,7 @@ pub fn check(target: &Target, step: &str, check: Option<&str>) -> Grade {
             &[(&main_path, MAIN), ("src/student.rs", &student)],
             &target.dir,
         )?;
-        build(&manifest, &bin, &dir.join(&main_path))
+        build(&manifest, &bin)
     })
     .map_err(|diagnostic| {
         Failure::new(format!(

@@ -316,24 +316,29 @@ fn batch_grades_every_submission_into_one_row_each() {
             .unwrap()
     };
     let cell = |row: usize, name: &str| rows[row][column(name)].clone();
+    // Shown only when an assertion fails: what each student was told.
+    for name in ["ada", "grace", "hopper"] {
+        let told = fs::read_to_string(feedback.join(format!("{name}.txt")));
+        println!("--- {name}.txt\n{}", told.unwrap_or_default());
+    }
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, ["ada", "grace", "hopper", "linus"], "{text}");
-    assert_eq!(cell(0, "echo-thread"), points("echo-thread"));
-    assert_eq!(cell(0, "mutex-send"), points("mutex-send"));
-    assert_eq!(cell(0, "echo-spawn"), "0");
+    assert_eq!(cell(0, "echo-thread"), points("echo-thread"), "{text}");
+    assert_eq!(cell(0, "mutex-send"), points("mutex-send"), "{text}");
+    assert_eq!(cell(0, "echo-spawn"), "0", "{text}");
     let ada_points = grader::steps::find("echo-thread").unwrap().points
         + grader::steps::find("mutex-send").unwrap().points;
-    assert_eq!(cell(0, "total"), ada_points.to_string());
-    assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"));
-    assert_eq!(cell(1, "echo-thread"), "0");
+    assert_eq!(cell(0, "total"), ada_points.to_string(), "{text}");
+    assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"), "{text}");
+    assert_eq!(cell(1, "echo-thread"), "0", "{text}");
     assert!(
         cell(1, "first to fix").starts_with("echo-thread (failed): echo_thread::"),
         "{text}"
     );
     // Hopper's one file, graded among the starters.
-    assert_eq!(cell(2, "echo-spawn"), points("echo-spawn"));
-    assert_eq!(cell(2, "total"), points("echo-spawn"));
-    assert_eq!(cell(3, "total"), "");
+    assert_eq!(cell(2, "echo-spawn"), points("echo-spawn"), "{text}");
+    assert_eq!(cell(2, "total"), points("echo-spawn"), "{text}");
+    assert_eq!(cell(3, "total"), "", "{text}");
     assert!(
         cell(3, "first to fix").starts_with("not graded: no exercises crate"),
         "{text}"
