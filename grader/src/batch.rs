@@ -8,7 +8,7 @@
 //! does. A folder that holds none of these still gets its row, saying so,
 //! so that no student goes missing from the sheet.
 
-use crate::compile::target_key;
+use crate::compile::{safe_name, target_key};
 use crate::generated::write_crate;
 use crate::report::Report;
 use crate::steps::STEPS;
@@ -124,18 +124,7 @@ pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target,
             .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
         texts.push((format!("src/bin/{}.rs", step.name), text));
     }
-    // A folder name that cargo and every file system accept.
-    let folder: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = grader_dir().join("batch").join(folder);
+    let dir = grader_dir().join("batch").join(safe_name(name));
     let texts: Vec<(&str, &str)> = texts
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))

@@ -160,11 +160,17 @@ pub fn target_key(dir: &Path) -> String {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut hasher = DefaultHasher::new();
     canonical.hash(&mut hasher);
-    let name: String = canonical
+    let name = canonical
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
+        .map(|n| safe_name(&n.to_string_lossy()))
+        .unwrap_or_default();
+    format!("{name}-{:016x}", hasher.finish())
+}
+
+/// `name` with every character but ASCII letters, digits and `-` made `_`:
+/// a name that cargo and every file system accept.
+pub fn safe_name(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
                 c
@@ -172,8 +178,7 @@ pub fn target_key(dir: &Path) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{name}-{:016x}", hasher.finish())
+        .collect()
 }
 
 /// A hard link costs no space and keeps pointing at this build even when
