@@ -1,10 +1,13 @@
 // Shared by the grader's harnesses, appended after the student's file and
-// the step's harness: runs the checks named on the command line (all of them
-// without one), each caught if it panics, and prints `ok <name>` or
-// `FAIL <name>` followed by indented `label: value` lines. The exit code is
-// 1 if any check failed.
+// the step's harness. Runs the checks named on the command line (all of
+// them without one), each on a thread of its own with a deadline, and
+// writes one verdict per check, as a line of JSON, to the file named by
+// GRADER_VERDICTS: never to stdout, where the student's code prints too.
+// A check returns Err with a headline on its first line and `label: value`
+// lines after it.
 
 pub(crate) mod grader_harness_common {
+    use std::io::Write;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::time::Duration;
 
@@ -31,26 +34,78 @@ pub(crate) mod grader_harness_common {
             .unwrap_or_default()
     }
 
-    pub fn run_checks(checks: &[Check]) -> i32 {
+    /// A string as JSON.
+    fn json(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn verdict(name: &str, outcome: &Outcome, timed_out: bool) -> String {
+        match outcome {
+            Ok(()) => format!("{{\"check\":{},\"passed\":true}}", json(name)),
+            Err(detail) => {
+                let mut lines = detail.lines();
+                let headline = lines.next().unwrap_or("");
+                let details: Vec<String> = lines
+                    .map(|line| {
+                        let (label, value) = line.split_once(": ").unwrap_or(("", line));
+                        format!("[{},{}]", json(label), json(value))
+                    })
+                    .collect();
+                format!(
+                    "{{\"check\":{},\"passed\":false,\"timed_out\":{timed_out},\"headline\":{},\"details\":[{}]}}",
+                    json(name),
+                    json(headline),
+                    details.join(",")
+                )
+            }
+        }
+    }
+
+    /// Runs the checks and exits. A check that hangs is reported, and the
+    /// harness exits at once, without waiting for its thread.
+    pub fn run_checks(checks: &[Check]) -> ! {
         let only = std::env::args().nth(1);
-        let mut failed = 0;
+        let path = std::env::var_os("GRADER_VERDICTS").expect("GRADER_VERDICTS names a file");
+        let mut out = std::fs::File::create(path).expect("the verdicts file can be written");
         for (name, check) in checks {
             if only.as_deref().is_some_and(|o| o != *name) {
                 continue;
             }
-            let outcome = catch_unwind(AssertUnwindSafe(check))
-                .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))));
-            match outcome {
-                Ok(()) => println!("ok {name}"),
-                Err(detail) => {
-                    failed += 1;
-                    println!("FAIL {name}");
-                    for line in detail.lines() {
-                        println!("  {line}");
-                    }
-                }
+            let (tx, rx) = std::sync::mpsc::channel();
+            let check = *check;
+            std::thread::spawn(move || {
+                let outcome = catch_unwind(AssertUnwindSafe(check))
+                    .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))));
+                let _ = tx.send(outcome);
+            });
+            let (outcome, timed_out) = match rx.recv_timeout(deadline()) {
+                Ok(outcome) => (outcome, false),
+                Err(_) => (
+                    Err(format!(
+                        "no result within {:?}: it waits for something that never happens",
+                        deadline()
+                    )),
+                    true,
+                ),
+            };
+            let _ = writeln!(out, "{}", verdict(name, &outcome, timed_out));
+            if outcome.is_err() {
+                break;
             }
         }
-        i32::from(failed > 0)
+        let _ = writeln!(out, "{{\"end\":true}}");
+        let _ = out.flush();
+        std::process::exit(0)
     }
 }

@@ -141,9 +141,7 @@ pub(crate) mod grader_harness {
         ("spawns_from_inside_a_task", spawns_from_inside_a_task),
     ];
 
-    pub(crate) fn run() -> i32 {
-        let failed = run_checks(CHECKS);
-        // A hung check's thread may still run: leave without waiting for it.
-        std::process::exit(failed)
+    pub(crate) fn run() -> ! {
+        run_checks(CHECKS)
     }
 }

@@ -9,7 +9,9 @@
 //!
 //! ```text
 //! //! Mutant of <step>: <the mistake, in a sentence>
-//! //! Caught by: <step>::<check>      (one line per test that must fail)
+//! //! Caught by: <step>::<check>      (one line per check that must fail;
+//!                                      the first is the failure shown first)
+//! //! Does not compile: on purpose    (only if its mistake is a compile error)
 //! <<<<<<< solution
 //! <lines of the solution, found exactly once>
 //! =======
@@ -65,6 +67,9 @@ pub struct StepEdit {
     pub step: String,
     pub what: String,
     pub caught_by: Vec<String>,
+    /// The mistake is a compile error, on purpose (`//! Does not compile: on
+    /// purpose`); any other mutant, and every variant, must compile.
+    pub does_not_compile: bool,
     /// (solution text, replacement), applied in order.
     edits: Vec<(String, String)>,
 }
@@ -77,6 +82,7 @@ impl StepEdit {
             step: String::new(),
             what: String::new(),
             caught_by: Vec::new(),
+            does_not_compile: false,
             edits: Vec::new(),
         };
         let end = format!(">>>>>>> {}", kind.word());
@@ -93,6 +99,11 @@ impl StepEdit {
                     return Err("a variant passes every check: it has no `Caught by`".to_string());
                 }
                 edit.caught_by.push(test.trim().to_string());
+            } else if line == "//! Does not compile: on purpose" {
+                if kind == Kind::Variant {
+                    return Err("a variant is a right answer: it compiles".to_string());
+                }
+                edit.does_not_compile = true;
             } else if line == "<<<<<<< solution" {
                 let old = block(&mut lines, "=======")?;
                 let new = block(&mut lines, &end)?;

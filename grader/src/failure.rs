@@ -1,99 +1,163 @@
-//! What a failing check tells the student: what was sent, what was expected,
-//! what came back, and a hint tied to the slide.
+//! What a failing check tells the student: what went wrong, what was sent,
+//! what was expected, what came back; a hint tied to the slide is added where
+//! it is shown.
 
 use std::fmt;
 
-/// The result of one check. Tests return it, so a failure prints as the
-/// message itself, with no panic location or backtrace around it.
-pub type Grade = Result<(), Failure>;
+/// What kind of failure it is, for the report's status of the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The step did something wrong.
+    Wrong,
+    /// The step hung: no answer, or no end, before the deadline.
+    TimedOut,
+    /// The step still reaches a `todo!()`.
+    NotStarted,
+    /// The step's file does not compile.
+    DoesNotCompile,
+}
 
-/// A failed check, already worded for the student.
+/// One line or block of a failure's details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// `label: value`, such as `sent: "hi\n"`.
+    Field { label: String, value: String },
+    /// A block of text (a compiler diagnostic, a log) under a title.
+    Block { title: String, text: String },
+}
+
+/// A failed check, worded for the student.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Failure {
-    message: String,
+    pub kind: Kind,
+    pub headline: String,
+    pub details: Vec<Detail>,
+    /// A hint for this very failure, where the check could tell the mistake;
+    /// otherwise the check's own hint is shown.
+    pub diagnosis: Option<String>,
 }
 
 impl Failure {
     /// A failure whose first line says what went wrong.
     pub fn new(headline: impl Into<String>) -> Self {
         Failure {
-            message: headline.into(),
+            kind: Kind::Wrong,
+            headline: headline.into(),
+            details: Vec::new(),
+            diagnosis: None,
         }
     }
 
-    /// Adds an indented `label: value` line, such as `sent: "hi\n"`.
+    /// Adds a `label: value` line; `label` ends with its colon.
     pub fn field(mut self, label: &str, value: impl fmt::Display) -> Self {
-        let value = value.to_string();
-        let mut lines = value.lines();
-        self.message
-            .push_str(&format!("\n  {label:<9} {}", lines.next().unwrap_or("")));
-        for line in lines {
-            self.message.push_str(&format!("\n  {:<9} {line}", ""));
-        }
-        self
-    }
-
-    /// Adds the closing hint, which points back at the slide.
-    pub fn hint(mut self, hint: &str) -> Self {
-        self.message.push_str(&format!("\nhint: {hint}"));
+        self.details.push(Detail::Field {
+            label: label.to_string(),
+            value: value.to_string(),
+        });
         self
     }
 
     /// Adds a block of text (a compiler diagnostic, a log) below the message.
     pub fn block(mut self, title: &str, text: &str) -> Self {
-        self.message.push_str(&format!("\n  {title}:"));
-        for line in text.lines() {
-            self.message.push_str(&format!("\n    | {line}"));
+        self.details.push(Detail::Block {
+            title: title.to_string(),
+            text: text.to_string(),
+        });
+        self
+    }
+
+    /// Says what this failure shows about the student's code, in place of
+    /// the check's general hint.
+    pub fn diagnose(mut self, hint: impl Into<String>) -> Self {
+        self.diagnosis = Some(hint.into());
+        self
+    }
+
+    /// Marks the failure as the step still reaching a `todo!()`, when its
+    /// output shows the panic of one.
+    pub fn noting_todo(mut self, output: &str) -> Self {
+        if output.contains("not yet implemented") {
+            self.kind = Kind::NotStarted;
         }
         self
     }
 
-    pub fn message(&self) -> &str {
-        &self.message
+    /// Marks the failure as the step hanging (unless it is not started at all).
+    pub fn timed_out(mut self) -> Self {
+        if self.kind != Kind::NotStarted {
+            self.kind = Kind::TimedOut;
+        }
+        self
     }
 
-    /// Marks a failure as the step still reaching a `todo!()`, when its
-    /// output shows the panic of one.
-    pub fn noting_todo(self, output: &str) -> Self {
-        if output.contains("not yet implemented") {
-            self.field("status:", NOT_STARTED)
+    pub fn does_not_compile(mut self) -> Self {
+        self.kind = Kind::DoesNotCompile;
+        self
+    }
+
+    /// The message: headline, details and the status line, without a hint.
+    pub fn message(&self) -> String {
+        let mut out = self.headline.clone();
+        for detail in &self.details {
+            match detail {
+                Detail::Field { label, value } => {
+                    let mut lines = value.lines();
+                    let first = lines.next().unwrap_or("");
+                    if label.is_empty() {
+                        out.push_str(&format!("\n  {first}"));
+                    } else {
+                        out.push_str(&format!("\n  {label:<9} {first}"));
+                    }
+                    let indent = if label.is_empty() { 0 } else { 10 };
+                    for line in lines {
+                        out.push_str(&format!("\n  {:indent$}{line}", ""));
+                    }
+                }
+                Detail::Block { title, text } => {
+                    out.push_str(&format!("\n  {title}:"));
+                    for line in text.lines() {
+                        out.push_str(&format!("\n    | {line}"));
+                    }
+                }
+            }
+        }
+        match self.kind {
+            Kind::NotStarted => out.push_str(&format!("\n  {:<9} {NOT_STARTED}", "status:")),
+            Kind::TimedOut => out.push_str(&format!("\n  {:<9} {TIMED_OUT}", "status:")),
+            Kind::Wrong | Kind::DoesNotCompile => {}
+        }
+        out
+    }
+
+    /// The message with a closing hint line.
+    pub fn with_hint(&self, hint: &str) -> String {
+        let hint = self.diagnosis.as_deref().unwrap_or(hint);
+        if hint.is_empty() {
+            self.message()
         } else {
-            self
+            format!("{}\nhint: {hint}", self.message())
         }
     }
-
-    /// Marks a failure as the step hanging: it did not end, or did not start
-    /// serving, before the deadline.
-    pub fn timed_out(self) -> Self {
-        self.field("status:", TIMED_OUT)
-    }
 }
 
-/// The `status:` of a step that still reaches a `todo!()`.
-pub const NOT_STARTED: &str = "not started: the step still reaches a `todo!()`";
-/// The `status:` of a step that hangs.
-pub const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
-
-/// The `status:` values a failure message carries.
-pub fn statuses(message: &str) -> Vec<&str> {
-    message
-        .lines()
-        .filter_map(|l| l.strip_prefix("  status:"))
-        .map(str::trim)
-        .collect()
-}
-
-// libtest prints a failing test's `Err` with `{:?}`: show the message as is.
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message())
     }
 }
+
+impl std::error::Error for Failure {}
+
+/// The status line of a step that still reaches a `todo!()`.
+pub const NOT_STARTED: &str = "not started: the step still reaches a `todo!()`";
+/// The status line of a step that hangs.
+pub const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
 
 /// How many bytes of a long value a message shows before cutting it.
 const SHOWN_BYTES: usize = 120;
@@ -141,22 +205,37 @@ mod tests {
 
     #[test]
     fn a_failure_reads_as_headline_fields_and_hint() {
-        let f = Failure::new("no echo")
-            .field("sent:", show(b"hi\n"))
-            .hint("write the line back");
+        let f = Failure::new("no echo").field("sent:", show(b"hi\n"));
         assert_eq!(
-            f.message(),
+            f.with_hint("write the line back"),
             "no echo\n  sent:     \"hi\\n\"\nhint: write the line back"
         );
     }
 
     #[test]
-    fn statuses_are_read_back_from_the_message() {
+    fn a_diagnosis_replaces_the_general_hint() {
+        let f = Failure::new("x").diagnose("the precise one");
+        assert!(
+            f.with_hint("the general one")
+                .ends_with("hint: the precise one")
+        );
+    }
+
+    #[test]
+    fn a_field_without_a_label_is_a_plain_line() {
+        let f = Failure::new("x").field("", "pending, nothing to wake it");
+        assert_eq!(f.message(), "x\n  pending, nothing to wake it");
+    }
+
+    #[test]
+    fn a_todo_outranks_a_hang() {
         let f = Failure::new("x")
-            .timed_out()
-            .noting_todo("not yet implemented: y");
-        assert_eq!(statuses(f.message()), [TIMED_OUT, NOT_STARTED]);
-        assert!(statuses(Failure::new("x").noting_todo("fine").message()).is_empty());
+            .noting_todo("not yet implemented: y")
+            .timed_out();
+        assert_eq!(f.kind, Kind::NotStarted);
+        assert!(f.message().ends_with(NOT_STARTED));
+        let f = Failure::new("x").timed_out().noting_todo("fine");
+        assert_eq!(f.kind, Kind::TimedOut);
     }
 
     #[test]

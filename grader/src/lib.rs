@@ -1,31 +1,39 @@
 //! The grader of the async-Rust tutorial's steps.
 //!
-//! Black-box first: a check builds one step's bin, runs it as a process, and
+//! Black box first: a check builds a step's bin, runs it as a process, and
 //! talks to it over loopback or reads what it prints. Where the inside
 //! matters (a `WaterFactory`, a hand-written future, an executor), a harness
-//! compiled around a copy of the student's file polls it step by step. The
-//! tests in `tests/grade` call these checks, one test per check, named
-//! `<step>::<check>`; the report (`src/main.rs`) runs those tests.
+//! compiled around a copy of the student's file polls it step by step.
+//!
+//! The layers, from the vocabulary up:
+//! - `catalogue`: the tutorial's steps; `failure`, `outcome`: what a check
+//!   says, typed;
+//! - `registry`: every check as data, in each step's order, with what it
+//!   needs first; `checks/`: their code, one module per family;
+//! - `session`: one grading of one target, its builds and its outcomes,
+//!   the checks run side by side, each once what it needs has passed;
+//! - `build/`: cargo, and the small crates the grader writes itself;
+//! - `exec/`: the student's programs as processes the grader controls;
+//! - `report/`: the outcomes as text, JSON and Gradescope's format;
+//! - `app/`: `cargo run -p grader`'s options, watch mode, class grading;
+//! - `edits`: the self-check's mutants and variants; `target`: what is graded.
+//!
+//! The grade tests (`tests/grade`) list the registry as tests named
+//! `<step>::<check>`; the report runs the same registry in its own process.
 
-pub mod batch;
-pub mod cli;
-pub mod client;
-pub mod compile;
-pub mod count;
-pub mod echo;
+pub mod app;
+pub mod build;
+pub mod catalogue;
+pub mod checks;
 pub mod edits;
+pub mod exec;
 pub mod failure;
-pub mod generated;
-pub mod h2o;
-pub mod harness;
-pub mod machine;
-pub mod process;
+pub mod outcome;
+pub mod registry;
 pub mod report;
-pub mod runner;
-pub mod steps;
+pub mod session;
 pub mod target;
-pub mod threads;
-pub mod watch;
 
-pub use failure::{Failure, Grade};
+pub use failure::Failure;
+pub use outcome::{Outcome, Pass, Verdict};
 pub use target::Target;

@@ -1,31 +1,101 @@
-//! Which crate is graded (`GRADE`) and where the grader keeps its builds.
+//! Which step files are graded (`GRADE`), and where the grader keeps its builds.
 
-use crate::failure::Failure;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The crate whose `src/bin/<step>.rs` files are graded.
+/// The step files being graded, `src/bin/<step>.rs` under `dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The directory holding the crate's `Cargo.toml`.
+    /// The directory whose `src/bin` holds the step files.
     pub dir: PathBuf,
-    /// How messages name it: `exercises`, `solutions`, or the path given.
+    /// How messages name it: `exercises`, `solutions`, a path, a student.
     pub label: String,
+    /// How it is built.
+    pub kind: Kind,
+}
+
+/// How a target is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A crate of this workspace (`exercises`, `solutions`), built in place
+    /// with its own manifest, as `cargo run --bin <step>` builds it.
+    Member { package: String },
+    /// Step files from elsewhere (a student's clone, an upload, a mutant):
+    /// copied into a crate of the grader's own, so that only the step files
+    /// count, never another manifest, build script or cargo configuration.
+    Files,
 }
 
 impl Target {
-    /// A crate at `dir`, named `label` in messages.
-    pub fn at(dir: impl Into<PathBuf>, label: impl Into<String>) -> Self {
+    /// A crate of this workspace.
+    pub fn member(package: &str) -> Self {
         Target {
-            dir: dir.into(),
-            label: label.into(),
+            dir: workspace_root().join(package),
+            label: package.to_string(),
+            kind: Kind::Member {
+                package: package.to_string(),
+            },
         }
     }
 
-    /// The step's source file in this crate.
+    /// The step files in `dir/src/bin`, named `label` in messages.
+    pub fn files(dir: impl Into<PathBuf>, label: impl Into<String>) -> Self {
+        let dir = dir.into();
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        for package in ["exercises", "solutions"] {
+            let member = workspace_root().join(package);
+            if member.canonicalize().is_ok_and(|m| m == canonical) {
+                return Target {
+                    label: label.into(),
+                    ..Target::member(package)
+                };
+            }
+        }
+        Target {
+            dir,
+            label: label.into(),
+            kind: Kind::Files,
+        }
+    }
+
+    /// The step's source file.
     pub fn source(&self, step: &str) -> PathBuf {
         self.dir.join("src").join("bin").join(format!("{step}.rs"))
     }
+
+    /// A short, stable name for this target's own folders under the
+    /// grader's build directory.
+    pub fn key(&self) -> String {
+        key_of(&self.dir)
+    }
+}
+
+/// A short, readable, stable name for a directory: its last part and a hash
+/// of its full path.
+pub fn key_of(dir: &Path) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut hasher = DefaultHasher::new();
+    canonical.hash(&mut hasher);
+    let name = canonical
+        .file_name()
+        .map(|n| safe_name(&n.to_string_lossy()))
+        .unwrap_or_default();
+    format!("{name}-{:016x}", hasher.finish()).to_lowercase()
+}
+
+/// `name` with every character but ASCII letters, digits and `-` made `_`:
+/// a name that cargo and every file system accept.
+pub fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The root of this repository's workspace.
@@ -39,7 +109,7 @@ pub fn workspace_root() -> &'static Path {
     ROOT.get_or_init(|| {
         let grader = std::env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
-            .filter(|dir| dir.join("src/steps.rs").is_file())
+            .filter(|dir| dir.join("src/catalogue.rs").is_file())
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
         grader
             .parent()
@@ -48,57 +118,51 @@ pub fn workspace_root() -> &'static Path {
     })
 }
 
-/// The target chosen by the `GRADE` environment variable, read once.
-pub fn from_env() -> Result<&'static Target, Failure> {
-    static CHOSEN: OnceLock<Result<Target, String>> = OnceLock::new();
-    CHOSEN
-        .get_or_init(|| {
-            let grade = std::env::var("GRADE").unwrap_or_default();
-            let cwd = std::env::var_os("PWD").map(PathBuf::from);
-            resolve(&grade, cwd.as_deref())
-        })
-        .as_ref()
-        .map_err(|e| Failure::new(e.clone()))
+/// The target chosen by the `GRADE` environment variable.
+pub fn from_env() -> Result<Target, String> {
+    let grade = std::env::var("GRADE").unwrap_or_default();
+    let cwd = std::env::var_os("PWD")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    resolve(&grade, cwd.as_deref())
 }
 
 /// Reads a `GRADE` value: empty means `exercises`; `exercises` and
-/// `solutions` are this workspace's crates; anything else is a path to a
-/// crate, taken relative to `cwd` (the shell's directory, since cargo runs
-/// tests from the package's own directory) or else to the workspace root.
+/// `solutions` are this workspace's crates; anything else is the path of a
+/// folder with the steps in `src/bin`, taken relative to `cwd` (the shell's
+/// directory, since cargo runs tests from the package's own directory) or
+/// else to the workspace root.
 pub fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, String> {
     let root = workspace_root();
-    let target = match grade {
-        "" | "exercises" => Target::at(root.join("exercises"), "exercises"),
-        "solutions" => Target::at(root.join("solutions"), "solutions"),
-        path => {
-            let path = Path::new(path);
-            let dir = if path.is_absolute() {
-                path.to_path_buf()
-            } else {
-                cwd.filter(|c| c.is_absolute()).unwrap_or(root).join(path)
-            };
-            Target::at(dir, grade)
-        }
+    match grade {
+        "" | "exercises" => return Ok(Target::member("exercises")),
+        "solutions" => return Ok(Target::member("solutions")),
+        _ => {}
+    }
+    let path = Path::new(grade);
+    let dir = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.filter(|c| c.is_absolute()).unwrap_or(root).join(path)
     };
-    if !target.dir.join("Cargo.toml").is_file() {
+    if !dir.join("src/bin").is_dir() {
         return Err(format!(
-            "GRADE={grade}: no Cargo.toml in {} (GRADE takes exercises, solutions, or the path of a crate with the steps in src/bin)",
-            target.dir.display()
+            "GRADE={grade}: no src/bin folder in {} (GRADE takes exercises, solutions, or the path of a crate with the steps in src/bin)",
+            dir.display()
         ));
     }
-    Ok(target)
+    Ok(Target::files(dir, grade))
 }
 
-/// The grader's own build directory, `<cargo target dir>/grader`. It is kept
-/// apart from the workspace's builds and shared by every graded crate, so
-/// tokio is compiled once for all of them.
+/// The grader's own build directory, `<cargo target dir>/grader`.
 pub fn grader_dir() -> PathBuf {
     cargo_target_dir().join("grader")
 }
 
-/// The cargo target directory this program was built in: the nearest
-/// ancestor of the running executable that cargo marked with `CACHEDIR.TAG`.
-fn cargo_target_dir() -> PathBuf {
+/// The cargo target directory this program was built in: `CARGO_TARGET_DIR`,
+/// or the nearest ancestor of the running executable that cargo marked with
+/// `CACHEDIR.TAG`. The grader's builds share its compiled dependencies.
+pub fn cargo_target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         let dir = PathBuf::from(dir);
         return if dir.is_absolute() {
@@ -126,27 +190,51 @@ mod tests {
         let t = resolve("", None).unwrap();
         assert_eq!(t.label, "exercises");
         assert_eq!(t.dir, workspace_root().join("exercises"));
-    }
-
-    #[test]
-    fn solutions_is_the_workspace_crate() {
         assert_eq!(
-            resolve("solutions", None).unwrap().dir,
-            workspace_root().join("solutions")
+            t.kind,
+            Kind::Member {
+                package: "exercises".into()
+            }
         );
     }
 
     #[test]
-    fn a_relative_path_is_taken_from_the_shell_directory() {
+    fn a_path_to_a_workspace_crate_is_that_crate() {
         let t = resolve("solutions/", Some(workspace_root())).unwrap();
-        assert_eq!(t.dir, workspace_root().join("solutions/"));
         assert_eq!(t.label, "solutions/");
+        assert_eq!(
+            t.kind,
+            Kind::Member {
+                package: "solutions".into()
+            }
+        );
     }
 
     #[test]
-    fn a_path_without_a_crate_is_one_clear_line() {
+    fn a_path_elsewhere_is_graded_as_step_files() {
+        let dir = std::env::temp_dir().join(format!("grader-target-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+        let t = resolve(dir.to_str().unwrap(), None).unwrap();
+        assert_eq!(t.kind, Kind::Files);
+        assert_eq!(t.source("echo-thread"), dir.join("src/bin/echo-thread.rs"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_path_without_steps_is_one_clear_line() {
         let e = resolve("no/such/dir", Some(workspace_root())).unwrap_err();
-        assert!(e.starts_with("GRADE=no/such/dir: no Cargo.toml in "), "{e}");
+        assert!(
+            e.starts_with("GRADE=no/such/dir: no src/bin folder in "),
+            "{e}"
+        );
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn different_folders_get_different_keys() {
+        let a = key_of(Path::new("/a/exercises"));
+        let b = key_of(Path::new("/b/exercises"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("exercises-"));
     }
 }

@@ -4,7 +4,6 @@
 //! validates it against the schemas in `grader/schemas/`.
 
 use assert_cmd::Command;
-use grader::generated::write_crate;
 use grader::target::{grader_dir, workspace_root};
 use predicates::prelude::*;
 use serde_json::Value;
@@ -38,7 +37,7 @@ fn a_grade_without_a_crate_is_one_line_and_exit_2() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("GRADE=no/such/crate: no Cargo.toml in")
+            predicate::str::contains("GRADE=no/such/crate: no src/bin folder in")
                 .and(predicate::function(|s: &str| s.lines().count() == 1)),
         );
 }
@@ -66,13 +65,21 @@ fn mutant(file: &str) -> String {
 fn fixture(name: &str, bins: &[(&str, String)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("grader-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
-    let files: Vec<(String, &str)> = bins
-        .iter()
-        .map(|(step, text)| (format!("src/bin/{step}.rs"), text.as_str()))
-        .collect();
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
-    write_crate(&dir, &format!("grader-{name}"), &files, workspace_root()).unwrap();
+    write_files(&dir, bins);
     dir
+}
+
+/// Writes a crate's manifest and its `src/bin/<step>.rs` files.
+fn write_files(dir: &Path, bins: &[(&str, String)]) {
+    fs::create_dir_all(dir.join("src/bin")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"exercises\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    for (step, text) in bins {
+        fs::write(dir.join(format!("src/bin/{step}.rs")), text).unwrap();
+    }
 }
 
 /// The JSON the grader wrote for a run of the fixture.
@@ -115,9 +122,13 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
                 "task2-struct-2",
                 read("solutions/src/bin/task2-struct-2.rs"),
             ),
+            // A factory that never finishes being made: it hangs.
             (
                 "task2-struct-final",
-                mutant("task2-struct-final/one-hydrogen-permit.mutant"),
+                read("solutions/src/bin/task2-struct-final.rs").replace(
+                    "    fn new() -> Self {\n",
+                    "    fn new() -> Self {\n        loop {\n            std::thread::park();\n        }\n        #[allow(unreachable_code)]\n",
+                ),
             ),
             ("mutex-send", read("exercises/src/bin/mutex-send.rs")),
             ("add-to-inbox", read("solutions/src/bin/add-to-inbox.rs")),
@@ -140,7 +151,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     assert_eq!(status("task2-struct-final"), "timed_out");
     assert_eq!(status("mutex-send"), "does_not_compile");
     assert_eq!(status("task2-struct-1"), "flaw_shown");
-    let points = |step: &str| grader::steps::find(step).unwrap().points as u64;
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points as u64;
     let earned = points("echo-spawn") + points("add-to-inbox") + points("mini-executor");
     assert_eq!(
         (report["score"].as_u64(), report["max_score"].as_u64()),
@@ -158,7 +169,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     let (results, _) = run_json(&crate_dir, "gradescope", "results.json");
     assert_eq!(results["score"].as_u64(), Some(earned));
     let tests = results["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), grader::steps::STEPS.len());
+    assert_eq!(tests.len(), grader::catalogue::STEPS.len());
     let by_name = |step: &str| {
         tests
             .iter()
@@ -188,16 +199,16 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
         "watch",
         &[("echo-thread", read("exercises/src/bin/echo-thread.rs"))],
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
-        .arg("--watch")
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_grader"));
+    cmd.arg("--watch")
         .env("GRADE", &crate_dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::null());
+    // Killed with all it started when dropped, even if an assertion fails.
+    let mut child = grader::exec::Process::start(cmd, "grader --watch").unwrap();
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.take_stdout().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -223,8 +234,7 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
         &|l| l.starts_with("echo-thread: "),
         "echo-thread's new result",
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert!(line.starts_with("echo-thread: passed"), "{line}");
     let _ = fs::remove_dir_all(&crate_dir);
 }
@@ -256,9 +266,15 @@ fn batch_grades_every_submission_into_one_row_each() {
             read(&format!("solutions/src/bin/{step}.rs")),
         )
     };
-    let write = |dir: &Path, package: &str, bins: &[(String, String)]| {
-        let files: Vec<(&str, &str)> = bins.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        write_crate(dir, package, &files, workspace_root()).unwrap();
+    let write = |dir: &Path, _package: &str, bins: &[(String, String)]| {
+        let bins: Vec<(&str, String)> = bins
+            .iter()
+            .map(|(p, t)| {
+                let step = p.trim_start_matches("src/bin/").trim_end_matches(".rs");
+                (step, t.clone())
+            })
+            .collect();
+        write_files(dir, &bins);
     };
     // Ada solved echo-thread and mutex-send, in a clone's exercises/.
     write(
@@ -308,9 +324,9 @@ fn batch_grades_every_submission_into_one_row_each() {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();
-    let points = |step: &str| grader::steps::find(step).unwrap().points.to_string();
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points.to_string();
     let column = |name: &str| {
-        grader::batch::header()
+        grader::app::batch::header()
             .iter()
             .position(|h| h.starts_with(&format!("{name} (")) || h == name)
             .unwrap()
@@ -326,8 +342,8 @@ fn batch_grades_every_submission_into_one_row_each() {
     assert_eq!(cell(0, "echo-thread"), points("echo-thread"), "{text}");
     assert_eq!(cell(0, "mutex-send"), points("mutex-send"), "{text}");
     assert_eq!(cell(0, "echo-spawn"), "0", "{text}");
-    let ada_points = grader::steps::find("echo-thread").unwrap().points
-        + grader::steps::find("mutex-send").unwrap().points;
+    let ada_points = grader::catalogue::find("echo-thread").unwrap().points
+        + grader::catalogue::find("mutex-send").unwrap().points;
     assert_eq!(cell(0, "total"), ada_points.to_string(), "{text}");
     assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"), "{text}");
     assert_eq!(cell(1, "echo-thread"), "0", "{text}");
@@ -423,7 +439,7 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
             .find(|t| t["name"].as_str().unwrap().starts_with(&format!("{step} ")))
             .and_then(|t| t["score"].as_u64())
     };
-    let points = |step: &str| grader::steps::find(step).unwrap().points as u64;
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points as u64;
     for step in solved {
         assert_eq!(score_of(step), Some(points(step)), "{step}: {results}");
     }

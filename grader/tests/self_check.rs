@@ -4,62 +4,67 @@
 //! each right version written otherwise than the solution (a variant, in
 //! `grader/variants/<step>/`) passes every one of them.
 //!
-//! Each case runs the real grade tests (`cargo test -p grader --test grade`)
-//! on a target, so what is checked here is exactly what students run. These
-//! take minutes, so they are ignored by default; the maintainer's check runs
-//! them: `cargo test -p grader --test self_check -- --include-ignored`.
+//! Each case runs the registry's checks in this process, as the grade tests
+//! and the report do, so what is checked here is exactly what students run.
+//! These take a while, so they are ignored by default; the maintainer's
+//! check runs them: `cargo test -p grader --test self_check -- --include-ignored`.
 
-use grader::compile::target_key;
-use grader::generated::write_crate;
-use grader::runner::{Outcome, TestRun, grade_tests};
-use grader::steps::STEPS;
-use grader::target::{grader_dir, workspace_root};
+use grader::Outcome;
+use grader::catalogue::STEPS;
+use grader::registry::{self, Check};
+use grader::session::{Session, default_workers};
+use grader::target::{Target, grader_dir, workspace_root};
 use std::fs;
-use std::path::{Path, PathBuf};
 
-/// The end of a run's output, for an assertion message.
-fn output_tail(run: &TestRun) -> String {
-    grader::failure::tail(&run.output, 60)
+/// Grades `steps` (every step, without) of `target` in this process.
+fn grade(target: Target, steps: Option<&[&str]>) -> Vec<(&'static Check, Outcome)> {
+    let checks: Vec<&'static Check> = registry::all()
+        .iter()
+        .filter(|c| steps.is_none_or(|s| s.contains(&c.step.name)))
+        .collect();
+    Session::new(target).run(&checks, default_workers(), &|_, _| {})
+}
+
+/// The outcomes that are not passes, for an assertion message.
+fn not_passed(outcomes: &[(&'static Check, Outcome)]) -> String {
+    outcomes
+        .iter()
+        .filter(|(_, o)| !o.passed())
+        .map(|(c, o)| {
+            let said = o
+                .failure()
+                .map(|f| f.message())
+                .or_else(|| o.reason())
+                .unwrap_or_default();
+            format!("{}: {}\n{said}\n", c.full_name(), o.words())
+        })
+        .collect()
 }
 
 #[test]
 #[ignore = "slow: the maintainer's self-check"]
 fn solutions_pass_every_check() {
-    let run = grade_tests("solutions", "").unwrap();
+    let outcomes = grade(Target::member("solutions"), None);
+    assert_eq!(outcomes.len(), registry::all().len());
     assert!(
-        run.success && !run.tests.is_empty(),
+        outcomes
+            .iter()
+            .all(|(_, o)| o.passed() || matches!(o, Outcome::Skipped(_))),
         "the solutions failed:\n{}",
-        output_tail(&run)
+        not_passed(&outcomes)
     );
-    for step in STEPS {
-        let prefix = format!("{}::", step.test_prefix());
-        assert!(
-            run.tests.iter().any(|(name, _)| name.starts_with(&prefix)),
-            "no test is named {prefix}*"
-        );
-    }
 }
 
 #[test]
 #[ignore = "slow: the maintainer's self-check"]
 fn untouched_exercises_fail_every_graded_step_and_pass_every_demo() {
-    let run = grade_tests("exercises", "").unwrap();
+    let outcomes = grade(Target::member("exercises"), None);
     for step in STEPS {
-        let prefix = format!("{}::", step.test_prefix());
-        let tests: Vec<&(String, Outcome)> = run
-            .tests
+        let of_step: Vec<&(&Check, Outcome)> = outcomes
             .iter()
-            .filter(|(n, _)| n.starts_with(&prefix))
+            .filter(|(c, _)| c.step.name == step.name)
             .collect();
-        assert!(
-            !tests.is_empty(),
-            "no test is named {prefix}*:\n{}",
-            output_tail(&run)
-        );
-        let failed = tests
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
-            .count();
+        let failed = of_step.iter().filter(|(_, o)| o.failed()).count();
         if step.graded {
             assert!(
                 failed > 0,
@@ -67,20 +72,19 @@ fn untouched_exercises_fail_every_graded_step_and_pass_every_demo() {
                 step.name
             );
         } else {
-            assert_eq!(
-                failed,
-                0,
+            assert!(
+                of_step.iter().all(|(_, o)| o.passed()),
                 "the demo {} fails untouched:\n{}",
                 step.name,
-                output_tail(&run)
+                not_passed(&outcomes)
             );
         }
     }
 }
 
-/// A crate of the graded workspace copied elsewhere shares cargo's build of
-/// `exercises` with this one (same name, same place in its workspace): the
-/// grader must still run each crate's own code.
+/// Two folders with step files of one name are each graded on their own
+/// code, whatever was built before: a solved echo-thread elsewhere passes,
+/// this repository's starter fails, and the first again passes.
 #[test]
 #[ignore = "slow: the maintainer's self-check"]
 fn a_copy_elsewhere_is_graded_on_its_own_code() {
@@ -89,91 +93,103 @@ fn a_copy_elsewhere_is_graded_on_its_own_code() {
     let copy = std::env::temp_dir().join(format!("grader-self-check-{}", std::process::id()));
     let _ = fs::remove_dir_all(&copy);
     fs::create_dir_all(copy.join("exercises/src/bin")).unwrap();
-    let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let members = manifest.lines().find(|l| l.starts_with("members")).unwrap();
-    fs::write(
-        copy.join("Cargo.toml"),
-        manifest.replace(members, "members = [\"exercises\"]"),
-    )
-    .unwrap();
-    fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
-    fs::copy(
-        root.join("exercises/Cargo.toml"),
-        copy.join("exercises/Cargo.toml"),
-    )
-    .unwrap();
-    // The copy holds a solved echo-thread; this repository's is the starter.
     fs::copy(
         root.join("solutions/src/bin/echo-thread.rs"),
         copy.join("exercises/src/bin/echo-thread.rs"),
     )
     .unwrap();
-    let copy_dir = copy.join("exercises");
-    let copy_grade = copy_dir.to_str().unwrap();
-    for (grade, should_pass) in [(copy_grade, true), ("exercises", false), (copy_grade, true)] {
-        let run = grade_tests(grade, "echo_thread::one_line").unwrap();
+    let elsewhere = || Target::files(copy.join("exercises"), "a copy");
+    for (target, should_pass) in [
+        (elsewhere(), true),
+        (Target::member("exercises"), false),
+        (elsewhere(), true),
+    ] {
+        let label = target.label.clone();
+        let outcomes = grade(target, Some(&["echo-thread"]));
+        let one_line = outcomes
+            .iter()
+            .find(|(c, _)| c.name == "one_line")
+            .map(|(_, o)| o.passed());
         assert_eq!(
-            run.success,
-            should_pass,
-            "GRADE={grade}:\n{}",
-            output_tail(&run)
+            one_line,
+            Some(should_pass),
+            "{label}:\n{}",
+            not_passed(&outcomes)
         );
     }
     let _ = fs::remove_dir_all(&copy);
 }
 
-/// Builds the edited step's crate and runs its step's tests on it.
-fn grade_edited(file: &str) -> (grader::edits::StepEdit, TestRun) {
+/// Grades the edited step, alone, in a folder of its own.
+fn grade_edited(file: &str) -> (grader::edits::StepEdit, Vec<(&'static Check, Outcome)>) {
     let (edited, text) = grader::edits::load(file).unwrap();
-    let step = edited.step.as_str();
-    let name = Path::new(file).file_stem().unwrap().to_str().unwrap();
-    let kind = edited.kind.dir();
-
-    let dir: PathBuf = grader_dir().join(kind).join(format!("{step}-{name}"));
-    let package = format!("{kind}-{step}-{name}-{}", target_key(&dir).to_lowercase());
-    let main = format!("src/bin/{step}.rs");
-    write_crate(&dir, &package, &[(&main, &text)], workspace_root()).unwrap();
-
-    let prefix = format!("{}::", step.replace('-', "_"));
-    let run = grade_tests(dir.to_str().unwrap(), &prefix).unwrap();
-    assert!(
-        !run.tests.is_empty(),
-        "no test ran for {file}:\n{}",
-        output_tail(&run)
-    );
-    (edited, run)
+    let step = edited.step.clone();
+    let name = std::path::Path::new(file)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let dir = grader_dir()
+        .join(edited.kind.dir())
+        .join(format!("{step}-{name}"));
+    grader::build::scratch::write_if_changed(&dir.join(format!("src/bin/{step}.rs")), &text)
+        .unwrap();
+    let outcomes = grade(Target::files(&dir, file), Some(&[step.as_str()]));
+    assert!(!outcomes.is_empty(), "no check ran for {file}");
+    (edited, outcomes)
 }
 
-/// The run must fail, and so must each test the mutant's `Caught by:`
-/// lines name.
+/// The step must fail, first on the mutant's first `Caught by:` check; each
+/// check its `Caught by:` lines name must fail (not merely go unrun); and it
+/// must compile unless it says its mistake is a compile error.
 fn check_mutant(file: &str) {
-    let (mutant, run) = grade_edited(file);
-    assert!(
-        !run.success,
-        "the mutant {file} passed every check of {}",
-        mutant.step
+    let (mutant, outcomes) = grade_edited(file);
+    let outcome = |name: &str| {
+        outcomes
+            .iter()
+            .find(|(c, _)| c.full_name() == name)
+            .map(|(_, o)| o)
+    };
+    if !mutant.does_not_compile {
+        let compiles = format!("{}::compiles", mutant.step.replace('-', "_"));
+        assert!(
+            outcome(&compiles).is_some_and(Outcome::passed),
+            "the mutant {file} does not compile, and does not say that is its mistake:\n{}",
+            not_passed(&outcomes)
+        );
+    }
+    // The first failure a student sees is the one that names the mistake.
+    let first = outcomes
+        .iter()
+        .find(|(_, o)| o.failed())
+        .map(|(c, _)| c.full_name());
+    assert_eq!(
+        first.as_ref(),
+        mutant.caught_by.first(),
+        "{file}: the first failure shown should be its first `Caught by`:\n{}",
+        not_passed(&outcomes)
     );
     for test in &mutant.caught_by {
-        match run.outcome(test) {
-            Some(Outcome::Failed(_)) => {}
-            other => panic!(
-                "{file}: expected {test} to fail, got {other:?}; failed: {:?}",
-                run.failed()
-            ),
-        }
+        assert!(
+            outcome(test).is_some_and(Outcome::failed),
+            "{file}: expected {test} to fail, got {:?}\n{}",
+            outcome(test).map(Outcome::words),
+            not_passed(&outcomes)
+        );
     }
 }
 
 /// A right answer written otherwise must pass every check of its step: a
 /// grader that fails correct work is worse than none.
 fn check_variant(file: &str) {
-    let (variant, run) = grade_edited(file);
+    let (variant, outcomes) = grade_edited(file);
     assert!(
-        run.success && run.failed().is_empty(),
-        "the variant {file} ({}) failed {:?}:\n{}",
+        outcomes
+            .iter()
+            .all(|(_, o)| o.passed() || matches!(o, Outcome::Skipped(_))),
+        "the variant {file} ({}) failed:\n{}",
         variant.what,
-        run.failed(),
-        output_tail(&run)
+        not_passed(&outcomes)
     );
 }
 

@@ -4,14 +4,14 @@
 //! memory sampled, and always killed when the run ends, however it ends.
 
 use crate::procfs;
-use grader::process::Guard;
-use std::collections::{HashMap, VecDeque};
+use grader::exec::{Background, describe};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a server may take to print its `Listening on` line.
 const START_LIMIT: Duration = Duration::from_secs(10);
@@ -60,62 +60,39 @@ pub fn build(steps: &[&str], profile: &str) -> Result<HashMap<String, PathBuf>, 
     }
 }
 
-/// A running step. Dropping it kills the process and reaps it (the grader's
-/// `Guard`, which on Linux also has the kernel kill it if the bench dies).
+/// A running step, its stderr followed by the grader's `exec` layer.
+/// Dropping it kills the process and whatever it started (its process
+/// group; on Linux the kernel also kills it if the bench dies).
 pub struct Server {
-    child: Guard,
-    log: Arc<Log>,
+    bg: Background,
     pub addr: SocketAddr,
 }
 
-/// What the server has said on stderr so far.
-struct Log {
-    state: Mutex<LogState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct LogState {
-    listening: Option<SocketAddr>,
-    accepted: usize,
-    /// The last few lines that are not the per-client log: a panic, say.
-    other: VecDeque<String>,
-    closed: bool,
-}
+const LISTENING: &str = "Listening on ";
+const ACCEPTED: &str = "Accepted connection";
+const ENDED: &str = "Connection ended";
 
 impl Server {
     /// Starts `exe 0` (any free port) and waits for its `Listening on` line;
     /// `on_accept` runs for each `Accepted connection` line.
     pub fn start(exe: &Path, on_accept: impl Fn() + Send + 'static) -> Result<Server, String> {
-        let mut cmd = Command::new(exe);
-        cmd.arg("0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .env("RUST_BACKTRACE", "0");
-        let mut child = Guard::spawn(cmd, &exe.display().to_string()).map_err(|e| e.to_string())?;
-        let stderr = child.take_stderr().expect("stderr is piped");
-        let log = Arc::new(Log {
-            state: Mutex::new(LogState::default()),
-            changed: Condvar::new(),
+        let on_line = Box::new(move |line: &str| {
+            if line.starts_with(ACCEPTED) {
+                on_accept();
+            }
         });
-        let writer = log.clone();
-        thread::spawn(move || follow(stderr, &writer, on_accept));
-        let mut server = Server {
-            child,
-            log,
+        let bg = Background::start(exe, &["0"], &[LISTENING, ACCEPTED, ENDED], Some(on_line))
+            .map_err(|e| e.to_string())?;
+        let listening = bg.stderr.wait_until(START_LIMIT, |s| {
+            s.first(LISTENING).and_then(|a| a.trim().parse().ok())
+        });
+        let server = Server {
+            bg,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
-        let listening = server
-            .log
-            .wait(START_LIMIT, |s| s.listening.is_some())
-            .listening;
         match listening {
-            Some(addr) => {
-                server.addr = addr;
-                Ok(server)
-            }
-            None => Err(format!(
+            Ok(addr) => Ok(Server { addr, ..server }),
+            Err(_) => Err(format!(
                 "the server printed no `Listening on` line within {} s{}",
                 START_LIMIT.as_secs(),
                 server
@@ -126,12 +103,12 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.bg.process.id()
     }
 
     /// How many `Accepted connection` lines it has printed.
     pub fn accepted(&self) -> usize {
-        self.log.lock().accepted
+        self.bg.stderr.lock().count(ACCEPTED)
     }
 
     /// Waits until the server has printed `Accepted connection` `count`
@@ -140,9 +117,13 @@ impl Server {
         let mut seen = self.accepted();
         loop {
             let now = self
-                .log
-                .wait(quiet, |s| s.accepted >= count || s.accepted > seen)
-                .accepted;
+                .bg
+                .stderr
+                .wait_until(quiet, |s| {
+                    let n = s.count(ACCEPTED);
+                    (n >= count || n > seen).then_some(n)
+                })
+                .unwrap_or_else(|_| self.accepted());
             if now >= count || now == seen {
                 return now;
             }
@@ -152,76 +133,19 @@ impl Server {
 
     /// Its exit status, in words, if it has ended.
     pub fn exited(&mut self) -> Option<String> {
-        self.child
-            .exited()
-            .map(|status| grader::process::describe(&status))
+        self.bg.process.poll().map(|end| describe(&end.status))
     }
 
     /// Its last lines on stderr other than the per-client log, if any.
     pub fn last_words(&self) -> Option<String> {
-        let state = self.log.lock();
-        (!state.other.is_empty()).then(|| {
-            state
-                .other
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" / ")
-        })
+        let state = self.bg.stderr.lock();
+        let words: Vec<&str> = state
+            .kept()
+            .filter(|l| !l.starts_with(ACCEPTED) && !l.starts_with(ENDED))
+            .collect();
+        let last = &words[words.len().saturating_sub(4)..];
+        (!last.is_empty()).then(|| last.join(" / "))
     }
-}
-
-impl Log {
-    fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits until `done` holds, the stream ends, or `limit` passes.
-    fn wait(
-        &self,
-        limit: Duration,
-        done: impl Fn(&LogState) -> bool,
-    ) -> std::sync::MutexGuard<'_, LogState> {
-        let end = Instant::now() + limit;
-        let mut state = self.lock();
-        while !done(&state) && !state.closed {
-            let now = Instant::now();
-            if now >= end {
-                break;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, end - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        state
-    }
-}
-
-/// Reads the server's stderr to its end, line by line.
-fn follow(stream: impl std::io::Read, log: &Log, on_accept: impl Fn()) {
-    grader::process::for_each_line(stream, |text| {
-        let mut state = log.lock();
-        if text == "Accepted connection" {
-            state.accepted += 1;
-            on_accept();
-        } else if text == "Connection ended" {
-            return;
-        } else if let Some(addr) = text.strip_prefix("Listening on ") {
-            state.listening = addr.parse().ok();
-        } else {
-            if state.other.len() == 4 {
-                state.other.pop_front();
-            }
-            state.other.push_back(text.to_string());
-        }
-        // Every `Accepted connection` wakes a waiter: 10,000 wake-ups in a
-        // run, against a waiter that only ever waits for a few seconds.
-        log.changed.notify_all();
-    });
-    log.lock().closed = true;
-    log.changed.notify_all();
 }
 
 /// The most threads, and the peak resident memory, seen while sampling a

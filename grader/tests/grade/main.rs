@@ -1,89 +1,110 @@
-//! Grades the steps of one crate: `exercises` by default, or the crate named
-//! by `GRADE` (`solutions`, or a path). One module per step; every test is
-//! named `<step>::<check>`, so `cargo test -p grader echo_spawn` grades one
-//! step. Each step's bin is built once per run, on its own: a step that does
-//! not compile fails only its own tests.
+//! The grade tests: every check of the registry as a test named
+//! `<step>::<check>`, so that `cargo test -p grader echo_spawn` grades one
+//! step and `cargo test -p grader echo_thread::one_line` one check. Grades
+//! `exercises` by default, or what `GRADE` names (`solutions`, a path).
+//!
+//! The checks run here, in this process, side by side, each once the checks
+//! it needs have passed; then libtest-mimic prints them as libtest would, in
+//! each step's order. A check that could not run on this machine shows as
+//! `ignored` with `[skipped]` before its name, one whose needed check failed
+//! as `ignored` with `[not run]`: neither is a pass, and the reasons follow
+//! the summary.
 
-mod add_to_inbox;
-mod echo_async_naive;
-mod echo_spawn;
-mod echo_thread;
-mod mini_executor;
-mod mutex_send;
-mod task2_struct_1;
-mod task2_struct_2;
-mod task2_struct_final;
+use grader::Outcome;
+use grader::registry::{self, Check};
+use grader::session::{Session, default_workers};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::process::ExitCode;
 
-use grader::{Failure, Target};
-
-/// The crate being graded.
-fn target() -> Result<&'static Target, Failure> {
-    grader::target::from_env()
-}
-
-/// The protocol checks every graded echo step must pass.
-macro_rules! echo_protocol_tests {
-    ($step:literal) => {
-        #[test]
-        fn one_line() -> grader::Grade {
-            grader::echo::one_line(crate::target()?, $step)
-        }
-        #[test]
-        fn several_lines_in_one_write() -> grader::Grade {
-            grader::echo::several_lines_in_one_write(crate::target()?, $step)
-        }
-        #[test]
-        fn line_split_over_writes() -> grader::Grade {
-            grader::echo::line_split_over_writes(crate::target()?, $step)
-        }
-        #[test]
-        fn empty_line() -> grader::Grade {
-            grader::echo::empty_line(crate::target()?, $step)
-        }
-        #[test]
-        fn crlf_kept() -> grader::Grade {
-            grader::echo::crlf_kept(crate::target()?, $step)
-        }
-        #[test]
-        fn every_byte_value_but_newline() -> grader::Grade {
-            grader::echo::every_byte_value(crate::target()?, $step)
-        }
-        #[test]
-        fn one_mib_line() -> grader::Grade {
-            grader::echo::one_mib_line(crate::target()?, $step)
-        }
-        #[test]
-        fn unterminated_fragment_not_echoed() -> grader::Grade {
-            grader::echo::fragment_not_echoed(crate::target()?, $step)
-        }
-        #[test]
-        fn survives_a_client_reset() -> grader::Grade {
-            grader::echo::survives_a_reset(crate::target()?, $step)
-        }
-        #[test]
-        fn loopback_only() -> grader::Grade {
-            grader::echo::loopback_only(crate::target()?, $step)
-        }
-        #[test]
-        fn logs_each_connection() -> grader::Grade {
-            grader::echo::logs_connections(crate::target()?, $step)
-        }
-        #[test]
-        fn serves_clients_concurrently() -> grader::Grade {
-            grader::echo::serves_clients_concurrently(crate::target()?, $step)
-        }
-        #[test]
-        fn serves_300_clients_at_once() -> grader::Grade {
-            grader::echo::many_clients_at_once(crate::target()?, $step)
-        }
-        #[test]
-        fn bad_port_is_one_line_and_exit_2() -> grader::Grade {
-            grader::cli::bad_argument(crate::target()?, $step, "PORT", &["abc", "70000", "-1"])
-        }
-        #[test]
-        fn taken_port_is_one_line_and_exit_1() -> grader::Grade {
-            grader::cli::taken_port(crate::target()?, $step)
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    let target = match grader::target::from_env() {
+        Ok(target) => target,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
     };
+    let all = registry::all();
+    // The grade tests have no #[ignore]d ones: `--ignored` selects none.
+    let selected: Vec<&'static Check> = if args.list || args.ignored {
+        Vec::new()
+    } else {
+        all.iter()
+            .filter(|c| chosen(&args, &c.full_name()))
+            .collect()
+    };
+    let workers = args.test_threads.unwrap_or_else(default_workers);
+    let session = Session::new(target);
+    let outcomes = session.run(&selected, workers, &|_, _| {});
+    let outcome_of = |check: &Check| {
+        outcomes
+            .iter()
+            .find(|(c, _)| std::ptr::eq(*c, check))
+            .map(|(_, o)| o.clone())
+    };
+
+    let mut notes = Vec::new();
+    let trials: Vec<Trial> = all
+        .iter()
+        .map(|check| {
+            let name = check.full_name();
+            let outcome = outcome_of(check);
+            let (kind, ignored) = match &outcome {
+                Some(Outcome::Skipped(why)) => {
+                    notes.push(format!("skipped: {name}: {why}"));
+                    ("skipped", true)
+                }
+                Some(Outcome::NotRun(first)) => {
+                    notes.push(format!("not run: {name}: fix {first} first"));
+                    ("not run", true)
+                }
+                _ => ("", false),
+            };
+            let hint = check;
+            Trial::test(name, move || match outcome {
+                Some(Outcome::Shown(what)) => {
+                    println!("{what}");
+                    Ok(())
+                }
+                Some(o) => match o.failure() {
+                    Some(f) => Err(Failed::from(f.with_hint(&hint_of(hint, f)))),
+                    None => Ok(()),
+                },
+                None => Err(Failed::from("this check was not run")),
+            })
+            .with_kind(kind)
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    // The outcomes are all known: print them in the registry's order.
+    args.test_threads = Some(1);
+    args.include_ignored = false;
+    args.ignored = false;
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !notes.is_empty() && !args.list {
+        println!("{}", notes.join("\n"));
+    }
+    conclusion.exit_code()
 }
-use echo_protocol_tests;
+
+/// The check's hint, or the step's when it has none of its own.
+fn hint_of(check: &Check, _failure: &grader::Failure) -> String {
+    if check.hint.is_empty() {
+        check.step.hint.to_string()
+    } else {
+        check.hint.to_string()
+    }
+}
+
+/// Whether libtest's filter, `--exact` and `--skip` choose `name`.
+fn chosen(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}

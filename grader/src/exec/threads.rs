@@ -2,6 +2,7 @@
 //! Each platform has its own means; where none works the check is skipped
 //! with a note, never failed.
 
+use super::{Bound, deadline, run_command};
 use std::process::Command;
 
 /// The number of OS threads of process `pid`, or why it cannot be counted.
@@ -13,7 +14,9 @@ pub fn count(pid: u32) -> Result<usize, String> {
             .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))
     } else if cfg!(target_os = "macos") {
         // `ps -M` prints a header, then one line per thread.
-        let lines = output(Command::new("ps").args(["-M", "-p", &pid.to_string()]))?;
+        let mut ps = Command::new("ps");
+        ps.args(["-M", "-p", &pid.to_string()]);
+        let lines = output(ps)?;
         Ok(lines
             .lines()
             .skip(1)
@@ -21,7 +24,9 @@ pub fn count(pid: u32) -> Result<usize, String> {
             .count())
     } else if cfg!(windows) {
         let script = format!("(Get-Process -Id {pid}).Threads.Count");
-        let text = output(Command::new("powershell").args(["-NoProfile", "-Command", &script]))?;
+        let mut powershell = Command::new("powershell");
+        powershell.args(["-NoProfile", "-Command", &script]);
+        let text = output(powershell)?;
         text.trim()
             .parse()
             .map_err(|_| format!("powershell printed {:?}, not a thread count", text.trim()))
@@ -30,17 +35,26 @@ pub fn count(pid: u32) -> Result<usize, String> {
     }
 }
 
-fn output(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+/// Whether this machine can count a process's threads: tried once, on the
+/// grader's own process.
+pub fn can_count() -> Result<(), String> {
+    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| count(std::process::id()).map(drop))
+        .clone()
+}
+
+/// What `cmd` prints, or why it could not tell.
+fn output(cmd: Command) -> Result<String, String> {
+    let shown = format!("{cmd:?}");
+    let run = run_command(cmd, &shown, deadline(), Bound::LOG).map_err(|e| e.to_string())?;
+    match run.end {
+        Some(end) if end.status.success() => {
+            Ok(String::from_utf8_lossy(run.stdout.head()).into_owned())
+        }
+        Some(_) => Err(format!("{shown} failed: {}", run.stderr.text().trim())),
+        None => Err(format!("{shown} did not answer in time")),
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]

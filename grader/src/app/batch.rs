@@ -8,11 +8,10 @@
 //! does. A folder that holds none of these still gets its row, saying so,
 //! so that no student goes missing from the sheet.
 
-use crate::compile::{safe_name, target_key};
-use crate::generated::write_crate;
+use crate::build::scratch::write_if_changed;
+use crate::catalogue::STEPS;
 use crate::report::Report;
-use crate::steps::STEPS;
-use crate::target::{Target, grader_dir, workspace_root};
+use crate::target::{Target, grader_dir, safe_name, workspace_root};
 use std::path::{Path, PathBuf};
 
 /// What a submission folder holds.
@@ -64,7 +63,7 @@ fn holds(folder: &Path, name: &str) -> Holds {
         .into_iter()
         .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("src/bin").is_dir())
     {
-        return Holds::Crate(Target::at(dir, name));
+        return Holds::Crate(Target::files(dir, name));
     }
     let mut files = Vec::new();
     find_files(folder, &mut files);
@@ -106,10 +105,10 @@ fn find_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-/// A crate of this repository's starters with the submission's step files in
-/// their place, in the grader's build folder: graded as a clone would be.
+/// A folder of this repository's starters with the submission's step files
+/// in their place, in the grader's build folder: graded as a clone would be.
 pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target, String> {
-    let mut texts = Vec::new();
+    let dir = grader_dir().join("uploads").join(safe_name(name));
     for step in STEPS {
         let source = files
             .iter()
@@ -122,18 +121,10 @@ pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target,
             });
         let text = std::fs::read_to_string(&source)
             .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-        texts.push((format!("src/bin/{}.rs", step.name), text));
+        write_if_changed(&dir.join(format!("src/bin/{}.rs", step.name)), &text)
+            .map_err(|e| e.to_string())?;
     }
-    let dir = grader_dir().join("batch").join(safe_name(name));
-    let texts: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    // A name of its own: inside the target directory, cargo would take any
-    // other crate named `exercises` for this one (see `compile::claim`).
-    let package = format!("batch-{}", target_key(&dir).to_lowercase());
-    write_crate(&dir, &package, &texts, workspace_root())?;
-    Ok(Target::at(dir, name))
+    Ok(Target::files(dir, name))
 }
 
 /// The sheet's first row: the submission, a column per graded step (its
@@ -146,6 +137,7 @@ pub fn header() -> Vec<String> {
     let max: u32 = STEPS.iter().map(|s| s.points).sum();
     row.push(format!("total ({max})"));
     row.push("first to fix".to_string());
+    row.push("skipped".to_string());
     row
 }
 
@@ -153,11 +145,7 @@ pub fn header() -> Vec<String> {
 pub fn row(name: &str, report: &Report) -> Vec<String> {
     let mut row = vec![name.to_string()];
     for step in STEPS.iter().filter(|s| s.graded) {
-        let score = report
-            .steps
-            .iter()
-            .find(|r| r.step.name == step.name)
-            .map_or(0, |r| r.score);
+        let score = report.step(step.name).map_or(0, |r| r.score);
         row.push(score.to_string());
     }
     row.push(report.score().to_string());
@@ -168,11 +156,19 @@ pub fn row(name: &str, report: &Report) -> Vec<String> {
                 "{} ({}): {}",
                 step.step.name,
                 step.status.words(),
-                check.name
+                check.name()
             ),
             None => format!("{} ({})", step.step.name, step.status.words()),
         },
     });
+    // Checks this machine could not make: never a pass, never hidden.
+    let skipped: Vec<String> = report
+        .steps
+        .iter()
+        .flat_map(|s| s.skipped())
+        .map(|c| format!("{} ({})", c.name(), c.outcome.reason().unwrap_or_default()))
+        .collect();
+    row.push(skipped.join("; "));
     row
 }
 
@@ -182,6 +178,7 @@ pub fn row_not_graded(name: &str, why: &str) -> Vec<String> {
     row.extend(STEPS.iter().filter(|s| s.graded).map(|_| String::new()));
     row.push(String::new());
     row.push(format!("not graded: {why}"));
+    row.push(String::new());
     row
 }
 
@@ -223,12 +220,12 @@ mod tests {
         assert_eq!(names, ["alice", "bob", "carol", "dan"]);
         assert_eq!(
             found[0].holds,
-            Holds::Crate(Target::at(dir.join("alice"), "alice"))
+            Holds::Crate(Target::files(dir.join("alice"), "alice"))
         );
         assert!(matches!(found[1].holds, Holds::Nothing(_)));
         assert_eq!(
             found[2].holds,
-            Holds::Crate(Target::at(dir.join("carol/exercises"), "carol"))
+            Holds::Crate(Target::files(dir.join("carol/exercises"), "carol"))
         );
         assert_eq!(
             found[3].holds,
@@ -253,7 +250,7 @@ mod tests {
         .unwrap();
         assert_eq!(target.label, "erin o'neil");
         assert!(
-            target.dir.ends_with("batch/erin_o_neil"),
+            target.dir.ends_with("uploads/erin_o_neil"),
             "{}",
             target.dir.display()
         );
@@ -274,14 +271,14 @@ mod tests {
     #[test]
     fn every_row_has_the_header_s_width_and_fields_are_quoted() {
         let width = header().len();
-        assert_eq!(width, STEPS.iter().filter(|s| s.graded).count() + 3);
+        assert_eq!(width, STEPS.iter().filter(|s| s.graded).count() + 4);
         let not_graded = row_not_graded("o'brien, pat", "no exercises crate");
         assert_eq!(not_graded.len(), width);
         let text = csv(&[header(), not_graded]);
         let second = text.lines().nth(1).unwrap();
         assert!(second.starts_with("\"o'brien, pat\","), "{second}");
         assert!(
-            second.ends_with(",not graded: no exercises crate"),
+            second.ends_with(",not graded: no exercises crate,"),
             "{second}"
         );
     }

@@ -1,8 +1,8 @@
 //! A plain TCP client for the echo steps, as `nc` would be, with a deadline
 //! on every read and write.
 
+use crate::exec::deadline;
 use crate::failure::{Failure, show};
-use crate::process::deadline;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread::{self, JoinHandle};

@@ -1,11 +1,72 @@
 //! Black-box checks of the H2O steps: run the bin with N molecules and read
 //! its `bond h<i>!` / `bond o<i>!` lines.
 
-use crate::compile::step_bin;
-use crate::failure::{Failure, Grade, show, tail};
-use crate::process::{describe, panics, run, run_deadline};
-use crate::steps;
-use crate::target::Target;
+use super::{Ctx, command_line, compiles, harness};
+use crate::exec::{deadline, run_deadline};
+use crate::failure::{Failure, show};
+use crate::outcome::{Pass, Verdict};
+use crate::registry::{Check, check};
+
+/// The checks of the correct factory (task2-struct-final). The harness
+/// comes first: it drives the factory in chosen orders, so it names a wrong
+/// count or an early release every time, where runs of threads show it only
+/// when they happen to interleave badly. Its checks have deadlines of their
+/// own, so a factory that hangs is reported in seconds.
+pub fn graded(step: &'static str) -> Vec<Check> {
+    vec![
+        compiles(step),
+        check(
+            step,
+            "factory_polled_step_by_step",
+            &["compiles"],
+            "",
+            |ctx| harness::check(ctx, None),
+        ),
+        check(
+            step,
+            "makes_10_molecules_by_default",
+            &["factory_polled_step_by_step"],
+            "",
+            default_is_ten,
+        ),
+        check(
+            step,
+            "makes_1000_molecules_of_water",
+            &["makes_10_molecules_by_default"],
+            "",
+            |ctx| makes_water(ctx, 1000, 5),
+        ),
+        command_line::bad_argument(
+            step,
+            "bad_n_is_one_line_and_exit_2",
+            "N",
+            &["abc", "-3", "1.5"],
+        ),
+    ]
+}
+
+/// The checks of a flawed slide's demo (task2-struct-1, task2-struct-2):
+/// pass when the flaw shows.
+pub fn demo(step: &'static str) -> Vec<Check> {
+    let (name, why) = if step == "task2-struct-1" {
+        (
+            "atoms_bond_without_waiting",
+            "Why: acquire() and wait() build futures that are never awaited, so no atom waits.",
+        )
+    } else {
+        (
+            "permit_dropped_too_early",
+            "Why: `let _ =` drops the permit on the spot, so the semaphores let every atom through.",
+        )
+    };
+    vec![
+        compiles(step),
+        check(step, name, &["compiles"], "", move |ctx| {
+            shows_wrong_molecules(ctx, 100, 10).map(|shown| Pass::Shown(format!("{shown}\n{why}")))
+        }),
+        command_line::bad_argument(step, "bad_n_is_one_line_and_exit_2", "N", &["abc", "-3"]),
+    ]
+}
 
 /// One atom as printed: `h` or `o`, and its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,109 +220,72 @@ fn describe_problem(p: &Problem) -> Failure {
 
 /// Runs the step with N molecules, expecting it to end in time with exit 0;
 /// returns its stdout.
-fn run_once(target: &Target, step: &str, n: usize, hint: &str) -> Result<String, Failure> {
-    let exe = step_bin(target, step)?;
+fn run_once(ctx: &Ctx, n: usize, limit: std::time::Duration) -> Result<String, Failure> {
     let arg = n.to_string();
-    let limit = run_deadline();
-    let finished = run(&exe, &[&arg], limit)?.map_err(|t| {
-        let printed = String::from_utf8_lossy(&t.stdout).lines().count();
-        let mut f = Failure::new(format!(
-            "`{step} {n}` did not finish within {} s: its tasks are stuck waiting",
-            limit.as_secs()
-        ))
-        .field("printed:", format!("{printed} of {} bond lines", 3 * n))
-        .timed_out();
-        f = f.noting_todo(&t.stderr);
-        f.hint(&format!(
-            "a factory that can block forever has a wrong count: one oxygen permit, two hydrogen permits, a barrier of three. {hint}"
-        ))
+    let args: Vec<&str> = if n == 10 { vec![] } else { vec![&arg] };
+    let ran = ctx.run(&args, limit).map_err(|f| {
+        f.field("expected:", format!("{} bond lines, then the end", 3 * n))
+            .diagnose("a factory that can block forever has a wrong count: one oxygen permit, two hydrogen permits, a barrier of three; and each permit must be released.")
     })?;
-    let stdout = String::from_utf8_lossy(&finished.stdout).into_owned();
-    if !finished.status.success() {
-        let mut f = Failure::new(format!(
-            "`{step} {n}` failed ({})",
-            describe(&finished.status)
-        ));
-        f = f.noting_todo(&finished.stderr);
-        if let Some(panic) = panics(&finished.stderr) {
-            f = f.block("it panicked", &panic);
-        } else {
-            f = f.block("its stderr", &tail(&finished.stderr, 10));
-        }
-        return Err(f.hint(hint));
-    }
-    if let Some(panic) = panics(&finished.stderr) {
-        let mut f = Failure::new(format!("`{step} {n}`: a task panicked"));
-        f = f.noting_todo(&finished.stderr);
-        return Err(f.block("panic", &panic).hint(hint));
-    }
-    Ok(stdout)
+    ran.succeeded()?.stdout()
 }
 
 /// Runs the step `runs` times with N molecules; every run must end, exit 0
 /// and print correct water.
-pub fn makes_water(target: &Target, step: &str, n: usize, runs: usize) -> Grade {
-    let hint = steps::find(step).map_or("", |s| s.hint);
+fn makes_water(ctx: &Ctx, n: usize, runs: usize) -> Verdict {
     for run_no in 1..=runs {
-        let stdout = run_once(target, step, n, hint)?;
+        let stdout = run_once(ctx, n, run_deadline())?;
         if let Some(p) = problems(&stdout, n) {
-            return Err(describe_problem(&p)
-                .field("run:", format!("`{step} {n}`, run {run_no} of {runs}"))
-                .hint(hint));
+            return Err(describe_problem(&p).field(
+                "run:",
+                format!("`{} {n}`, run {run_no} of {runs}", ctx.step()),
+            ));
         }
     }
-    Ok(())
+    Ok(Pass::Passed)
 }
 
-/// Runs the step without N: it must make the default 10 molecules.
-pub fn default_is_ten(target: &Target, step: &str) -> Grade {
-    let exe = step_bin(target, step)?;
-    let finished = run(&exe, &[], run_deadline())?.map_err(|_| {
-        Failure::new(format!("`{step}` without N did not finish in time")).timed_out()
-    })?;
-    let stdout = String::from_utf8_lossy(&finished.stdout);
+/// Runs the step without N: it must make the default 10 molecules, of water.
+fn default_is_ten(ctx: &Ctx) -> Verdict {
+    let stdout = run_once(ctx, 10, deadline())?;
     let lines = stdout.lines().count();
-    if !finished.status.success() || lines != 30 {
-        return Err(
-            Failure::new(format!("`{step}` without N should make 10 molecules"))
-                .field("expected:", "30 bond lines and exit code 0")
-                .field(
-                    "got:",
-                    format!("{lines} lines, {}", describe(&finished.status)),
-                )
-                .hint("N defaults to 10, as the slide's `let n = 10;`."),
-        );
+    if lines != 30 {
+        return Err(Failure::new(format!(
+            "`{}` without N should make 10 molecules",
+            ctx.step()
+        ))
+        .field("expected:", "30 bond lines")
+        .field("got:", format!("{lines} lines"))
+        .diagnose("N defaults to 10, as the slide's `let n = 10;`."));
     }
-    Ok(())
+    match problems(&stdout, 10) {
+        Some(p) => Err(describe_problem(&p).field("run:", format!("`{}`", ctx.step()))),
+        None => Ok(Pass::Passed),
+    }
 }
 
 /// The demos: run up to `max_runs` times until a molecule that is not H2O
 /// shows; every run must still bond each atom exactly once. Returns what the
-/// step showed, for the test to print.
-pub fn shows_wrong_molecules(
-    target: &Target,
-    step: &str,
-    n: usize,
-    max_runs: usize,
-) -> Result<String, Failure> {
-    let hint = steps::find(step).map_or("", |s| s.hint);
+/// step showed.
+fn shows_wrong_molecules(ctx: &Ctx, n: usize, max_runs: usize) -> Result<String, Failure> {
     for run_no in 1..=max_runs {
-        let stdout = run_once(target, step, n, hint)?;
+        let stdout = run_once(ctx, n, run_deadline())?;
         match problems(&stdout, n) {
             None => continue,
             Some(p @ Problem::NotWater { .. }) => {
                 return Ok(format!(
-                    "`{step} {n}`, run {run_no}: {}",
+                    "`{} {n}`, run {run_no}: {}",
+                    ctx.step(),
                     describe_problem(&p).message()
                 ));
             }
-            Some(other) => return Err(describe_problem(&other).hint(hint)),
+            Some(other) => return Err(describe_problem(&other)),
         }
     }
     Err(Failure::new(format!(
-        "`{step} {n}` made correct water in all {max_runs} runs: the slide's flaw did not show"
-    ))
-    .hint(hint))
+        "`{} {n}` made correct water in all {max_runs} runs: the slide's flaw did not show",
+        ctx.step()
+    )))
 }
 
 #[cfg(test)]

@@ -1,0 +1,141 @@
+//! The command line of `cargo run -p grader`.
+
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
+       cargo run -p grader -- --batch DIR [--output FILE] [--feedback FOLDER]
+
+Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
+and prints a row per step and the total.
+
+  --format text        the report for people (default)
+  --format json        the grader's own JSON (grader/schemas/report.schema.json)
+  --format gradescope  Gradescope's results.json
+  --output FILE        write the JSON to FILE; the text report goes to
+                       stdout (without --output, the JSON goes to stdout and
+                       the text report to stderr)
+  --watch              grade everything, then grade a step again each time its
+                       file is saved, like rustlings' watch mode
+  --batch DIR          grade every submission in DIR (a folder per student:
+                       a clone of this repository, its exercises crate, or
+                       step files such as echo-thread.rs)
+                       and write one CSV row each, with the points per step,
+                       the total and what to fix first, to FILE or stdout;
+                       a line per submission goes to stderr as it is graded
+  --feedback FOLDER    with --batch: also write each submission's text report
+                       to FOLDER/<submission>.txt, to hand back to its student
+
+Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
+grading itself could not run (a bad option, a GRADE without a crate). With
+--batch: 0 once every submission has its row, graded or not (and its
+feedback file, with --feedback).
+Colour is used on a terminal unless NO_COLOR is set.";
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Format {
+    Text,
+    Json,
+    Gradescope,
+}
+
+#[derive(Debug)]
+pub struct Options {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub watch: bool,
+    pub batch: Option<PathBuf>,
+    pub feedback: Option<PathBuf>,
+}
+
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    use lexopt::prelude::*;
+    let mut options = Options {
+        format: Format::Text,
+        output: None,
+        watch: false,
+        batch: None,
+        feedback: None,
+    };
+    let mut format_given = false;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("format") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                format_given = true;
+                options.format = match value.to_str() {
+                    Some("text") => Format::Text,
+                    Some("json") => Format::Json,
+                    Some("gradescope") => Format::Gradescope,
+                    _ => {
+                        return Err(format!(
+                            "--format takes text, json or gradescope, not {value:?}"
+                        ));
+                    }
+                }
+            }
+            Short('o') | Long("output") => {
+                options.output = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("watch") => options.watch = true,
+            Long("batch") => {
+                options.batch = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("feedback") => {
+                options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if options.batch.is_some() {
+        if format_given || options.watch {
+            return Err("--batch writes CSV: it takes no --format or --watch".to_string());
+        }
+        return Ok(options);
+    }
+    if options.feedback.is_some() {
+        return Err("--feedback goes with --batch".to_string());
+    }
+    if options.output.is_some() && options.format == Format::Text {
+        return Err("--output is for --format json or gradescope".to_string());
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_in_both_spellings() {
+        let o = parse(&args(&["--format=gradescope", "--output", "r.json"])).unwrap();
+        assert_eq!(o.format, Format::Gradescope);
+        assert_eq!(o.output, Some(PathBuf::from("r.json")));
+        assert!(parse(&args(&["--watch"])).unwrap().watch);
+        let o = parse(&args(&["--batch", "class", "-o", "grades.csv"])).unwrap();
+        assert_eq!(o.batch, Some(PathBuf::from("class")));
+        assert_eq!(o.output, Some(PathBuf::from("grades.csv")));
+    }
+
+    #[test]
+    fn bad_options_are_one_line_errors() {
+        for bad in [
+            &["--format", "xml"][..],
+            &["--output"],
+            &["--frobnicate"],
+            &["--output", "x.json"],
+            &["--batch"],
+            &["--batch", "class", "--format", "json"],
+            &["--batch", "class", "--watch"],
+            &["--feedback", "notes"],
+        ] {
+            let e = parse(&args(bad)).unwrap_err();
+            assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Running cargo: many bins of one crate built at once, on every core, each
+//! bin's result read from cargo's JSON messages (its executable, or its own
+//! diagnostics), never from cargo's prose.
+
+use crate::exec::{Bound, Capture, Process, StartError};
+use crate::target::cargo_target_dir;
+use cargo_metadata::diagnostic::DiagnosticLevel;
+use cargo_metadata::{Message, TargetKind};
+use std::collections::BTreeMap;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// What to build and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub manifest: PathBuf,
+    /// `-p <package>`, for a crate of a workspace.
+    pub package: Option<String>,
+    /// Cargo's `--target-dir`: where the finished executables go, apart from
+    /// every other crate's. What they are built from is shared (see `build`).
+    pub out_dir: PathBuf,
+}
+
+/// One bin's build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bin {
+    /// Its executable, and the warnings the compiler gave (rendered).
+    Built { exe: PathBuf, warnings: Vec<String> },
+    /// The compiler's errors, rendered, cut to a readable length.
+    DoesNotCompile(String),
+}
+
+/// Cargo could not run, or did not finish.
+#[derive(Debug)]
+pub enum CargoError {
+    Start(StartError),
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for CargoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CargoError::Start(e) => write!(f, "{e}"),
+            CargoError::TimedOut(limit) => write!(
+                f,
+                "cargo build did not finish within {} minutes",
+                limit.as_secs() / 60
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CargoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CargoError::Start(e) => Some(e),
+            CargoError::TimedOut(_) => None,
+        }
+    }
+}
+
+/// A cold build of tokio on a slow laptop takes a minute or two; a build
+/// that takes this long is stuck.
+const BUILD_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// The cargo that runs the grader, so that the pinned toolchain builds the
+/// steps too.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // The grader chooses where builds go.
+    cmd.env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+    cmd
+}
+
+/// Builds `bins` of the crate in one run of cargo (`--keep-going`: a bin
+/// that does not compile stops none of the others). The intermediate builds
+/// go to the workspace's own target directory (cargo's `build-dir`), where
+/// the dependencies are compiled once for every crate the grader builds.
+pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoError> {
+    let mut cmd = cargo();
+    cmd.arg("build").arg("--manifest-path").arg(&spec.manifest);
+    if let Some(package) = &spec.package {
+        cmd.args(["--package", package]);
+    }
+    for bin in bins {
+        cmd.args(["--bin", bin]);
+    }
+    cmd.args(["--keep-going", "--message-format=json", "--color", "never"])
+        .arg("--target-dir")
+        .arg(&spec.out_dir)
+        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut process = Process::start(cmd, "cargo build").map_err(CargoError::Start)?;
+    let stderr = Capture::follow(process.take_stderr().expect("stderr is piped"), Bound::LOG);
+    let stdout = process.take_stdout().expect("stdout is piped");
+
+    // Read on a thread of its own, so that a cargo that hangs is stopped at
+    // its deadline; its messages end when it does.
+    let reader = std::thread::spawn(move || read_messages(stdout));
+    if process.wait(BUILD_LIMIT).is_none() {
+        return Err(CargoError::TimedOut(BUILD_LIMIT));
+    }
+    let Messages {
+        mut exes,
+        mut errors,
+        mut warnings,
+    } = reader.join().unwrap_or_default();
+    let cargo_said = stderr.finish(Duration::from_secs(1)).text();
+    Ok(bins
+        .iter()
+        .map(|bin| {
+            let result = match (exes.remove(*bin), errors.remove(*bin)) {
+                (Some(exe), None) => Bin::Built {
+                    exe,
+                    warnings: warnings.remove(*bin).unwrap_or_default(),
+                },
+                (_, Some(errors)) => Bin::DoesNotCompile(readable(&errors.join("\n"))),
+                // Not the compiler: cargo itself (a manifest it cannot read,
+                // a bin it does not know) said why, on stderr.
+                (None, None) => Bin::DoesNotCompile(readable(&errors_of_cargo(&cargo_said))),
+            };
+            (bin.to_string(), result)
+        })
+        .collect())
+}
+
+/// What cargo's messages said of each bin.
+#[derive(Default)]
+struct Messages {
+    exes: BTreeMap<String, PathBuf>,
+    errors: BTreeMap<String, Vec<String>>,
+    warnings: BTreeMap<String, Vec<String>>,
+}
+
+fn read_messages(stdout: impl std::io::Read) -> Messages {
+    let mut read = Messages::default();
+    for message in Message::parse_stream(BufReader::new(stdout)).flatten() {
+        match message {
+            Message::CompilerArtifact(artifact)
+                if artifact.target.kind.contains(&TargetKind::Bin) =>
+            {
+                if let Some(exe) = artifact.executable {
+                    read.exes
+                        .insert(artifact.target.name, exe.into_std_path_buf());
+                }
+            }
+            Message::CompilerMessage(m) if m.target.kind.contains(&TargetKind::Bin) => {
+                let rendered = m.message.rendered.unwrap_or(m.message.message);
+                let into = match m.message.level {
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice => &mut read.errors,
+                    DiagnosticLevel::Warning => &mut read.warnings,
+                    _ => continue,
+                };
+                let kept = into.entry(m.target.name).or_default();
+                if kept.len() < MAX_DIAGNOSTICS {
+                    kept.push(rendered);
+                }
+            }
+            _ => {}
+        }
+    }
+    read
+}
+
+/// How many diagnostics of one bin are kept.
+const MAX_DIAGNOSTICS: usize = 20;
+/// How many lines of them a failure shows.
+const MAX_DIAGNOSTIC_LINES: usize = 60;
+
+/// Cargo's own error lines, without its progress and warnings.
+fn errors_of_cargo(stderr: &str) -> String {
+    let mut kept = Vec::new();
+    let mut keeping = false;
+    for line in stderr.lines() {
+        if line.starts_with("error") {
+            keeping = true;
+        } else if line.starts_with("warning") || line.trim_start().starts_with("Compiling") {
+            keeping = false;
+        }
+        if keeping {
+            kept.push(line);
+        }
+    }
+    if kept.is_empty() {
+        stderr.trim_end().to_string()
+    } else {
+        kept.join("\n")
+    }
+}
+
+/// Diagnostics cut to a readable length, saying how to see them all.
+fn readable(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    if lines.len() > MAX_DIAGNOSTIC_LINES {
+        format!(
+            "{}\n[{} more lines: run `cargo build --bin <step>` to see them all]",
+            lines[..MAX_DIAGNOSTIC_LINES].join("\n"),
+            lines.len() - MAX_DIAGNOSTIC_LINES
+        )
+    } else {
+        lines.join("\n")
+    }
+}
+
+/// Where a bin's executable is, given its target directory (for crates the
+/// grader builds and runs itself, such as in its tests).
+pub fn exe_in(out_dir: &Path, bin: &str) -> PathBuf {
+    out_dir
+        .join("debug")
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_errors_drop_warnings_and_progress() {
+        let stderr = "warning: unused manifest key\n   Compiling x v0.1.0\nerror: no bin target named `y`\n  help: available: z\n";
+        assert_eq!(
+            errors_of_cargo(stderr),
+            "error: no bin target named `y`\n  help: available: z"
+        );
+    }
+
+    #[test]
+    fn long_diagnostics_say_how_to_see_them_all() {
+        let text: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let shown = readable(&text);
+        assert_eq!(shown.lines().count(), MAX_DIAGNOSTIC_LINES + 1);
+        assert!(shown.ends_with("[40 more lines: run `cargo build --bin <step>` to see them all]"));
+    }
+}

@@ -1,0 +1,108 @@
+//! The command-line rules every step follows: a bad number is one line and
+//! exit 2; a taken port is one line naming the address and exit 1.
+
+use super::Ctx;
+use crate::exec::{self, deadline};
+use crate::failure::{Failure, show, tail};
+use crate::outcome::Pass;
+use crate::registry::{Check, check};
+use std::net::TcpListener;
+
+/// Runs the step with each bad value of its argument `arg` (`PORT`, `N`):
+/// every run must exit 2 at once, with one line on stderr that names the
+/// value, and no panic.
+pub fn bad_argument(
+    step: &'static str,
+    name: &'static str,
+    arg: &'static str,
+    bad_values: &'static [&'static str],
+) -> Check {
+    // Made once, with the registry, and kept for the life of the grader.
+    let hint: &'static str = Box::leak(
+        format!("parse {arg} without `unwrap()`: on a bad value print one line naming it and the expected form, then `std::process::exit(2)`.")
+            .into_boxed_str(),
+    );
+    check(step, name, &["compiles"], hint, move |ctx| {
+        for bad in bad_values {
+            one_bad_value(ctx, bad)?;
+        }
+        Ok(Pass::Passed)
+    })
+}
+
+fn one_bad_value(ctx: &Ctx, bad: &str) -> Result<(), Failure> {
+    let ran = ctx
+        .run(&[bad], deadline())
+        .map_err(|f| f.field("expected:", "exit code 2 at once"))?;
+    let end = ran.run.end.expect("a run that ended");
+    let stderr = ran.stderr();
+    let stderr = stderr.trim_end();
+    let problem = if end.status.code() != Some(2) {
+        Some(format!("it ended with {}", exec::describe(&end.status)))
+    } else if stderr.contains("panicked") {
+        Some("it panicked".to_string())
+    } else if stderr.lines().count() != 1 {
+        Some(format!(
+            "it printed {} lines on stderr",
+            stderr.lines().count()
+        ))
+    } else if !stderr.contains(bad) {
+        Some("its message does not name the bad value".to_string())
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(Failure::new(format!("`{}`: {problem}", ran.shown))
+            .field(
+                "expected:",
+                format!("exit code 2 and one line on stderr naming {bad:?}"),
+            )
+            .field("got:", exec::describe(&end.status))
+            .block("its stderr", &tail(stderr, 10))
+            .noting_todo(stderr));
+    }
+    if ran.run.stdout.total() > 0 {
+        return Err(Failure::new(format!("`{}` printed on stdout", ran.shown))
+            .field("stdout:", show(ran.run.stdout.head()))
+            .diagnose("a bad argument stops the step before it starts: nothing on stdout."));
+    }
+    Ok(())
+}
+
+/// Runs the step on a port that is already taken: it must exit 1 with one
+/// line that names the address.
+pub fn taken_port(step: &'static str) -> Check {
+    check(
+        step,
+        "taken_port_is_one_line_and_exit_1",
+        &["compiles"],
+        "when `bind` fails, print one line naming the address (`cannot listen on 127.0.0.1:<port>: ...`) and `std::process::exit(1)`.",
+        |ctx| {
+            let holder = TcpListener::bind(("127.0.0.1", 0))
+                .map_err(|e| Failure::new(format!("cannot take a port for this check: {e}")))?;
+            let addr = holder
+                .local_addr()
+                .map_err(|e| Failure::new(format!("cannot read the taken port: {e}")))?;
+            let port = addr.port().to_string();
+            let expected = format!("exit code 1 and one line naming {addr}");
+            let ran = ctx
+                .run(&[&port], deadline())
+                .map_err(|f| f.field("expected:", &expected))?;
+            drop(holder);
+            let end = ran.run.end.expect("a run that ended");
+            let stderr = ran.stderr();
+            let stderr = stderr.trim_end();
+            if end.status.code() != Some(1)
+                || stderr.lines().count() != 1
+                || !stderr.contains(&addr.to_string())
+            {
+                return Err(Failure::new(format!("`{}` on a taken port", ran.shown))
+                    .field("expected:", expected)
+                    .field("got:", exec::describe(&end.status))
+                    .block("its stderr", &tail(stderr, 10))
+                    .noting_todo(stderr));
+            }
+            Ok(Pass::Passed)
+        },
+    )
+}

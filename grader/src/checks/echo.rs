@@ -1,0 +1,522 @@
+//! Black-box checks of the echo steps: each starts the step's server on a
+//! free port and talks to it over loopback, as `nc` would.
+//!
+//! Concurrency is checked by events, never by timing: "B's echo arrives while
+//! A is still connected", not "B is answered within 50 ms".
+
+use super::{Ctx, command_line, compiles};
+use crate::exec::client::Client;
+use crate::exec::{Background, deadline, describe, panics, threads};
+use crate::failure::{Failure, show, tail};
+use crate::outcome::{Pass, Verdict};
+use crate::registry::{Check, check};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+
+const LISTENING: &str = "Listening on ";
+const ACCEPTED: &str = "Accepted connection";
+const ENDED: &str = "Connection ended";
+
+/// The checks of a graded echo step (echo-thread, echo-spawn).
+pub fn graded(step: &'static str) -> Vec<Check> {
+    let mut checks = vec![
+        compiles(step),
+        check(step, "starts", &["compiles"], STARTS, |ctx| {
+            Server::start(ctx).map(|_| Pass::Passed)
+        }),
+        check(step, "one_line", &["starts"], "", one_line),
+        check(
+            step,
+            "several_lines_in_one_write",
+            &["one_line"],
+            "loop: after writing a line back, clear `buf` and read the next one; several lines may arrive in one read.",
+            several_lines_in_one_write,
+        ),
+        check(
+            step,
+            "line_split_over_writes",
+            &["one_line"],
+            "`read_until(b'\\n', ..)` keeps reading until the `\\n` arrives, however the line was split.",
+            line_split_over_writes,
+        ),
+        check(
+            step,
+            "empty_line",
+            &["one_line"],
+            "an empty line is one byte, `\\n`: only `size == 0` means the client closed.",
+            empty_line,
+        ),
+        check(
+            step,
+            "crlf_kept",
+            &["one_line"],
+            "echo the bytes as read, `\\r` included: do not trim or decode the line.",
+            crlf_kept,
+        ),
+        check(
+            step,
+            "every_byte_value_but_newline",
+            &["one_line"],
+            "bytes are bytes: keep the line a `Vec<u8>`, never a `String` (NUL and non-UTF-8 must come back unchanged).",
+            every_byte_value,
+        ),
+        check(
+            step,
+            "one_mib_line",
+            &["one_line"],
+            "read the whole line, however long, before writing it back with `write_all` (a plain `write` may send only part).",
+            one_mib_line,
+        ),
+        check(
+            step,
+            "unterminated_fragment_not_echoed",
+            &["one_line"],
+            "a last fragment without `\\n` is not a line: stop when `buf[size - 1] != b'\\n'`, without writing it back.",
+            fragment_not_echoed,
+        ),
+        check(
+            step,
+            "survives_a_client_reset",
+            &["one_line"],
+            "a client's error ends only its own connection: drop `handle_client`'s result (`std::mem::drop(...)`), never `?` or `unwrap()` it in the accept loop.",
+            survives_a_reset,
+        ),
+        check(
+            step,
+            "loopback_only",
+            &["starts"],
+            "bind `SocketAddr::from(([127, 0, 0, 1], port))`: loopback only, never `0.0.0.0`.",
+            loopback_only,
+        ),
+        check(
+            step,
+            "logs_each_connection",
+            &["one_line"],
+            "as on the slide: `eprintln!(\"Accepted connection\")` when a client arrives and `eprintln!(\"Connection ended\")` when it leaves.",
+            logs_connections,
+        ),
+        check(
+            step,
+            "serves_clients_concurrently",
+            &["one_line"],
+            "the accept loop must hand each client to its own thread or task and go back to `accept` at once; awaiting the handler in the loop serves one client at a time.",
+            serves_clients_concurrently,
+        ),
+        check(
+            step,
+            "serves_300_clients_at_once",
+            &["serves_clients_concurrently"],
+            "",
+            |ctx| with_many_clients(ctx, |_| Ok(Pass::Passed)),
+        ),
+    ];
+    if step == "echo-spawn" {
+        checks.push(check(
+            step,
+            "few_threads_for_300_clients",
+            &["serves_300_clients_at_once"],
+            "each client must be a tokio task, not an OS thread: `tokio::spawn(async move { ... })`, with no `std::thread::spawn` or `spawn_blocking` per client.",
+            few_threads_for_many_clients,
+        ));
+    }
+    checks.push(command_line::bad_argument(
+        step,
+        "bad_port_is_one_line_and_exit_2",
+        "PORT",
+        &["abc", "70000", "-1"],
+    ));
+    checks.push(command_line::taken_port(step));
+    checks
+}
+
+/// The demo of one client at a time (echo-async-naive).
+pub fn demo(step: &'static str) -> Vec<Check> {
+    vec![
+        compiles(step),
+        check(step, "starts", &["compiles"], STARTS, |ctx| {
+            Server::start(ctx).map(|_| Pass::Passed)
+        }),
+        check(step, "echoes_a_line", &["starts"], "", one_line),
+        check(
+            step,
+            "serves_one_client_at_a_time",
+            &["echoes_a_line"],
+            "this demo should show the slide's flaw: the accept loop awaits `handle_client`, so one client is served at a time.",
+            serves_one_client_at_a_time,
+        ),
+        command_line::bad_argument(
+            step,
+            "bad_port_is_one_line_and_exit_2",
+            "PORT",
+            &["abc", "70000"],
+        ),
+        command_line::taken_port(step),
+    ]
+}
+
+const STARTS: &str = "bind first, then `eprintln!(\"Listening on {}\", listener.local_addr()?);`, with the port the OS gave (port 0 asks for any free one).";
+
+/// A step's server, started with port 0, and where it said it listens.
+pub struct Server {
+    bg: Background,
+    /// The address from its `Listening on <addr>` line.
+    pub listening: SocketAddr,
+}
+
+impl Server {
+    pub fn start(ctx: &Ctx) -> Result<Server, Failure> {
+        let step = ctx.step();
+        let exe = ctx.exe()?;
+        let mut bg = Background::start(&exe, &["0"], &[LISTENING, ACCEPTED, ENDED], None)
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let found = bg.stderr.wait_until(deadline(), |s| {
+            s.first(LISTENING).map(|a| a.trim().to_string())
+        });
+        let printed = match found {
+            Ok(printed) => printed,
+            Err(exited) => {
+                let headline = if exited {
+                    format!(
+                        "{step} 0: the server ended before it printed `Listening on 127.0.0.1:<port>`"
+                    )
+                } else {
+                    format!("{step} 0: no `Listening on 127.0.0.1:<port>` line on stderr in time")
+                };
+                let stderr = bg.stderr.text();
+                let mut f = Failure::new(headline);
+                if !exited {
+                    f = f.timed_out();
+                }
+                if let Some(end) = bg.process.wait(std::time::Duration::from_millis(100)) {
+                    f = f.field("exit:", describe(&end.status));
+                }
+                return Err(f
+                    .block("its stderr", &tail(&stderr, 20))
+                    .noting_todo(&stderr));
+            }
+        };
+        let listening = printed.parse().map_err(|_| {
+            Failure::new(format!(
+                "{step} 0: cannot read the address in `Listening on {printed}`"
+            ))
+            .field(
+                "expected:",
+                "`Listening on 127.0.0.1:<port>`, the port the OS gave",
+            )
+        })?;
+        Ok(Server { bg, listening })
+    }
+
+    /// Where clients connect: loopback, at the port the server printed.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.listening.port())
+    }
+
+    pub fn connect(&self, name: &str) -> Result<Client, Failure> {
+        Client::connect(self.addr(), name)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.bg.process.id()
+    }
+
+    /// Waits until stderr holds `n` lines that start with `line`: a student
+    /// who adds the client's address to the slide's log line is still right.
+    pub fn wait_for_lines(&self, line: &'static str, n: usize) -> Result<(), Failure> {
+        self.bg
+            .stderr
+            .wait_until(deadline(), |s| (s.count(line) >= n).then_some(()))
+            .map_err(|exited| {
+                let state = self.bg.stderr.lock();
+                Failure::new(format!(
+                    "expected {n} line(s) starting `{line}` on the server's stderr, saw {}{}",
+                    state.count(line),
+                    if exited {
+                        " before it ended"
+                    } else {
+                        " in time"
+                    }
+                ))
+                .block("its stderr", &tail(&state.text(), 20))
+            })
+    }
+
+    /// Adds what the server's state tells about a failure: whether it ended,
+    /// what it panicked with, whether it is still a `todo!()`.
+    fn explain(&mut self, failure: Failure) -> Failure {
+        let stderr = self.bg.stderr.text();
+        let mut f = failure.noting_todo(&stderr);
+        if let Some(end) = self.bg.process.poll() {
+            f = f.field("server:", format!("ended ({})", describe(&end.status)));
+        }
+        if let Some(panic) = panics(&stderr) {
+            f = f.block("the server panicked", &panic);
+        }
+        f
+    }
+}
+
+/// Starts the step's server and runs `check` against it; a failure is
+/// explained with the server's state.
+fn with_server(ctx: &Ctx, check: impl FnOnce(&mut Server) -> Result<(), Failure>) -> Verdict {
+    let mut server = Server::start(ctx)?;
+    match check(&mut server) {
+        Ok(()) => Ok(Pass::Passed),
+        Err(f) => Err(server.explain(f)),
+    }
+}
+
+/// Sends `line` in one write on a new connection and expects it back.
+fn round_trip(server: &Server, name: &str, line: &[u8]) -> Result<(), Failure> {
+    let mut c = server.connect(name)?;
+    c.send(line)?;
+    c.expect(line)?;
+    c.finish()
+}
+
+fn one_line(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| round_trip(s, "A", b"hello\n"))
+}
+
+fn several_lines_in_one_write(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| round_trip(s, "A", b"one\ntwo\nthree\n"))
+}
+
+fn line_split_over_writes(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut c = s.connect("A")?;
+        for part in [&b"hel"[..], b"lo, wor", b"ld\n"] {
+            c.send(part)?;
+        }
+        c.expect(b"hello, world\n")?;
+        c.finish()
+    })
+}
+
+fn empty_line(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut c = s.connect("A")?;
+        c.send(b"\n")?;
+        c.expect(b"\n")?;
+        c.send(b"after\n")?;
+        c.expect(b"after\n")?;
+        c.finish()
+    })
+}
+
+fn crlf_kept(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| round_trip(s, "A", b"dos line\r\n"))
+}
+
+fn every_byte_value(ctx: &Ctx) -> Verdict {
+    let mut line: Vec<u8> = (0..=255u8).filter(|&b| b != b'\n').collect();
+    line.push(b'\n');
+    with_server(ctx, |s| round_trip(s, "A", &line))
+}
+
+fn one_mib_line(ctx: &Ctx) -> Verdict {
+    let mut line: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    line.push(b'\n');
+    with_server(ctx, |s| {
+        let mut c = s.connect("A")?;
+        let writer = c.send_in_background(line.clone())?;
+        c.expect(&line)?;
+        if let Ok(Err(e)) = writer.join() {
+            return Err(Failure::new(format!(
+                "client A could not send the 1 MiB line: {e}"
+            )));
+        }
+        c.finish()
+    })
+}
+
+fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut c = s.connect("A")?;
+        c.send(b"complete\nfragment")?;
+        c.expect(b"complete\n")?;
+        // Half-close: end-of-file after the fragment; the server must close
+        // the connection without echoing "fragment".
+        c.finish()
+    })
+}
+
+fn survives_a_reset(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut a = s.connect("A")?;
+        a.send(b"half a li")?;
+        s.wait_for_lines(ACCEPTED, 1)?;
+        a.reset();
+        s.wait_for_lines(ENDED, 1)
+            .map_err(|f| f.field("after:", "client A reset its connection (TCP RST) mid-line"))?;
+        round_trip(s, "B", b"still there?\n")
+            .map_err(|f| f.field("after:", "client A reset its connection (TCP RST) mid-line"))
+    })
+}
+
+/// Whether this machine has a second loopback address to try: macOS has
+/// only 127.0.0.1 unless configured.
+fn second_loopback() -> Result<(), String> {
+    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            TcpListener::bind(("127.0.0.2", 0))
+                .map(drop)
+                .map_err(|e| format!("this machine has no 127.0.0.2 to connect to ({e})"))
+        })
+        .clone()
+}
+
+fn loopback_only(ctx: &Ctx) -> Verdict {
+    let mut server = Server::start(ctx)?;
+    let s = &server;
+    if s.listening.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        return Err(server.explain(
+            Failure::new("the server does not listen on 127.0.0.1 only")
+                .field("printed:", format!("Listening on {}", s.listening))
+                .field(
+                    "expected:",
+                    format!("Listening on 127.0.0.1:{}", s.listening.port()),
+                ),
+        ));
+    }
+    if let Err(why) = second_loopback() {
+        return Ok(Pass::Skipped(format!(
+            "{why}; the printed address is 127.0.0.1"
+        )));
+    }
+    let other = SocketAddr::from(([127, 0, 0, 2], s.listening.port()));
+    match TcpStream::connect_timeout(&other, deadline()) {
+        Ok(_) => Err(server.explain(Failure::new(format!(
+            "the server accepted a connection on {other}: it listens beyond 127.0.0.1"
+        )))),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(Pass::Passed),
+        Err(e) => Ok(Pass::Skipped(format!(
+            "a connection to {other} could not be tried ({e}); the printed address is 127.0.0.1"
+        ))),
+    }
+}
+
+fn logs_connections(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut c = s.connect("A")?;
+        c.send(b"hi\n")?;
+        c.expect(b"hi\n")?;
+        s.wait_for_lines(ACCEPTED, 1)?;
+        c.finish()?;
+        s.wait_for_lines(ENDED, 1)
+    })
+}
+
+/// A keeps its connection open half-way through a line; B's line must still
+/// come back. A server that serves one client at a time never answers B.
+fn serves_clients_concurrently(ctx: &Ctx) -> Verdict {
+    with_server(ctx, |s| {
+        let mut a = s.connect("A")?;
+        a.send(b"A's line, half")?;
+        let mut b = s.connect("B")?;
+        b.send(b"B's line\n")?;
+        b.expect(b"B's line\n")
+            .map_err(|f| f.field("while:", "client A was connected with half a line sent"))?;
+        b.finish()?;
+        a.send(b" and the rest\n")?;
+        a.expect(b"A's line, half and the rest\n")?;
+        a.finish()
+    })
+}
+
+/// How many clients the "many at once" checks hold open together.
+pub const MANY: usize = 300;
+
+/// Opens `MANY` clients, has each echo a line, and keeps them all open while
+/// `during` looks at the server.
+fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server) -> Verdict) -> Verdict {
+    let mut server = Server::start(ctx)?;
+    let mut clients = Vec::with_capacity(MANY);
+    let opened = (|| {
+        for i in 0..MANY {
+            let mut c = server.connect(&format!("#{i}"))?;
+            let line = format!("client {i} says hi\n");
+            c.send(line.as_bytes())?;
+            c.expect(line.as_bytes())
+                .map_err(|f| f.field("while:", format!("{i} other clients were connected")))?;
+            clients.push(c);
+        }
+        Ok(())
+    })();
+    if let Err(f) = opened {
+        return Err(server.explain(f));
+    }
+    let verdict = during(&server);
+    let closed = (|| {
+        for c in clients {
+            c.finish()?;
+        }
+        Ok(())
+    })();
+    match (verdict, closed) {
+        (Err(f), _) | (Ok(_), Err(f)) => Err(server.explain(f)),
+        (Ok(pass), Ok(())) => Ok(pass),
+    }
+}
+
+/// With `MANY` clients connected, a task-per-client server still runs on a
+/// few OS threads; a thread-per-client server has more threads than clients.
+fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
+    if let Err(why) = threads::can_count() {
+        return Ok(Pass::Skipped(format!(
+            "the threads cannot be counted here: {why}"
+        )));
+    }
+    with_many_clients(ctx, |s| {
+        let threads = threads::count(s.pid()).map_err(|why| {
+            Failure::new(format!("the server's threads could not be counted: {why}"))
+        })?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The runtime's workers (one per core) and a few helpers.
+        let allowed = (2 * cores + 16).min(MANY / 2);
+        if threads > allowed {
+            return Err(Failure::new(format!(
+                "{threads} OS threads serve {MANY} clients: that is a thread per client, not a task"
+            ))
+            .field(
+                "expected:",
+                format!("at most {allowed} threads on this {cores}-core machine"),
+            ));
+        }
+        Ok(Pass::Passed)
+    })
+}
+
+/// The demo: while A is connected, B is accepted by the OS but not served.
+fn serves_one_client_at_a_time(ctx: &Ctx) -> Verdict {
+    let step = ctx.step();
+    let mut server = Server::start(ctx)?;
+    let shown = (|| {
+        let s = &server;
+        let mut a = s.connect("A")?;
+        a.send(b"A's line, half")?;
+        let mut b = s.connect("B")?;
+        b.send(b"B's line\n")?;
+        // A's round trip proves the server is busy with A right now.
+        a.send(b" and the rest\n")?;
+        a.expect(b"A's line, half and the rest\n")?;
+        if !b.nothing_received_yet() {
+            return Err(Failure::new(
+                "B's echo came back while A was still connected: this server serves clients concurrently",
+            ));
+        }
+        // A leaves: only now does the server accept B and echo its line.
+        a.finish()?;
+        b.expect(b"B's line\n")
+            .map_err(|f| f.field("after:", "client A disconnected"))?;
+        b.finish()?;
+        Ok(format!(
+            "{step}: B sent {} while A was connected and got nothing back; once A left, B's echo came.\nWhy: main awaits handle_client before it accepts again; there is one task, busy with A.",
+            show(b"B's line\n")
+        ))
+    })();
+    match shown {
+        Ok(what) => Ok(Pass::Shown(what)),
+        Err(f) => Err(server.explain(f)),
+    }
+}

@@ -1,0 +1,203 @@
+//! Driving a student's code poll by poll, as trybuild drives a crate: the
+//! grader writes a small crate around a copy of the student's file with a
+//! harness appended (`grader/harness/*.rs`), builds it, and runs it.
+//!
+//! A black-box run of many tasks catches a wrong `WaterFactory` only when
+//! threads interleave badly; a harness chooses the order of polls itself, so
+//! it catches the same mistakes on every run. For `AddToInbox` and the mini
+//! executor it is the way to see inside: which state waits, who is woken.
+//!
+//! The harness writes its verdicts, one JSON object a line, to a file of
+//! their own (`GRADER_VERDICTS`), never to the stdout that the student's
+//! code prints to: what a student prints cannot change a verdict.
+
+use super::Ctx;
+use crate::build::{Bins, cargo::Spec, scratch};
+use crate::exec::{self, Bound, run_deadline};
+use crate::failure::{Failure, tail};
+use crate::outcome::{Pass, Verdict};
+use crate::target::{Target, grader_dir};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A harness: the code appended to one step's file, and how to talk of it.
+struct Harness {
+    step: &'static str,
+    source: &'static str,
+    /// What is being driven, for the failure's headline.
+    subject: &'static str,
+    /// The shapes the harness relies on, for when it does not compile.
+    shapes: &'static str,
+}
+
+const HARNESSES: &[Harness] = &[
+    Harness {
+        step: "task2-struct-final",
+        source: include_str!("../../harness/water_factory.rs"),
+        subject: "WaterFactory, polled step by step",
+        shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
+    },
+    Harness {
+        step: "add-to-inbox",
+        source: include_str!("../../harness/add_to_inbox.rs"),
+        subject: "AddToInbox, polled by hand",
+        shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
+    },
+    Harness {
+        step: "mini-executor",
+        source: include_str!("../../harness/mini_executor.rs"),
+        subject: "the executor",
+        shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
+    },
+];
+
+/// Appended after every harness: it runs the checks and reports them.
+const COMMON: &str = include_str!("../../harness/common.rs");
+
+fn harness(step: &str) -> &'static Harness {
+    HARNESSES
+        .iter()
+        .find(|h| h.step == step)
+        .unwrap_or_else(|| panic!("no harness for {step}"))
+}
+
+/// The harness bin of a step.
+pub fn bin(step: &str) -> String {
+    format!("harness-{step}")
+}
+
+/// The crate of a target's harnesses: one bin per step, each a copy of the
+/// student's file with the step's harness appended.
+pub fn bins(target: &Target) -> Bins {
+    let key = format!("{}-harness", target.key());
+    Bins::new(Spec {
+        manifest: crate_dir(target).join("Cargo.toml"),
+        package: None,
+        out_dir: grader_dir().join("out").join(key),
+    })
+}
+
+fn crate_dir(target: &Target) -> PathBuf {
+    grader_dir()
+        .join("crates")
+        .join(format!("{}-harness", target.key()))
+}
+
+/// Writes (or brings up to date) the harness of `step` around the
+/// student's current file.
+pub fn write(target: &Target, step: &str) -> Result<(), String> {
+    let harness = harness(step);
+    let path = target.source(step);
+    let source = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let student = format!("{source}\n\n{}\n\n{COMMON}", harness.source);
+    let bin = bin(step);
+    let main = format!(
+        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../{step}.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
+    );
+    let dir = crate_dir(target);
+    scratch::write_if_changed(&dir.join(format!("src/{step}.rs")), &student)
+        .map_err(|e| e.to_string())?;
+    scratch::write_if_changed(&dir.join(format!("src/bin/{bin}.rs")), &main)
+        .map_err(|e| e.to_string())?;
+    let package = format!("harnesses-{}", target.key());
+    scratch::write_crate(&dir, &package, &[]).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Runs the step's harness: every check of it, or only `only`. Passes when
+/// the harness says every check it ran passed.
+pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
+    let step = ctx.step();
+    let harness = harness(step);
+    let exe = ctx.session.harness_exe(step).map_err(|why| {
+        Failure::new(format!(
+            "the grader could not build its harness around your {step}"
+        ))
+        .block("compiler", &why.to_string())
+        .diagnose(format!("keep {}.", harness.shapes))
+    })?;
+    let verdicts = verdicts_file();
+    let _ = std::fs::remove_file(&verdicts);
+    let mut cmd = Command::new(&exe.path);
+    cmd.args(only).env("GRADER_VERDICTS", &verdicts);
+    let limit = run_deadline();
+    let run = exec::run_command(cmd, &bin(step), limit, Bound::LOG)
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let read = std::fs::read_to_string(&verdicts).unwrap_or_default();
+    let _ = std::fs::remove_file(&verdicts);
+    let stderr = run.stderr.text();
+    let mut ended = false;
+    let mut ran = 0;
+    for line in read.lines() {
+        let Ok(verdict) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if verdict["end"] == true {
+            ended = true;
+            continue;
+        }
+        ran += 1;
+        if verdict["passed"] == false {
+            let name = verdict["check"].as_str().unwrap_or("a check");
+            let headline = verdict["headline"].as_str().unwrap_or("");
+            let mut f = Failure::new(format!(
+                "{}: {}: {headline}",
+                harness.subject,
+                name.replace('_', " ")
+            ));
+            for detail in verdict["details"].as_array().into_iter().flatten() {
+                let label = detail[0].as_str().unwrap_or("");
+                let value = detail[1].as_str().unwrap_or("");
+                f = f.field(
+                    &if label.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{label}:")
+                    },
+                    value,
+                );
+            }
+            if verdict["timed_out"] == true {
+                f = f.timed_out();
+            }
+            return Err(f.noting_todo(headline).noting_todo(&stderr));
+        }
+    }
+    if run.timed_out() {
+        return Err(Failure::new(format!(
+            "{}: the harness did not finish within {} s",
+            harness.subject,
+            limit.as_secs()
+        ))
+        .block("its stderr", &tail(&stderr, 15))
+        .timed_out()
+        .noting_todo(&stderr));
+    }
+    if !ended || ran == 0 {
+        let how = run
+            .end
+            .map(|e| exec::describe(&e.status))
+            .unwrap_or_default();
+        return Err(Failure::new(format!(
+            "{}: the harness ended ({how}) before it reported every check",
+            harness.subject
+        ))
+        .block("its stderr", &tail(&stderr, 15))
+        .noting_todo(&stderr));
+    }
+    Ok(Pass::Passed)
+}
+
+/// A file of its own for each run of a harness.
+fn verdicts_file() -> PathBuf {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let dir = grader_dir().join("verdicts");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!(
+        "{}-{}.jsonl",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    ))
+}

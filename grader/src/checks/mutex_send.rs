@@ -1,0 +1,60 @@
+//! mutex-send: every task adds one under the lock, and the count says so.
+
+use super::{Ctx, command_line, compiles};
+use crate::exec::{deadline, run_deadline};
+use crate::failure::{Failure, show};
+use crate::outcome::{Pass, Verdict};
+use crate::registry::{Check, check};
+use std::time::Duration;
+
+pub fn checks(step: &'static str) -> Vec<Check> {
+    vec![
+        compiles(step),
+        check(
+            step,
+            "counts_10_tasks_by_default",
+            &["compiles"],
+            "",
+            |ctx| counts_every_task(ctx, None, deadline()),
+        ),
+        check(
+            step,
+            "counts_1000_tasks",
+            &["counts_10_tasks_by_default"],
+            "",
+            |ctx| counts_every_task(ctx, Some(1000), run_deadline()),
+        ),
+        command_line::bad_argument(
+            step,
+            "bad_tasks_is_one_line_and_exit_2",
+            "TASKS",
+            &["abc", "-1"],
+        ),
+    ]
+}
+
+/// Runs the step with TASKS tasks: it must print `count = <TASKS>` and exit 0.
+fn counts_every_task(ctx: &Ctx, tasks: Option<usize>, limit: Duration) -> Verdict {
+    let arg = tasks.map(|t| t.to_string());
+    let args: Vec<&str> = arg.iter().map(String::as_str).collect();
+    let ran = ctx.run(&args, limit).map_err(|f| {
+        f.diagnose("a task that waits for a lock it already holds, or for a lock nobody releases, waits forever.")
+    })?;
+    let expected = format!("count = {}\n", tasks.unwrap_or(10));
+    let end = ran.run.end.expect("a run that ended");
+    if end.status.success() && ran.run.stdout.whole() == Some(expected.as_bytes()) {
+        return Ok(Pass::Passed);
+    }
+    Err(ran.explain(
+        Failure::new(format!("`{}` did not count every task", ran.shown))
+            .field("expected:", show(expected.as_bytes()))
+            .field(
+                "got:",
+                format!(
+                    "{} and {}",
+                    show(ran.run.stdout.head()),
+                    crate::exec::describe(&end.status)
+                ),
+            ),
+    ))
+}

@@ -1,0 +1,113 @@
+//! Processes that escaped their group (Linux).
+//!
+//! A program that starts a child in a session of its own (`setsid`, a
+//! daemon's double fork) takes it out of the group that the grader kills.
+//! The grader makes itself the "subreaper" of what it starts, so such a
+//! process, once its parent dies, becomes the grader's child instead of
+//! init's; [`hunt`] finds the grader's children that carry its mark and that
+//! it did not start itself, kills them and reaps them.
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, Once};
+
+    /// The children the grader started itself, while they live.
+    static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+    fn started() -> std::sync::MutexGuard<'static, Vec<u32>> {
+        STARTED.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a child and records it, under the same lock that `hunt` takes,
+    /// so that a hunt never mistakes a child being started for an orphan.
+    pub fn spawn<T>(start: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T>
+    where
+        T: HasPid,
+    {
+        static SUBREAPER: Once = Once::new();
+        SUBREAPER.call_once(|| {
+            // SAFETY: a flag on this process; no memory is touched.
+            unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
+        });
+        let mut started = started();
+        let child = start()?;
+        started.push(child.pid());
+        Ok(child)
+    }
+
+    pub fn forget(pid: u32) {
+        started().retain(|p| *p != pid);
+    }
+
+    pub fn hunt() {
+        let me = std::process::id();
+        let mark = format!("{}={me}", crate::exec::process::MARK);
+        let started = started();
+        let mut seen = HashSet::new();
+        // Each round kills the orphans found; their own children become
+        // orphans as they die, and the next round finds those.
+        for _round in 0..16 {
+            let found: Vec<u32> = children_of(me)
+                .into_iter()
+                .filter(|pid| !started.contains(pid) && carries(*pid, &mark))
+                .filter(|pid| seen.insert(*pid))
+                .collect();
+            if found.is_empty() {
+                return;
+            }
+            for pid in found {
+                // SAFETY: signals and waits on a child of this process.
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                    libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+                }
+            }
+        }
+    }
+
+    /// The live processes whose parent is `parent`.
+    fn children_of(parent: u32) -> Vec<u32> {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+                    let mut rest = stat.rsplit_once(") ").map_or("", |(_, r)| r).split(' ');
+                    let (state, ppid) = (rest.next(), rest.next());
+                    state != Some("Z") && ppid == Some(&parent.to_string())
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the process's environment holds `mark`.
+    fn carries(pid: u32, mark: &str) -> bool {
+        std::fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
+    }
+
+    pub trait HasPid {
+        fn pid(&self) -> u32;
+    }
+
+    impl HasPid for Box<dyn process_wrap::std::ChildWrapper> {
+        fn pid(&self) -> u32 {
+            self.id()
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    pub fn spawn<T>(start: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+        start()
+    }
+    pub fn forget(_pid: u32) {}
+    pub fn hunt() {}
+}
+
+pub use imp::{forget, hunt, spawn};

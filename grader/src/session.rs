@@ -1,0 +1,199 @@
+//! One grading of one target: its builds, and the outcome of each check,
+//! computed once. The grade tests, the report, watch mode, class grading and
+//! the self-check all grade through a session, in this process.
+
+use crate::build::{self, Bins, Built, NotBuilt};
+use crate::checks::Ctx;
+use crate::outcome::Outcome;
+use crate::registry::{self, Check};
+use crate::target::Target;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+/// A target being graded.
+pub struct Session {
+    pub target: Target,
+    steps: Bins,
+    harnesses: Bins,
+    outcomes: Mutex<HashMap<usize, Arc<OnceLock<Outcome>>>>,
+}
+
+impl Session {
+    pub fn new(target: Target) -> Session {
+        Session {
+            steps: build::step_bins(&target),
+            harnesses: crate::checks::harness::bins(&target),
+            target,
+            outcomes: Mutex::default(),
+        }
+    }
+
+    /// The step's executable, built the first time it is asked for.
+    pub fn step_exe(&self, step: &str) -> Built {
+        let source = self.target.source(step);
+        if !source.is_file() {
+            return Err(NotBuilt::NoFile(source));
+        }
+        self.steps.get(step, || build::sync_copy(&self.target))
+    }
+
+    /// Builds the steps' bins in one run of cargo, so that they compile side
+    /// by side on every core; each still reports its own errors.
+    pub fn build_steps(&self, steps: &[&str]) {
+        let present: Vec<&str> = steps
+            .iter()
+            .copied()
+            .filter(|s| self.target.source(s).is_file())
+            .collect();
+        self.steps
+            .build_all(&present, || build::sync_copy(&self.target));
+    }
+
+    /// The harness compiled around the student's file of `step`.
+    pub fn harness_exe(&self, step: &str) -> Built {
+        self.harnesses.get(&crate::checks::harness::bin(step), || {
+            crate::checks::harness::write(&self.target, step)
+        })
+    }
+
+    /// The check's outcome, computed once: the checks it needs first.
+    pub fn outcome(&self, check: &'static Check) -> Outcome {
+        let cell = {
+            let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+            outcomes
+                .entry(registry::position(check))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| {
+            for needed in check.needed() {
+                match self.outcome(needed) {
+                    o if o.passed() => {}
+                    Outcome::NotRun(first) => return Outcome::NotRun(first),
+                    Outcome::Skipped(why) => {
+                        return Outcome::Skipped(format!(
+                            "it needs {}, which could not run here: {why}",
+                            needed.full_name()
+                        ));
+                    }
+                    _ => return Outcome::NotRun(needed.full_name()),
+                }
+            }
+            let ctx = Ctx {
+                session: self,
+                check,
+            };
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (check.run)(&ctx))) {
+                Ok(verdict) => verdict.into(),
+                Err(panic) => Outcome::Failed(crate::failure::Failure::new(format!(
+                    "the grader itself failed while checking this: {}",
+                    panic_text(&panic)
+                ))),
+            }
+        })
+        .clone()
+    }
+
+    /// Runs `selected` (and what they need) on `workers` threads, each check
+    /// as soon as the checks it needs are done, in the registry's order.
+    /// `done` hears of each selected check as it ends. Returns the selected
+    /// checks' outcomes in the registry's order.
+    pub fn run(
+        &self,
+        selected: &[&'static Check],
+        workers: usize,
+        done: &(dyn Fn(&'static Check, &Outcome) + Sync),
+    ) -> Vec<(&'static Check, Outcome)> {
+        let mut all: BTreeSet<usize> = BTreeSet::new();
+        let mut stack: Vec<&'static Check> = selected.to_vec();
+        while let Some(check) = stack.pop() {
+            if all.insert(registry::position(check)) {
+                stack.extend(check.needed());
+            }
+        }
+        let mut steps: Vec<&str> = Vec::new();
+        for &i in &all {
+            let step = registry::all()[i].step.name;
+            if !steps.contains(&step) {
+                steps.push(step);
+            }
+        }
+        self.build_steps(&steps);
+
+        let wanted: BTreeSet<usize> = selected.iter().map(|c| registry::position(c)).collect();
+        let queue = Mutex::new(Queue {
+            pending: all.into_iter().collect(),
+            finished: BTreeSet::new(),
+        });
+        let changed = Condvar::new();
+        std::thread::scope(|scope| {
+            for _ in 0..workers.max(1) {
+                scope.spawn(|| {
+                    while let Some(check) = next(&queue, &changed) {
+                        let outcome = self.outcome(check);
+                        let i = registry::position(check);
+                        if wanted.contains(&i) {
+                            done(check, &outcome);
+                        }
+                        queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .finished
+                            .insert(i);
+                        changed.notify_all();
+                    }
+                });
+            }
+        });
+        wanted
+            .into_iter()
+            .map(|i| {
+                let check = &registry::all()[i];
+                (check, self.outcome(check))
+            })
+            .collect()
+    }
+}
+
+struct Queue {
+    /// Positions of the checks still to run, in order.
+    pending: Vec<usize>,
+    finished: BTreeSet<usize>,
+}
+
+/// The first pending check whose needs are finished, waiting for one; `None`
+/// once nothing is pending.
+fn next(queue: &Mutex<Queue>, changed: &Condvar) -> Option<&'static Check> {
+    let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if q.pending.is_empty() {
+            return None;
+        }
+        let ready = q.pending.iter().position(|&i| {
+            registry::all()[i]
+                .needed()
+                .all(|n| q.finished.contains(&registry::position(n)))
+        });
+        if let Some(at) = ready {
+            let i = q.pending.remove(at);
+            return Some(&registry::all()[i]);
+        }
+        q = changed.wait(q).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// The message a panic carried.
+pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// How many checks run at once: they mostly wait for the steps, so more
+/// than the cores, but not so many that a loaded laptop's steps crawl.
+pub fn default_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 2).clamp(2, 8)
+}
