@@ -2,6 +2,7 @@
 //! what was expected, what came back; a hint tied to the slide is added where
 //! it is shown.
 
+use crate::target::workspace_root;
 use std::fmt;
 
 /// What kind of failure it is, for the report's status of the step.
@@ -126,7 +127,13 @@ impl Failure {
             Kind::TimedOut => out.push_str(&format!("\n  {:<9} {TIMED_OUT}", "status:")),
             Kind::Wrong | Kind::DoesNotCompile => {}
         }
-        out
+        // Paths as the student types them, from the repository's root.
+        let root = format!(
+            "{}{}",
+            workspace_root().display(),
+            std::path::MAIN_SEPARATOR
+        );
+        out.replace(&root, "")
     }
 
     /// The message with a closing hint line.

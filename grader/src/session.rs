@@ -34,7 +34,8 @@ impl Session {
         if !source.is_file() {
             return Err(NotBuilt::NoFile(source));
         }
-        self.steps.get(step, || build::sync_copy(&self.target))
+        self.steps
+            .get(step, || build::write_steps_crate(&self.target))
     }
 
     /// Builds the steps' bins in one run of cargo, so that they compile side
@@ -46,7 +47,7 @@ impl Session {
             .filter(|s| self.target.source(s).is_file())
             .collect();
         self.steps
-            .build_all(&present, || build::sync_copy(&self.target));
+            .build_all(&present, || build::write_steps_crate(&self.target));
     }
 
     /// The harness compiled around the student's file of `step`.

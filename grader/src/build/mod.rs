@@ -135,51 +135,53 @@ fn run_cargo(
     }
 }
 
-/// Where the grader keeps the scratch crate and the finished executables of
-/// a target's steps.
+/// The bins of a target's steps. Whatever the target, they are built from a
+/// scratch crate of the grader's own, named for the target's folder, whose
+/// bins are the step files where they are: so two folders' steps of one name
+/// (two students' `echo-thread`, say) never share a build, and the
+/// compiler's messages and a panic's location name the student's own file.
 pub fn step_bins(target: &Target) -> Bins {
     let key = target.key();
-    let out_dir = grader_dir().join("out").join(&key);
-    let spec = match &target.kind {
-        Kind::Member { package } => Spec {
-            manifest: crate::target::workspace_root().join("Cargo.toml"),
-            package: Some(package.clone()),
-            out_dir,
-        },
-        Kind::Files => Spec {
-            manifest: copy_dir(target).join("Cargo.toml"),
-            package: None,
-            out_dir,
-        },
-    };
-    Bins::new(spec)
+    Bins::new(Spec {
+        manifest: steps_crate(target).join("Cargo.toml"),
+        package: None,
+        out_dir: grader_dir().join("out").join(&key),
+    })
 }
 
-/// The scratch crate that holds a copy of a target's step files.
-fn copy_dir(target: &Target) -> PathBuf {
+fn steps_crate(target: &Target) -> PathBuf {
     grader_dir().join("crates").join(target.key())
 }
 
-/// Brings the copy of a `Files` target's step files up to date: only the
-/// step files of the catalogue are taken, never a manifest or build script.
-pub fn sync_copy(target: &Target) -> Result<(), String> {
-    if target.kind != Kind::Files {
-        return Ok(());
-    }
-    let dir = copy_dir(target);
-    let mut files = Vec::new();
+/// Writes (or brings up to date) the scratch crate of a target's steps: a
+/// bin for each step file there is. Only the step files are taken from the
+/// target, never its manifest, build script or cargo configuration; a crate
+/// of this workspace keeps the dependencies its own manifest gives.
+pub fn write_steps_crate(target: &Target) -> Result<(), String> {
+    let mut bins = String::new();
     for step in crate::catalogue::STEPS {
-        let path = format!("src/bin/{}.rs", step.name);
-        match std::fs::read_to_string(target.source(step.name)) {
-            Ok(text) => files.push((path, text)),
-            Err(_) => scratch::remove_if_there(&dir.join(&path)).map_err(|e| e.to_string())?,
+        let source = target.source(step.name);
+        if source.is_file() {
+            let path = source.canonicalize().unwrap_or(source);
+            bins.push_str(&format!(
+                "\n[[bin]]\nname = \"{}\"\npath = {}\n",
+                step.name,
+                toml::Value::String(path.to_string_lossy().into_owned())
+            ));
         }
     }
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    let package = format!("step-files-{}", target.key());
-    scratch::write_crate(&dir, &package, &files).map_err(|e| e.to_string())?;
-    Ok(())
+    let dependencies = match &target.kind {
+        Kind::Member { package } => scratch::dependencies_of(package),
+        Kind::Files => scratch::dependencies_of("exercises"),
+    };
+    let manifest = format!(
+        "# Written by the grader: the step files of {}.\n[package]\nname = \"steps-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n",
+        target.label.replace('\n', " "),
+        target.key()
+    );
+    let dir = steps_crate(target);
+    scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;
+    scratch::copy_lock(&dir).map_err(|e| e.to_string())?;
+    // Cargo wants a target in the package's folder too; the bins are elsewhere.
+    scratch::write_if_changed(&dir.join("src/lib.rs"), "").map_err(|e| e.to_string())
 }

@@ -8,7 +8,6 @@ use crate::target::workspace_root;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// A scratch crate that could not be written.
 #[derive(Debug)]
@@ -29,35 +28,65 @@ impl std::error::Error for WriteError {
     }
 }
 
-/// The `[dependencies]` of a scratch crate: the steps' dependencies as the
-/// workspace's `[workspace.dependencies]` has them (what `exercises` uses).
-pub fn dependencies() -> &'static str {
-    static DEPENDENCIES: OnceLock<String> = OnceLock::new();
-    DEPENDENCIES.get_or_init(|| {
-        let read = |path: PathBuf| -> toml::Table {
-            fs::read_to_string(&path)
-                .ok()
-                .and_then(|text| text.parse().ok())
-                .unwrap_or_default()
+/// The `[dependencies]` a crate of this workspace (`exercises`, `solutions`)
+/// gives its steps, written out in full: a `workspace = true` entry becomes
+/// the workspace's own spec, with the crate's extra features if any.
+pub fn dependencies_of(package: &str) -> String {
+    let read = |path: PathBuf| -> toml::Table {
+        fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_default()
+    };
+    let root = workspace_root();
+    let workspace = read(root.join("Cargo.toml"));
+    let member = read(root.join(package).join("Cargo.toml"));
+    let shared = workspace
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table());
+    let mut deps = String::new();
+    for (name, spec) in member
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .into_iter()
+        .flatten()
+    {
+        let inherited = spec.get("workspace").and_then(|w| w.as_bool()) == Some(true);
+        let full = match (inherited, shared.and_then(|s| s.get(name))) {
+            (true, Some(base)) => merge(base, spec),
+            _ => spec.clone(),
         };
-        let root = workspace_root();
-        let workspace = read(root.join("Cargo.toml"));
-        let exercises = read(root.join("exercises/Cargo.toml"));
-        let shared = workspace
-            .get("workspace")
-            .and_then(|w| w.get("dependencies"))
-            .and_then(|d| d.as_table());
-        let mut deps = String::new();
-        if let Some(used) = exercises.get("dependencies").and_then(|d| d.as_table()) {
-            for name in used.keys() {
-                if let Some(spec) = shared.and_then(|s| s.get(name)) {
-                    // A value displays as inline TOML: `{ version = "1", ... }`.
-                    deps.push_str(&format!("{name} = {spec}\n"));
+        // A value displays as inline TOML: `{ version = "1", ... }`.
+        deps.push_str(&format!("{name} = {full}\n"));
+    }
+    deps
+}
+
+/// A workspace dependency's spec with a member's `features` added.
+fn merge(base: &toml::Value, member: &toml::Value) -> toml::Value {
+    let mut table = match base {
+        toml::Value::String(version) => {
+            let mut t = toml::Table::new();
+            t.insert("version".into(), toml::Value::String(version.clone()));
+            t
+        }
+        toml::Value::Table(t) => t.clone(),
+        other => return other.clone(),
+    };
+    if let Some(extra) = member.get("features").and_then(|f| f.as_array()) {
+        let features = table
+            .entry("features")
+            .or_insert_with(|| toml::Value::Array(Vec::new()));
+        if let Some(list) = features.as_array_mut() {
+            for f in extra {
+                if !list.contains(f) {
+                    list.push(f.clone());
                 }
             }
         }
-        deps
-    })
+    }
+    toml::Value::Table(table)
 }
 
 /// Writes a crate at `dir` named `package` holding `files` (path inside the
@@ -71,17 +100,24 @@ pub fn write_crate(
 ) -> Result<PathBuf, WriteError> {
     let manifest = format!(
         "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n",
-        dependencies()
+        dependencies_of("exercises")
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     for (path, text) in files {
         write_if_changed(&dir.join(path), text)?;
     }
-    let lock = workspace_root().join("Cargo.lock");
-    if let Ok(text) = fs::read_to_string(&lock) {
-        write_if_changed(&dir.join("Cargo.lock"), &text)?;
-    }
+    copy_lock(dir)?;
     Ok(dir.join("Cargo.toml"))
+}
+
+/// The workspace's lock file, so that a scratch crate resolves the same
+/// versions and shares their builds.
+pub fn copy_lock(dir: &Path) -> Result<(), WriteError> {
+    let lock = workspace_root().join("Cargo.lock");
+    match fs::read_to_string(&lock) {
+        Ok(text) => write_if_changed(&dir.join("Cargo.lock"), &text),
+        Err(_) => Ok(()),
+    }
 }
 
 pub fn write_if_changed(path: &Path, text: &str) -> Result<(), WriteError> {
@@ -98,24 +134,13 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<(), WriteError> {
     fs::write(path, text).map_err(error)
 }
 
-/// Removes `path` if it is there: a step file the student deleted.
-pub fn remove_if_there(path: &Path) -> Result<(), WriteError> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(WriteError {
-            path: path.to_path_buf(),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn dependencies_are_the_ones_the_exercises_use() {
-        let deps: toml::Table = dependencies().parse().unwrap();
+        let deps: toml::Table = dependencies_of("exercises").parse().unwrap();
         let mut names: Vec<&String> = deps.keys().collect();
         names.sort();
         assert_eq!(names, ["futures", "tokio"]);

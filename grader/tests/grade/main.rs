@@ -35,8 +35,11 @@ fn main() -> ExitCode {
             .collect()
     };
     let workers = args.test_threads.unwrap_or_else(default_workers);
+    let label = target.label.clone();
+    let started = std::time::Instant::now();
     let session = Session::new(target);
     let outcomes = session.run(&selected, workers, &|_, _| {});
+    let seconds = started.elapsed().as_secs_f64();
     let outcome_of = |check: &Check| {
         outcomes
             .iter()
@@ -44,7 +47,10 @@ fn main() -> ExitCode {
             .map(|(_, o)| o.clone())
     };
 
-    let mut notes = Vec::new();
+    let mut skipped = Vec::new();
+    // The checks waiting for each failed one: (failed check, waiting checks).
+    let mut waiting: Vec<(String, Vec<&str>)> = Vec::new();
+    let nocapture = args.nocapture;
     let trials: Vec<Trial> = all
         .iter()
         .map(|check| {
@@ -52,19 +58,25 @@ fn main() -> ExitCode {
             let outcome = outcome_of(check);
             let (kind, ignored) = match &outcome {
                 Some(Outcome::Skipped(why)) => {
-                    notes.push(format!("skipped: {name}: {why}"));
+                    skipped.push(format!("skipped: {name}: {why}"));
                     ("skipped", true)
                 }
                 Some(Outcome::NotRun(first)) => {
-                    notes.push(format!("not run: {name}: fix {first} first"));
+                    match waiting.iter_mut().find(|(f, _)| f == first) {
+                        Some((_, names)) => names.push(check.name),
+                        None => waiting.push((first.clone(), vec![check.name])),
+                    }
                     ("not run", true)
                 }
                 _ => ("", false),
             };
             let hint = check;
             Trial::test(name, move || match outcome {
+                // What a demo showed, as a test's output: with --nocapture.
                 Some(Outcome::Shown(what)) => {
-                    println!("{what}");
+                    if nocapture {
+                        println!("{what}");
+                    }
                     Ok(())
                 }
                 Some(o) => match o.failure() {
@@ -82,8 +94,21 @@ fn main() -> ExitCode {
     args.include_ignored = false;
     args.ignored = false;
     let conclusion = libtest_mimic::run(&args, trials);
-    if !notes.is_empty() && !args.list {
-        println!("{}", notes.join("\n"));
+    if !args.list && !selected.is_empty() {
+        for (first, names) in &waiting {
+            println!(
+                "not run until {first} passes: {} ({} checks)",
+                names.join(", "),
+                names.len()
+            );
+        }
+        for line in &skipped {
+            println!("{line}");
+        }
+        println!(
+            "graded {label}: {} checks in {seconds:.1} s",
+            selected.len()
+        );
     }
     conclusion.exit_code()
 }
