@@ -49,8 +49,12 @@ pub(crate) mod grader_harness {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
             let this = self.get_mut();
             *this.waker.lock().unwrap() = Some(cx.waker().clone());
+            // The first poll is always pending, and only then is the other
+            // thread told to wake it: so the executor always has a pending
+            // task to keep, whatever the threads' timing.
             if let Some(first_poll) = this.first_poll.take() {
                 let _ = first_poll.send(());
+                return Poll::Pending;
             }
             if this.set.load(Ordering::SeqCst) {
                 Poll::Ready(())

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn grader() -> Command {
-    Command::cargo_bin("grader").unwrap()
+    Command::new(grader_selftest::grader_exe())
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
         "watch",
         &[("echo-thread", read("exercises/src/bin/echo-thread.rs"))],
     );
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_grader"));
+    let mut cmd = std::process::Command::new(grader_selftest::grader_exe());
     cmd.arg("--watch")
         .env("GRADE", &crate_dir)
         .stdin(std::process::Stdio::null())

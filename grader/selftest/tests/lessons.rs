@@ -3,7 +3,7 @@
 //! after the step whose lesson it is.
 //!
 //! After a deliberate change, refresh the snapshots with
-//! `TRYBUILD=overwrite cargo test -p grader --test lessons`.
+//! `TRYBUILD=overwrite cargo test -p grader-selftest --test lessons`.
 
 #[test]
 fn mutex_send_lesson_std_guard_held_across_await_is_not_send() {

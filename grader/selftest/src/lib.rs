@@ -1,0 +1,28 @@
+//! What the grader's own tests share: the grader's executable, built once.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The `grader` executable (`cargo run -p grader`), built the first time it
+/// is asked for, as cargo would build it.
+pub fn grader_exe() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let root = grader::target::workspace_root();
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "grader", "--bin", "grader"])
+            .arg("--manifest-path")
+            .arg(root.join("Cargo.toml"))
+            .args(["--message-format=json"])
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "cargo could not build the grader");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| m["target"]["name"] == "grader")
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo built the grader's executable")
+    })
+    .clone()
+}
