@@ -3,7 +3,7 @@
 //! the self-check all grade through a session, in this process.
 
 use crate::build::{self, Bins, Built, NotBuilt};
-use crate::checks::Ctx;
+use crate::checks::{Ctx, harness};
 use crate::outcome::Outcome;
 use crate::registry::{self, Check};
 use crate::target::Target;
@@ -13,16 +13,15 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 /// A target being graded.
 pub struct Session {
     pub target: Target,
-    steps: Bins,
-    harnesses: Bins,
+    /// The steps' bins and their harnesses', of one crate.
+    bins: Bins,
     outcomes: Mutex<HashMap<usize, Arc<OnceLock<Outcome>>>>,
 }
 
 impl Session {
     pub fn new(target: Target) -> Session {
         Session {
-            steps: build::step_bins(&target),
-            harnesses: crate::checks::harness::bins(&target),
+            bins: build::step_bins(&target),
             target,
             outcomes: Mutex::default(),
         }
@@ -34,26 +33,34 @@ impl Session {
         if !source.is_file() {
             return Err(NotBuilt::NoFile(source));
         }
-        self.steps
+        self.bins
             .get(step, || build::write_steps_crate(&self.target))
     }
 
-    /// Builds the steps' bins in one run of cargo, so that they compile side
-    /// by side on every core; each still reports its own errors.
+    /// Builds the steps' bins, and their harnesses', in one run of cargo, so
+    /// that they compile side by side on every core; each still reports its
+    /// own errors.
     pub fn build_steps(&self, steps: &[&str]) {
-        let present: Vec<&str> = steps
-            .iter()
-            .copied()
-            .filter(|s| self.target.source(s).is_file())
-            .collect();
-        self.steps
-            .build_all(&present, || build::write_steps_crate(&self.target));
+        let mut bins: Vec<String> = Vec::new();
+        for step in steps.iter().filter(|s| self.target.source(s).is_file()) {
+            bins.push(step.to_string());
+            if harness::has(step) {
+                bins.push(harness::bin(step));
+            }
+        }
+        let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
+        self.bins
+            .build_all(&bins, || build::write_steps_crate(&self.target));
     }
 
     /// The harness compiled around the student's file of `step`.
     pub fn harness_exe(&self, step: &str) -> Built {
-        self.harnesses.get(&crate::checks::harness::bin(step), || {
-            crate::checks::harness::write(&self.target, step)
+        let source = self.target.source(step);
+        if !source.is_file() {
+            return Err(NotBuilt::NoFile(source));
+        }
+        self.bins.get(&harness::bin(step), || {
+            build::write_steps_crate(&self.target)
         })
     }
 

@@ -1,13 +1,16 @@
 //! Running cargo: many bins of one crate built at once, on every core, each
 //! bin's result read from cargo's JSON messages (its executable, or its own
 //! diagnostics), never from cargo's prose.
+//!
+//! The messages are read with `serde_json` as documented in the Cargo Book
+//! ("JSON Messages"); the `cargo_metadata` crate would type them, but its
+//! derives put a proc-macro build on the path of every student's first run.
 
 use crate::exec::{Bound, Capture, Process, StartError};
 use crate::target::cargo_target_dir;
-use cargo_metadata::diagnostic::DiagnosticLevel;
-use cargo_metadata::{Message, TargetKind};
+use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -139,26 +142,38 @@ struct Messages {
 
 fn read_messages(stdout: impl std::io::Read) -> Messages {
     let mut read = Messages::default();
-    for message in Message::parse_stream(BufReader::new(stdout)).flatten() {
-        match message {
-            Message::CompilerArtifact(artifact)
-                if artifact.target.kind.contains(&TargetKind::Bin) =>
-            {
-                if let Some(exe) = artifact.executable {
-                    read.exes
-                        .insert(artifact.target.name, exe.into_std_path_buf());
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let target = &message["target"];
+        let is_bin = target["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
+        let Some(name) = target["name"].as_str().filter(|_| is_bin) else {
+            continue;
+        };
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => {
+                if let Some(exe) = message["executable"].as_str() {
+                    read.exes.insert(name.to_string(), PathBuf::from(exe));
                 }
             }
-            Message::CompilerMessage(m) if m.target.kind.contains(&TargetKind::Bin) => {
-                let rendered = m.message.rendered.unwrap_or(m.message.message);
-                let into = match m.message.level {
-                    DiagnosticLevel::Error | DiagnosticLevel::Ice => &mut read.errors,
-                    DiagnosticLevel::Warning => &mut read.warnings,
+            Some("compiler-message") => {
+                let diagnostic = &message["message"];
+                let into = match diagnostic["level"].as_str() {
+                    Some("error" | "error: internal compiler error") => &mut read.errors,
+                    Some("warning") => &mut read.warnings,
                     _ => continue,
                 };
-                let kept = into.entry(m.target.name).or_default();
+                let rendered = diagnostic["rendered"]
+                    .as_str()
+                    .or(diagnostic["message"].as_str())
+                    .unwrap_or_default();
+                let kept = into.entry(name.to_string()).or_default();
                 if kept.len() < MAX_DIAGNOSTICS {
-                    kept.push(rendered);
+                    kept.push(rendered.to_string());
                 }
             }
             _ => {}
@@ -218,6 +233,22 @@ pub fn exe_in(out_dir: &Path, bin: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_bin_gets_its_executable_or_its_own_errors() {
+        let messages = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"tokio"},"executable":null}
+{"reason":"compiler-message","target":{"kind":["bin"],"name":"b"},"message":{"level":"warning","message":"unused","rendered":"warning: unused"}}
+{"reason":"compiler-message","target":{"kind":["bin"],"name":"b"},"message":{"level":"error","message":"E0308","rendered":"error[E0308]: mismatched types"}}
+{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"a"},"executable":"/t/debug/a"}
+not json
+{"reason":"build-finished","success":false}
+"#;
+        let read = read_messages(messages.as_bytes());
+        assert_eq!(read.exes.len(), 1);
+        assert_eq!(read.exes["a"], PathBuf::from("/t/debug/a"));
+        assert_eq!(read.errors["b"], ["error[E0308]: mismatched types"]);
+        assert_eq!(read.warnings["b"], ["warning: unused"]);
+    }
 
     #[test]
     fn cargo_errors_drop_warnings_and_progress() {

@@ -5,12 +5,16 @@
 //!   messages;
 //! - `scratch`: the small crates the grader writes itself.
 //!
+//! A target's steps and the harnesses around them are the bins of one
+//! scratch crate, built in one run of cargo.
+//!
 //! Each bin is built once per grading session: the first check that needs a
 //! step builds it, and every later check gets the same result.
 
 pub mod cargo;
 pub mod scratch;
 
+use crate::checks::harness;
 use crate::target::{Kind, Target, grader_dir};
 use cargo::{Bin, Spec};
 use std::collections::HashMap;
@@ -158,16 +162,28 @@ fn steps_crate(target: &Target) -> PathBuf {
 /// target, never its manifest, build script or cargo configuration; a crate
 /// of this workspace keeps the dependencies its own manifest gives.
 pub fn write_steps_crate(target: &Target) -> Result<(), String> {
+    let dir = steps_crate(target);
     let mut bins = String::new();
+    let mut bin = |name: &str, path: &str| {
+        bins.push_str(&format!(
+            "\n[[bin]]\nname = \"{name}\"\npath = {}\n",
+            toml::Value::String(path.to_string())
+        ));
+    };
     for step in crate::catalogue::STEPS {
         let source = target.source(step.name);
-        if source.is_file() {
-            let path = source.canonicalize().unwrap_or(source);
-            bins.push_str(&format!(
-                "\n[[bin]]\nname = \"{}\"\npath = {}\n",
-                step.name,
-                toml::Value::String(path.to_string_lossy().into_owned())
-            ));
+        let Ok(text) = std::fs::read_to_string(&source) else {
+            continue;
+        };
+        let path = source.canonicalize().unwrap_or(source);
+        bin(step.name, &path.to_string_lossy());
+        // The harness around it, built with it, in the same run of cargo.
+        if harness::has(step.name) {
+            for (file, text) in harness::files(step.name, &text) {
+                scratch::write_if_changed(&dir.join(file), &text).map_err(|e| e.to_string())?;
+            }
+            let name = harness::bin(step.name);
+            bin(&name, &format!("src/bin/{name}.rs"));
         }
     }
     let dependencies = match &target.kind {
@@ -179,7 +195,6 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
         target.label.replace('\n', " "),
         target.key()
     );
-    let dir = steps_crate(target);
     scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;
     scratch::copy_lock(&dir).map_err(|e| e.to_string())?;
     // Cargo wants a target in the package's folder too; the bins are elsewhere.

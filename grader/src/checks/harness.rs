@@ -12,11 +12,10 @@
 //! code prints to: what a student prints cannot change a verdict.
 
 use super::Ctx;
-use crate::build::{Bins, cargo::Spec, scratch};
 use crate::exec::{self, Bound, run_deadline};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
-use crate::target::{Target, grader_dir};
+use crate::target::grader_dir;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,43 +66,27 @@ pub fn bin(step: &str) -> String {
     format!("harness-{step}")
 }
 
-/// The crate of a target's harnesses: one bin per step, each a copy of the
-/// student's file with the step's harness appended.
-pub fn bins(target: &Target) -> Bins {
-    let key = format!("{}-harness", target.key());
-    Bins::new(Spec {
-        manifest: crate_dir(target).join("Cargo.toml"),
-        package: None,
-        out_dir: grader_dir().join("out").join(key),
-    })
+/// Whether the step has a harness.
+pub fn has(step: &str) -> bool {
+    HARNESSES.iter().any(|h| h.step == step)
 }
 
-fn crate_dir(target: &Target) -> PathBuf {
-    grader_dir()
-        .join("crates")
-        .join(format!("{}-harness", target.key()))
-}
-
-/// Writes (or brings up to date) the harness of `step` around the
-/// student's current file.
-pub fn write(target: &Target, step: &str) -> Result<(), String> {
+/// The files of the step's harness bin, inside the crate of the target's
+/// steps: its `main`, and a copy of the student's file with the harness and
+/// its common part appended (the harness sees the file's private items).
+pub fn files(step: &str, student: &str) -> [(String, String); 2] {
     let harness = harness(step);
-    let path = target.source(step);
-    let source = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let student = format!("{source}\n\n{}\n\n{COMMON}", harness.source);
     let bin = bin(step);
     let main = format!(
-        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../{step}.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
+        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
     );
-    let dir = crate_dir(target);
-    scratch::write_if_changed(&dir.join(format!("src/{step}.rs")), &student)
-        .map_err(|e| e.to_string())?;
-    scratch::write_if_changed(&dir.join(format!("src/bin/{bin}.rs")), &main)
-        .map_err(|e| e.to_string())?;
-    let package = format!("harnesses-{}", target.key());
-    scratch::write_crate(&dir, &package, &[]).map_err(|e| e.to_string())?;
-    Ok(())
+    [
+        (format!("src/bin/{bin}.rs"), main),
+        (
+            format!("src/harness/{step}.rs"),
+            format!("{student}\n\n{}\n\n{COMMON}", harness.source),
+        ),
+    ]
 }
 
 /// Runs the step's harness: every check of it, or only `only`. Passes when
