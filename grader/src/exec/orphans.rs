@@ -94,7 +94,7 @@ mod imp {
         fn pid(&self) -> u32;
     }
 
-    impl HasPid for Box<dyn process_wrap::std::ChildWrapper> {
+    impl HasPid for std::process::Child {
         fn pid(&self) -> u32 {
             self.id()
         }

@@ -7,6 +7,9 @@
 //! the check ended. If the grader itself dies, the kernel kills the child
 //! (Linux) and a watchdog kills its group (Unix). Like cargo-nextest, which
 //! runs each test in a process group for the same reason.
+//!
+//! On Unix the group is std's own (`CommandExt::process_group`); on Windows
+//! the job object is process-wrap's, from the watchexec project.
 
 use std::fmt;
 use std::io;
@@ -14,7 +17,10 @@ use std::process::{ChildStderr, ChildStdout, Command, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use process_wrap::std::{ChildWrapper, CommandWrap};
+#[cfg(unix)]
+type Child = std::process::Child;
+#[cfg(windows)]
+type Child = Box<dyn process_wrap::std::ChildWrapper>;
 
 /// A child that could not be started, and why.
 #[derive(Debug)]
@@ -46,7 +52,7 @@ pub struct End {
 /// A running child and its group. Dropping it kills the whole group.
 #[derive(Debug)]
 pub struct Process {
-    child: Box<dyn ChildWrapper>,
+    child: Child,
     pid: u32,
     end: Option<End>,
     /// The rest of the group was killed once its leader ended. Never again:
@@ -60,18 +66,11 @@ pub const MARK: &str = "GRADER_STARTED_BY";
 
 impl Process {
     /// Starts `cmd` in a group of its own. `what` names it in errors.
-    pub fn start(cmd: Command, what: &str) -> Result<Process, StartError> {
-        let mut wrapped = CommandWrap::from(cmd);
-        wrapped
-            .command_mut()
-            .env(MARK, std::process::id().to_string());
-        #[cfg(unix)]
-        wrapped.wrap(process_wrap::std::ProcessGroup::leader());
-        #[cfg(windows)]
-        wrapped.wrap(process_wrap::std::JobObject);
+    pub fn start(mut cmd: Command, what: &str) -> Result<Process, StartError> {
+        cmd.env(MARK, std::process::id().to_string());
         #[cfg(target_os = "linux")]
-        die_with_parent(wrapped.command_mut());
-        let child = super::orphans::spawn(|| wrapped.spawn()).map_err(|source| StartError {
+        die_with_parent(&mut cmd);
+        let child = super::orphans::spawn(|| spawn_in_group(cmd)).map_err(|source| StartError {
             what: what.to_string(),
             source,
         })?;
@@ -91,11 +90,17 @@ impl Process {
     }
 
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
-        self.child.stdout().take()
+        #[cfg(unix)]
+        return self.child.stdout.take();
+        #[cfg(windows)]
+        return self.child.stdout().take();
     }
 
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
-        self.child.stderr().take()
+        #[cfg(unix)]
+        return self.child.stderr.take();
+        #[cfg(windows)]
+        return self.child.stderr().take();
     }
 
     /// How it ended, if it has; without waiting. Once the child is seen to
@@ -129,6 +134,11 @@ impl Process {
     pub fn kill(&mut self) {
         if self.end.is_none() {
             // The group first, while its leader still holds the group's id.
+            #[cfg(unix)]
+            unsafe {
+                libc::killpg(self.pid as libc::pid_t, libc::SIGKILL)
+            };
+            #[cfg(windows)]
             let _ = self.child.start_kill();
             self.end = self.reap(true);
         }
@@ -201,6 +211,21 @@ impl Drop for Process {
     }
 }
 
+/// Starts `cmd` as the leader of a group of its own (Unix).
+#[cfg(unix)]
+fn spawn_in_group(mut cmd: Command) -> io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0).spawn()
+}
+
+/// Starts `cmd` in a job object of its own (Windows).
+#[cfg(windows)]
+fn spawn_in_group(cmd: Command) -> io::Result<Child> {
+    let mut wrapped = process_wrap::std::CommandWrap::from(cmd);
+    wrapped.wrap(process_wrap::std::JobObject);
+    wrapped.spawn()
+}
+
 /// On Linux, the kernel kills the child if the grader itself is killed (by a
 /// CI timeout, or Ctrl-C), so no server is ever left behind.
 #[cfg(target_os = "linux")]
@@ -217,7 +242,7 @@ fn die_with_parent(cmd: &mut Command) {
 
 /// The CPU time a process used, from `GetProcessTimes`.
 #[cfg(windows)]
-fn cpu_time(child: &dyn ChildWrapper) -> Option<Duration> {
+fn cpu_time(child: &dyn process_wrap::std::ChildWrapper) -> Option<Duration> {
     use std::os::windows::io::AsRawHandle;
     use windows::Win32::Foundation::{FILETIME, HANDLE};
     use windows::Win32::System::Threading::GetProcessTimes;
