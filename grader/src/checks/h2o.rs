@@ -269,7 +269,7 @@ fn default_is_ten(ctx: &Ctx) -> Verdict {
 /// step showed.
 fn shows_wrong_molecules(ctx: &Ctx, n: usize, max_runs: usize) -> Result<String, Failure> {
     for run_no in 1..=max_runs {
-        let stdout = run_once(ctx, n, run_deadline())?;
+        let stdout = run_once(ctx, n, deadline())?;
         match problems(&stdout, n) {
             None => continue,
             Some(p @ Problem::NotWater { .. }) => {

@@ -4,7 +4,7 @@
 //! executor parks or spins while they sleep.
 
 use super::{Ctx, command_line, compiles, harness};
-use crate::exec::run_deadline;
+use crate::exec::deadline;
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
 use crate::registry::{Check, check};
@@ -61,7 +61,7 @@ const LOST_WAKE: &str = "a task that is never polled again lost its wake: `wake`
 fn runs_sleeping_tasks(ctx: &Ctx) -> Verdict {
     let args = [TASKS.to_string(), SLEEP_MS.to_string()];
     let ran = ctx
-        .run(&[&args[0], &args[1]], run_deadline())
+        .run(&[&args[0], &args[1]], deadline())
         .map_err(|f| f.diagnose(LOST_WAKE))?
         .succeeded()?;
     let stdout = ran.stdout()?;
@@ -82,7 +82,7 @@ fn does_not_busy_poll(ctx: &Ctx) -> Verdict {
     let args = [TASKS.to_string(), SLEEP_MS.to_string()];
     let started = std::time::Instant::now();
     let ran = ctx
-        .run(&[&args[0], &args[1]], run_deadline())
+        .run(&[&args[0], &args[1]], deadline())
         .map_err(|f| f.diagnose(LOST_WAKE))?;
     let wall = started.elapsed();
     let end = ran.run.end.expect("a run that ended");
