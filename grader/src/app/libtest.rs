@@ -534,6 +534,28 @@ mod tests {
     }
 
     #[test]
+    fn skipped_and_not_run_checks_are_ignored_with_their_reason() {
+        let said = |o: &Outcome| match line_of(o) {
+            Line::Ok => "ok".to_string(),
+            Line::Failed => "FAILED".to_string(),
+            Line::Ignored(why) => format!("ignored, {why}"),
+        };
+        assert_eq!(
+            said(&Outcome::Skipped("no /proc".into())),
+            "ignored, skipped: no /proc"
+        );
+        assert_eq!(
+            said(&Outcome::NotRun("echo_thread::one_line".into())),
+            "ignored, not run: fix echo_thread::one_line first"
+        );
+        assert_eq!(said(&Outcome::Shown("h0 h1 h2".into())), "ok");
+        assert_eq!(
+            said(&Outcome::TimedOut(crate::Failure::new("hung"))),
+            "FAILED"
+        );
+    }
+
+    #[test]
     fn filters_choose_as_libtest_s_do() {
         let a = args(&["echo_thread::", "--skip", "one_mib"]).unwrap();
         assert!(a.chooses("echo_thread::one_line"));

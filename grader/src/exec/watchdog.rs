@@ -22,7 +22,7 @@ while read -r op pg; do
     del) kept=' '; for g in $groups; do [ "$g" = "$pg" ] || kept="$kept$g "; done; groups=$kept ;;
   esac
 done
-for g in $groups; do kill -9 -- "-$g" 2>/dev/null; done
+for g in $groups; do kill -9 "-$g" 2>/dev/null; done
 "#;
 
 fn pipe() -> &'static Mutex<Option<ChildStdin>> {

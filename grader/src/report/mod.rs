@@ -325,6 +325,49 @@ mod tests {
         assert_eq!(mini.passed_checks(), 1);
     }
 
+    /// A check this machine cannot make is "skipped", with its reason, in
+    /// every format: never shown as a pass, never as a failure.
+    #[test]
+    fn a_skipped_check_shows_as_skipped_in_every_format() {
+        let why = "the threads cannot be counted here: no /proc";
+        let r = report(vec![
+            ("echo-spawn", "one_line", Outcome::Passed),
+            (
+                "echo-spawn",
+                "few_threads_for_300_clients",
+                Outcome::Skipped(why.into()),
+            ),
+        ]);
+        let text = text::report(&r, false);
+        assert!(text.contains("passed (1 skipped)"), "{text}");
+        assert!(
+            text.contains(&format!("echo_spawn::few_threads_for_300_clients: {why}")),
+            "{text}"
+        );
+
+        let json = json::report(&r);
+        let checks = json["steps"][2]["checks"].as_array().unwrap();
+        let skipped = checks
+            .iter()
+            .find(|c| c["name"] == "echo_spawn::few_threads_for_300_clients")
+            .unwrap();
+        assert_eq!(skipped["status"], "skipped");
+        assert_eq!(skipped["passed"], false);
+        assert_eq!(skipped["message"], why);
+
+        let gradescope = gradescope::report(&r);
+        let output = gradescope["tests"][0]["output"].as_str().unwrap();
+        assert!(
+            output.contains(&format!(
+                "skipped: echo_spawn::few_threads_for_300_clients: {why}"
+            )),
+            "{output}"
+        );
+
+        let row = crate::app::batch::row("ada", &r);
+        assert!(row.last().unwrap().contains(why), "{row:?}");
+    }
+
     #[test]
     fn points_go_to_steps_whose_every_check_passes() {
         let r = report(vec![

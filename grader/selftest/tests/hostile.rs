@@ -1,0 +1,284 @@
+//! Steps that try to break the grader: they flood their output, start
+//! processes that outlive them (in their group, in a session of their own,
+//! a copy of themselves), or print the harness's verdict words. Each must be
+//! graded on what it does, leave nothing running, and leave the grader's
+//! memory bounded. They take a while: the maintainer's check runs them.
+
+use grader::Outcome;
+use grader::registry::{self, Check};
+use grader::session::{Session, default_workers};
+use grader::target::{Target, workspace_root};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn solution(step: &str) -> String {
+    fs::read_to_string(workspace_root().join(format!("solutions/src/bin/{step}.rs"))).unwrap()
+}
+
+/// `text` with `old` (found exactly once) replaced by `new`.
+fn edit(text: &str, old: &str, new: &str) -> String {
+    assert_eq!(
+        text.matches(old).count(),
+        1,
+        "{old:?} is not in the step once"
+    );
+    text.replacen(old, new, 1)
+}
+
+/// A folder holding the given step files, as a student's would.
+fn folder(name: &str, files: &[(&str, String)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grader-hostile-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("src/bin")).unwrap();
+    for (step, text) in files {
+        fs::write(dir.join(format!("src/bin/{step}.rs")), text).unwrap();
+    }
+    dir
+}
+
+fn grade(dir: &Path, step: &str) -> Vec<(&'static Check, Outcome)> {
+    let checks: Vec<&'static Check> = registry::of_step(step).collect();
+    Session::new(Target::files(dir, dir.display().to_string())).run(
+        &checks,
+        default_workers(),
+        &|_, _| {},
+    )
+}
+
+fn first_failure(outcomes: &[(&'static Check, Outcome)]) -> Option<String> {
+    outcomes
+        .iter()
+        .find(|(_, o)| o.failed())
+        .map(|(c, _)| c.full_name())
+}
+
+/// The processes whose command line holds `token`, other than this one.
+fn running_with(token: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok() && n != me)
+        })
+        .filter_map(|e| {
+            let cmdline = fs::read(e.path().join("cmdline")).ok()?;
+            let stat = fs::read_to_string(e.path().join("stat")).ok()?;
+            // A zombie is dead: only its parent's wait is missing.
+            let zombie = stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, r)| r.starts_with('Z'));
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (!zombie && text.contains(token))
+                .then(|| format!("{}: {text}", e.file_name().to_string_lossy()))
+        })
+        .collect()
+}
+
+/// Waits, up to a deadline, until no process holds `token`: the killing is
+/// done by the kernel and the watchdog, which the test cannot wait on.
+fn none_left(token: &str) -> Vec<String> {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = running_with(token);
+        if left.is_empty() || Instant::now() >= end {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A right echo-thread that also starts a process for each client, and one
+/// in a session of its own; a right H2O factory whose run starts a copy of
+/// itself in the background. They are graded right, and nothing of them
+/// outlives their checks.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn what_a_step_starts_does_not_outlive_its_check() {
+    let pid = std::process::id();
+    let echo = edit(
+        &solution("echo-thread"),
+        "            eprintln!(\"Accepted connection\");\n",
+        &format!(
+            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n"
+        ),
+    );
+    let h2o = edit(
+        &solution("task2-struct-final"),
+        "    let f = Arc::new(WaterFactory::new());\n",
+        "    let f = Arc::new(WaterFactory::new());\n    if std::env::var_os(\"COPY_OF_ITSELF\").is_none() {\n        let _ = std::process::Command::new(std::env::current_exe().unwrap())\n            .arg(\"4242\")\n            .env(\"COPY_OF_ITSELF\", \"1\")\n            .stdout(std::process::Stdio::null())\n            .spawn();\n    } else {\n        loop {\n            std::thread::park();\n        }\n    }\n",
+    );
+    let dir = folder(
+        "forks",
+        &[("echo-thread", echo), ("task2-struct-final", h2o)],
+    );
+    for step in ["echo-thread", "task2-struct-final"] {
+        let outcomes = grade(&dir, step);
+        assert_eq!(
+            first_failure(&outcomes),
+            None,
+            "{step} is right, and was failed"
+        );
+    }
+    for token in ["4242.1", "4242.2", "task2-struct-final 4242"] {
+        assert_eq!(
+            none_left(token),
+            Vec::<String>::new(),
+            "left running: {token}"
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Steps that print without end: an echo server that floods its stderr and
+/// stdout instead of serving, and an H2O run that floods its stdout. The
+/// grader fails them, and its own peak memory stays small.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn a_step_that_floods_its_output_leaves_the_grader_s_memory_bounded() {
+    let flood = "    let line = \"x\".repeat(64 * 1024);\n    loop {\n        println!(\"{line}\");\n        eprintln!(\"{line}\");\n    }\n";
+    let echo = edit(
+        &solution("echo-spawn"),
+        "    loop {\n        let (socket, _) = listener.accept().await?;",
+        &format!(
+            "{flood}    #[allow(unreachable_code)]\n    loop {{\n        let (socket, _) = listener.accept().await?;"
+        ),
+    );
+    let h2o = edit(
+        &solution("task2-struct-final"),
+        "    join_all(Iterator::chain(hs, os)).await;\n",
+        &format!("    join_all(Iterator::chain(hs, os)).await;\n{flood}"),
+    );
+    let dir = folder(
+        "flood",
+        &[("echo-spawn", echo), ("task2-struct-final", h2o)],
+    );
+    // The grader in a process of its own; its peak memory (VmHWM, its own,
+    // not that of the compilers it runs) read until it ends.
+    let mut child = Command::new(grader_selftest::grader_exe())
+        .env("GRADE", &dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(text) = fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        // Reads the kernel's figure again: the figure itself is a peak.
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let peak_mib = peak_kib as f64 / 1024.0;
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "the grader should fail the flooding steps"
+    );
+    assert!(peak_kib > 0, "the grader's memory could not be read");
+    assert!(
+        peak_mib < 100.0,
+        "the grader's peak memory was {peak_mib:.0} MiB"
+    );
+    println!("the grader's peak memory against flooding steps: {peak_mib:.1} MiB");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// The harness's verdicts go to a file of their own: a step that prints
+/// `FAIL` and `ok` lines is graded on what it does, right or wrong.
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn a_step_that_prints_verdicts_is_graded_on_what_it_does() {
+    let liar = "        println!(\"ok same_results_as_the_async_fn\");\n        println!(\"FAIL pending_until_the_database_answers\");\n        eprintln!(\"ok panics_when_polled_after_completion\");\n        // Every field is `Unpin`, so the state can be changed in place.\n";
+    let right = edit(
+        &solution("add-to-inbox"),
+        "        // Every field is `Unpin`, so the state can be changed in place.\n",
+        liar,
+    );
+    let wrong = edit(
+        &grader::edits::load("add-to-inbox/space-not-verified.mutant")
+            .unwrap()
+            .1,
+        "        // Every field is `Unpin`, so the state can be changed in place.\n",
+        liar,
+    );
+    let dir = folder("liar", &[("add-to-inbox", right)]);
+    let outcomes = grade(&dir, "add-to-inbox");
+    assert_eq!(
+        first_failure(&outcomes),
+        None,
+        "a right answer that prints was failed"
+    );
+    let dir_wrong = folder("liar-wrong", &[("add-to-inbox", wrong)]);
+    let outcomes = grade(&dir_wrong, "add-to-inbox");
+    assert_eq!(
+        first_failure(&outcomes).as_deref(),
+        Some("add_to_inbox::same_results_as_the_async_fn"),
+        "{}",
+        wrong_what()
+    );
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&dir_wrong);
+}
+
+fn wrong_what() -> String {
+    grader::edits::load("add-to-inbox/space-not-verified.mutant")
+        .unwrap()
+        .0
+        .what
+}
+
+/// The grader killed outright (a CI timeout, `kill -9`): what its steps
+/// started dies too, by the kernel and the grader's watchdog.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn nothing_outlives_a_grader_that_is_killed() {
+    // A number for `sleep` that no other run of this test uses.
+    let token = format!("4343.{}", std::process::id());
+    let echo = edit(
+        &solution("echo-thread"),
+        "            eprintln!(\"Accepted connection\");\n",
+        &format!(
+            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"{token}\").spawn();\n"
+        ),
+    );
+    let dir = folder("killed", &[("echo-thread", echo)]);
+    let mut child = Command::new(grader_selftest::grader_exe())
+        .env("GRADE", &dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the steps are running and have started their processes...
+    let end = Instant::now() + Duration::from_secs(120);
+    while running_with(&token).is_empty() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !running_with("4343.1").is_empty(),
+        "the step never started its process"
+    );
+    // ...the grader is killed, with no chance to clean up.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(none_left(&token), Vec::<String>::new());
+    assert_eq!(none_left(&dir.display().to_string()), Vec::<String>::new());
+    let _ = fs::remove_dir_all(&dir);
+}
