@@ -143,7 +143,7 @@ mod tests {
         let deps: toml::Table = dependencies_of("exercises").parse().unwrap();
         let mut names: Vec<&String> = deps.keys().collect();
         names.sort();
-        assert_eq!(names, ["futures", "tokio"]);
+        assert_eq!(names, ["futures", "polling", "tokio"]);
         let features = deps["tokio"]["features"].as_array().unwrap();
         assert!(
             features
