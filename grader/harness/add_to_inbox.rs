@@ -1,7 +1,9 @@
 // The grader's harness for `AddToInbox`, appended to a copy of the student's
 // add-to-inbox.rs. It runs the hand-written future and the slide's async fn
-// side by side, polling each by hand with a waker that counts its wakes and
-// answering the simulated database itself, one call at a time.
+// side by side, polling each by hand as an executor would, with wakers that
+// count their wakes, and answering the simulated database itself, one call
+// at a time. A check's error is a headline, then `label: value` lines: what
+// was seen, never the fix (the grader's hints give that, when asked).
 // Usage and output: see common.rs.
 
 pub(crate) mod grader_harness {
@@ -17,6 +19,16 @@ pub(crate) mod grader_harness {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    fn counter() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        (counter, waker)
+    }
+
+    fn wakes(counter: &Counter) -> usize {
+        counter.0.load(Ordering::SeqCst)
     }
 
     fn waiting_calls(db: &Db) -> usize {
@@ -42,6 +54,30 @@ pub(crate) mod grader_harness {
         inbox: Option<Vec<String>>,
     }
 
+    /// How many times in a row a future may wake itself before it counts as
+    /// a busy loop: a change of state or two needs one each.
+    const SELF_WAKES: usize = 50;
+
+    /// Polls `future` once, and again as long as it woke itself during the
+    /// poll (as an executor would: it asked to be polled again).
+    fn poll_awake<F: Future>(
+        future: &mut Pin<&mut F>,
+        counter: &Counter,
+        cx: &mut Context<'_>,
+    ) -> Result<Poll<F::Output>, String> {
+        for _ in 0..SELF_WAKES {
+            let before = wakes(counter);
+            match future.as_mut().poll(cx) {
+                Poll::Ready(output) => return Ok(Poll::Ready(output)),
+                Poll::Pending if wakes(counter) > before => continue,
+                Poll::Pending => return Ok(Poll::Pending),
+            }
+        }
+        Err(format!(
+            "woke itself {SELF_WAKES} times in a row without waiting for anything\nseen: a busy loop; a pending future waits for the database's answer"
+        ))
+    }
+
     /// Polls `future` to completion by hand, answering one database call at
     /// a time, and checks at each step that it waits and wakes as a future
     /// must: pending while its call waits, no new call on a poll that
@@ -52,11 +88,10 @@ pub(crate) mod grader_harness {
         id: u64,
     ) -> Result<Run, String> {
         let mut future = std::pin::pin!(future);
-        let counter = Arc::new(Counter(AtomicUsize::new(0)));
-        let waker = Waker::from(counter.clone());
+        let (counter, waker) = counter();
         let mut cx = Context::from_waker(&waker);
         for step in 1..=20 {
-            if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(result) = poll_awake(&mut future, &counter, &mut cx)? {
                 return Ok(Run {
                     result,
                     calls: mail.db.calls(),
@@ -67,27 +102,26 @@ pub(crate) mod grader_harness {
             let calls = mail.db.calls();
             if waiting == 0 {
                 return Err(format!(
-                    "poll {step}: returned Pending with no database call waiting, so nothing will ever wake it\nexpected: poll the new state's future at once after a change of state (loop), and return Pending only when that future is pending"
+                    "poll {step}: returned Pending, but no database call waits and it did not wake itself\nseen: nothing will ever wake this task, so it is never polled again"
                 ));
             }
             // A second poll with nothing new: still pending, and no new call.
-            if future.as_mut().poll(&mut cx).is_ready() {
+            if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
                 return Err(format!(
                     "poll {step}: became ready on a second poll although the database had not answered"
                 ));
             }
             if mail.db.calls() != calls {
                 return Err(format!(
-                    "poll {step}: a second poll, with nothing answered, sent another database call ({} calls, then {})\nexpected: keep the sub-future in the state and poll that same future again",
-                    calls,
+                    "poll {step}: a second poll, with nothing answered, sent another database call\ncalls: {calls}, then {}\nseen: the sub-future of that state was started again instead of polled again",
                     mail.db.calls()
                 ));
             }
-            let wakes = counter.0.load(Ordering::SeqCst);
+            let before = wakes(&counter);
             mail.db.answer_next();
-            if counter.0.load(Ordering::SeqCst) == wakes {
+            if wakes(&counter) == before {
                 return Err(format!(
-                    "poll {step}: the database answered, but the task was not woken, so it would wait forever\nexpected: poll each sub-future with the `cx` that `poll` was given, so it wakes this task"
+                    "poll {step}: the database answered, but the task was not woken\nseen: it would wait forever; the answer wakes the waker its call was polled with"
                 ));
             }
         }
@@ -107,13 +141,18 @@ pub(crate) mod grader_harness {
         for &(name, email, id, free, cached) in SCENARIOS {
             let slide = service(free, cached);
             let expected = drive(add_to_inbox(slide.clone(), email.into(), id), &slide, id)
-                .map_err(|e| format!("scenario: {name} (the slide's async fn)\n{e}"))?;
+                .map_err(|e| format!("scenario `{name}`, the slide's async fn: {e}"))?;
             let hand = service(free, cached);
-            let got = drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id)
-                .map_err(|e| format!("scenario: {name}\n{e}"))?;
+            let got =
+                drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id).map_err(|e| {
+                    let mut lines = e.splitn(2, '\n');
+                    let headline = lines.next().unwrap_or("");
+                    let rest = lines.next().unwrap_or("");
+                    format!("{headline}\nscenario: {name}\n{rest}")
+                })?;
             if got != expected {
                 return Err(format!(
-                    "scenario: {name}\nexpected: {:?}, {} database calls, inbox {:?} (the async fn)\ngot: {:?}, {} database calls, inbox {:?}",
+                    "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}\nby hand: {:?}, {} database calls, inbox {:?}",
                     expected.result,
                     expected.calls,
                     expected.inbox,
@@ -130,13 +169,16 @@ pub(crate) mod grader_harness {
         let mail = service(1, false);
         let mut future =
             std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
-        let waker = Waker::from(Arc::new(Counter(AtomicUsize::new(0))));
+        let (counter, waker) = counter();
         let mut cx = Context::from_waker(&waker);
-        if future.as_mut().poll(&mut cx).is_ready() {
-            return Err("the first poll returned Ready: it did not wait for load_message".into());
+        if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+            return Err(
+                "the first poll returned Ready\nseen: it did not wait for load_message's answer"
+                    .into(),
+            );
         }
         for again in 1..=3 {
-            if future.as_mut().poll(&mut cx).is_ready() {
+            if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
                 return Err(format!(
                     "poll {}: Ready before the database answered anything",
                     again + 1
@@ -145,36 +187,90 @@ pub(crate) mod grader_harness {
         }
         if mail.db.calls() != 1 {
             return Err(format!(
-                "after 4 polls with no answer: {} database calls\nexpected: 1 (load_message's), kept in the LoadingMsg state",
+                "after 4 polls with no answer, {} database calls were sent\nexpected: 1 (load_message's), waited for in the LoadingMsg state",
                 mail.db.calls()
             ));
         }
         Ok(())
     }
 
-    fn panics_when_polled_after_completion() -> Outcome {
+    /// A task may be polled with a new waker each time (it moved to another
+    /// thread, say): an answer must wake the waker of the latest poll.
+    fn wakes_the_waker_of_the_latest_poll() -> Outcome {
         let mail = service(1, false);
-        let mut future = Box::pin(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
-        let waker = Waker::from(Arc::new(Counter(AtomicUsize::new(0))));
-        let mut cx = Context::from_waker(&waker);
+        let mut future =
+            std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
+        let mut step = 0;
         loop {
-            if future.as_mut().poll(&mut cx).is_ready() {
-                break;
+            step += 1;
+            let (first, first_waker) = counter();
+            if poll_awake(&mut future, &first, &mut Context::from_waker(&first_waker))?.is_ready() {
+                return Ok(());
+            }
+            // Polled again, with another waker, as after a move.
+            let (latest, latest_waker) = counter();
+            if poll_awake(
+                &mut future,
+                &latest,
+                &mut Context::from_waker(&latest_waker),
+            )?
+            .is_ready()
+            {
+                return Ok(());
             }
             if !mail.db.answer_next() {
-                return Err("pending with no database call waiting".into());
+                return Err(format!(
+                    "poll {step}: pending with no database call waiting"
+                ));
+            }
+            if wakes(&latest) == 0 {
+                let old = if wakes(&first) > 0 {
+                    "the waker of the poll before it was woken instead"
+                } else {
+                    "no waker was woken"
+                };
+                return Err(format!(
+                    "poll {step}: polled again with a new waker, then answered: the new waker was not woken\nseen: {old}; a task polled with a new waker is woken through it, or never polled again"
+                ));
+            }
+            if step > 20 {
+                return Err("still pending after 20 answered calls".into());
             }
         }
-        let again = catch_unwind(AssertUnwindSafe(|| {
-            future.as_mut().poll(&mut cx).is_ready()
-        }));
-        match again {
-            Err(_) => Ok(()),
-            Ok(ready) => Err(format!(
-                "polled once more after it returned Ready, it returned {}\nexpected: a panic (\"AddToInbox polled after completion\"), as an async fn's future does",
-                if ready { "Ready again" } else { "Pending" }
-            )),
+    }
+
+    fn panics_when_polled_after_completion() -> Outcome {
+        // A success, and an error: each ends the state machine.
+        for (scenario, email) in [
+            ("success", "hello@example.com"),
+            ("message missing", "nobody@example.com"),
+        ] {
+            let mail = service(1, false);
+            let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), 7));
+            let (counter, waker) = counter();
+            let mut cx = Context::from_waker(&waker);
+            let mut pinned = future.as_mut();
+            let result = loop {
+                if let Poll::Ready(result) = poll_awake(&mut pinned, &counter, &mut cx)? {
+                    break result;
+                }
+                if !mail.db.answer_next() {
+                    return Err(format!(
+                        "pending with no database call waiting\nscenario: {scenario}"
+                    ));
+                }
+            };
+            let again = catch_unwind(AssertUnwindSafe(|| {
+                future.as_mut().poll(&mut cx).is_ready()
+            }));
+            if let Ok(ready) = again {
+                return Err(format!(
+                    "polled once more after it returned Ready, it returned {}\nscenario: {scenario}, which returned {result:?}\nexpected: a panic, as an async fn's future does",
+                    if ready { "Ready again" } else { "Pending" }
+                ));
+            }
         }
+        Ok(())
     }
 
     const CHECKS: &[Check] = &[
@@ -182,6 +278,10 @@ pub(crate) mod grader_harness {
         (
             "pending_until_the_database_answers",
             pending_until_the_database_answers,
+        ),
+        (
+            "wakes_the_waker_of_the_latest_poll",
+            wakes_the_waker_of_the_latest_poll,
         ),
         (
             "panics_when_polled_after_completion",

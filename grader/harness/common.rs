@@ -89,7 +89,9 @@ pub(crate) mod grader_harness_common {
                     .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(panic))));
                 let _ = tx.send(outcome);
             });
-            let (outcome, timed_out) = match rx.recv_timeout(deadline()) {
+            // Longer than the deadlines a check keeps itself, so that its own
+            // account of a hang is the one reported.
+            let (outcome, timed_out) = match rx.recv_timeout(deadline() * 3 / 2) {
                 Ok(outcome) => (outcome, false),
                 Err(_) => (
                     Err(format!(

@@ -20,9 +20,12 @@ pub(crate) mod grader_harness {
         });
         match rx.recv_timeout(deadline()) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(panic)) => Err(format!("while: {what}\npanicked: {}", panic_text(panic))),
+            Ok(Err(panic)) => Err(format!(
+                "it panicked\nwhile: {what}\npanicked: {}",
+                panic_text(panic)
+            )),
             Err(_) => Err(format!(
-                "while: {what}\ngot: no result within {:?}: a wake was lost, or the executor waits for nothing",
+                "no result within {:?}\nwhile: {what}\nseen: a wake was lost, or the executor waits for nothing",
                 deadline()
             )),
         }
@@ -100,6 +103,85 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
+    /// Wakes itself during its first poll and returns Pending, as a future
+    /// that yields does; ready on the next poll.
+    struct WakesItself {
+        polled: bool,
+    }
+
+    impl Future for WakesItself {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.polled {
+                return Poll::Ready(());
+            }
+            self.polled = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    fn polls_again_a_task_that_wakes_itself() -> Outcome {
+        within(
+            "block_on's future woke itself while it was being polled",
+            || block_on(WakesItself { polled: false }),
+        )?;
+        within(
+            "a spawned task woke itself while it was being polled",
+            || block_on(async { spawn(WakesItself { polled: false }).await }),
+        )?;
+        Ok(())
+    }
+
+    /// Ready at its first poll, keeping its waker, so that it can be woken
+    /// again once it has finished.
+    struct ReadyAtOnce {
+        polls: Arc<std::sync::atomic::AtomicUsize>,
+        kept: Arc<Mutex<Option<Waker>>>,
+    }
+
+    impl Future for ReadyAtOnce {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            self.polls.fetch_add(1, Ordering::SeqCst);
+            *self.kept.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Ready(())
+        }
+    }
+
+    fn never_polls_a_finished_task() -> Outcome {
+        let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let kept: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let (p, k) = (polls.clone(), kept.clone());
+        within(
+            "a task that had finished was woken again, late",
+            move || {
+                block_on(async move {
+                    spawn(ReadyAtOnce {
+                        polls: p,
+                        kept: k.clone(),
+                    })
+                    .await;
+                    // A late wake: whoever kept the waker wakes it now.
+                    if let Some(waker) = k.lock().unwrap().take() {
+                        waker.wake();
+                    }
+                    // Runs after the late wake has been handled.
+                    spawn(async {}).await;
+                })
+            },
+        )?;
+        let polls = polls.load(Ordering::SeqCst);
+        if polls != 1 {
+            return Err(format!(
+                "a task that had returned Ready was polled again when it was woken late
+polls: {polls}
+seen: the executor kept the finished future"
+            ));
+        }
+        Ok(())
+    }
+
     fn joins_spawned_tasks() -> Outcome {
         let sum = within("100 spawned tasks, then their JoinHandles awaited", || {
             block_on(async {
@@ -141,8 +223,13 @@ pub(crate) mod grader_harness {
     const CHECKS: &[Check] = &[
         ("runs_a_ready_future", runs_a_ready_future),
         ("wakes_from_another_thread", wakes_from_another_thread),
+        (
+            "polls_again_a_task_that_wakes_itself",
+            polls_again_a_task_that_wakes_itself,
+        ),
         ("joins_spawned_tasks", joins_spawned_tasks),
         ("spawns_from_inside_a_task", spawns_from_inside_a_task),
+        ("never_polls_a_finished_task", never_polls_a_finished_task),
     ];
 
     pub(crate) fn run() -> ! {

@@ -221,6 +221,87 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
+    /// Polls `future` once with a waker that sets `flag`.
+    fn poll_with(future: Pin<&mut (dyn Future<Output = ()> + '_)>, flag: &Arc<WakeFlag>) -> bool {
+        let waker = Waker::from(flag.clone());
+        future.poll(&mut Context::from_waker(&waker)).is_ready()
+    }
+
+    /// The slide's RAII permit lives until the end of the function, after
+    /// `bond()`. A permit released before it lets the next atom of the
+    /// same kind in while this one is still bonding: the semaphore wakes
+    /// that atom, which the bond callback sees.
+    fn a_permit_is_held_until_the_bond() -> Outcome {
+        let _runtime = enter();
+        for kind in ['o', 'h'] {
+            let f = &WaterFactory::new();
+            let flag = || Arc::new(WakeFlag(AtomicBool::new(false)));
+            let flags = [flag(), flag(), flag()];
+            // The extra atom of `kind`, which must wait for a permit.
+            let waiting = flag();
+            // What the waiting atom's flag said at each bond of `kind`.
+            let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
+            let bond = |of: char| {
+                let (seen, waiting) = (seen.clone(), waiting.clone());
+                move || {
+                    if of == kind {
+                        seen.borrow_mut().push(waiting.0.load(Ordering::SeqCst));
+                    }
+                }
+            };
+            let mut molecule: Vec<Option<Pin<Box<dyn Future<Output = ()> + '_>>>> = vec![
+                Some(Box::pin(f.oxygen(bond('o')))),
+                Some(Box::pin(f.hydrogen(bond('h')))),
+                Some(Box::pin(f.hydrogen(bond('h')))),
+            ];
+            let mut extra: Pin<Box<dyn Future<Output = ()> + '_>> = if kind == 'o' {
+                Box::pin(f.oxygen(|| {}))
+            } else {
+                Box::pin(f.hydrogen(|| {}))
+            };
+            // The atoms of `kind` take their permits and wait at the barrier.
+            let of_kind: &[usize] = if kind == 'o' { &[0] } else { &[1, 2] };
+            for &i in of_kind {
+                let atom = molecule[i].as_mut().expect("not done yet");
+                if poll_with(atom.as_mut(), &flags[i]) {
+                    return Err(format!(
+                        "an atom bonded before its molecule was there\nwhile: only atoms of kind {kind} had come"
+                    ));
+                }
+            }
+            // One more of `kind` comes: it waits for a permit.
+            if poll_with(extra.as_mut(), &waiting) {
+                return Err(format!(
+                    "one atom of kind {kind} too many went through\nwhile: the molecule was not yet made"
+                ));
+            }
+            waiting.0.store(false, Ordering::SeqCst);
+            // The rest of the molecule comes; every atom is polled until done.
+            for _round in 0..100 {
+                for (i, slot) in molecule.iter_mut().enumerate() {
+                    if let Some(atom) = slot
+                        && poll_with(atom.as_mut(), &flags[i])
+                    {
+                        *slot = None;
+                    }
+                }
+                if molecule.iter().all(Option::is_none) {
+                    break;
+                }
+            }
+            if molecule.iter().any(Option::is_some) {
+                return Err("one oxygen and two hydrogens did not make a molecule".into());
+            }
+            if seen.borrow().first() == Some(&true) {
+                let name = if kind == 'o' { "oxygen" } else { "hydrogen" };
+                return Err(format!(
+                    "an {name} let its permit go before it bonded\nseen: while it bonded, the next {name}, waiting for a permit, was let in"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     const CHECKS: &[Check] = &[
         ("an_atom_alone_waits", alone_waits),
         (
@@ -234,6 +315,10 @@ pub(crate) mod grader_harness {
         (
             "a_second_oxygen_waits_outside_the_molecule",
             second_oxygen_waits_outside,
+        ),
+        (
+            "a_permit_is_held_until_the_bond",
+            a_permit_is_held_until_the_bond,
         ),
         (
             "100_hydrogens_then_50_oxygens_make_50_molecules",

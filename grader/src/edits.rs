@@ -11,6 +11,7 @@
 //! //! Mutant of <step>: <the mistake, in a sentence>
 //! //! Caught by: <step>::<check>      (one line per check that must fail;
 //!                                      the first is the failure shown first)
+//! //! Says: <words>                  (words its first failure must say; optional)
 //! //! Does not compile: on purpose    (only if its mistake is a compile error)
 //! <<<<<<< solution
 //! <lines of the solution, found exactly once>
@@ -67,6 +68,9 @@ pub struct StepEdit {
     pub step: String,
     pub what: String,
     pub caught_by: Vec<String>,
+    /// Words the first failure must say (`//! Says: <words>`): it names the
+    /// mistake.
+    pub says: Vec<String>,
     /// The mistake is a compile error, on purpose (`//! Does not compile: on
     /// purpose`); any other mutant, and every variant, must compile.
     pub does_not_compile: bool,
@@ -82,6 +86,7 @@ impl StepEdit {
             step: String::new(),
             what: String::new(),
             caught_by: Vec::new(),
+            says: Vec::new(),
             does_not_compile: false,
             edits: Vec::new(),
         };
@@ -99,6 +104,11 @@ impl StepEdit {
                     return Err("a variant passes every check: it has no `Caught by`".to_string());
                 }
                 edit.caught_by.push(test.trim().to_string());
+            } else if let Some(words) = line.strip_prefix("//! Says: ") {
+                if kind == Kind::Variant {
+                    return Err("a variant fails nothing: it says nothing".to_string());
+                }
+                edit.says.push(words.trim().to_string());
             } else if line == "//! Does not compile: on purpose" {
                 if kind == Kind::Variant {
                     return Err("a variant is a right answer: it compiles".to_string());

@@ -70,6 +70,17 @@ impl Outcome {
         }
     }
 
+    /// The same outcome with its failure, if any, changed by `change`.
+    pub fn map_failure(self, change: impl FnOnce(Failure) -> Failure) -> Outcome {
+        match self {
+            Outcome::Failed(f) => Outcome::Failed(change(f)),
+            Outcome::TimedOut(f) => Outcome::TimedOut(change(f)),
+            Outcome::NotStarted(f) => Outcome::NotStarted(change(f)),
+            Outcome::DoesNotCompile(f) => Outcome::DoesNotCompile(change(f)),
+            other => other,
+        }
+    }
+
     /// The name in the JSON formats.
     pub fn key(&self) -> &'static str {
         match self {

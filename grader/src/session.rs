@@ -91,15 +91,41 @@ impl Session {
                 session: self,
                 check,
             };
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (check.run)(&ctx))) {
-                Ok(verdict) => verdict.into(),
+            let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (check.run)(&ctx)
+            })) {
+                Ok(verdict) => Outcome::from(verdict),
                 Err(panic) => Outcome::Failed(crate::failure::Failure::new(format!(
                     "the grader itself failed while checking this: {}",
                     panic_text(&panic)
                 ))),
-            }
+            };
+            self.with_the_compiler_s_word(check, outcome)
         })
         .clone()
+    }
+
+    /// A failure of a step whose build warned of a future never awaited says
+    /// so: that future did nothing, which is likely the failure's cause.
+    fn with_the_compiler_s_word(&self, check: &Check, outcome: Outcome) -> Outcome {
+        if matches!(outcome, Outcome::DoesNotCompile(_)) || !outcome.failed() {
+            return outcome;
+        }
+        let Ok(exe) = self.step_exe(check.step.name) else {
+            return outcome;
+        };
+        let Some(warning) = exe
+            .warnings
+            .iter()
+            .find(|w| w.contains("futures do nothing unless you"))
+        else {
+            return outcome;
+        };
+        outcome.map_failure(|f| {
+            f.block("the compiler warned", warning).diagnose(
+                "a future that is never awaited does nothing: the compiler warned of one (below). Each async call is a future that runs only when it is `.await`ed (slide \"Rusty H2O Step 5\": no await!).",
+            )
+        })
     }
 
     /// Runs `selected` (and what they need) on `workers` threads, each check

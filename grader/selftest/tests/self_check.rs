@@ -169,6 +169,23 @@ fn check_mutant(file: &str) {
         "{file}: the first failure shown should be its first `Caught by`:\n{}",
         not_passed(&outcomes)
     );
+    let first_said = outcomes
+        .iter()
+        .find(|(_, o)| o.failed())
+        .and_then(|(c, o)| {
+            grader::report::CheckResult {
+                check: c,
+                outcome: o.clone(),
+            }
+            .message()
+        })
+        .unwrap_or_default();
+    for words in &mutant.says {
+        assert!(
+            first_said.contains(words.as_str()),
+            "{file}: its first failure should say {words:?}:\n{first_said}"
+        );
+    }
     for test in &mutant.caught_by {
         assert!(
             outcome(test).is_some_and(Outcome::failed),
@@ -240,19 +257,25 @@ macro_rules! edited_steps {
 
 edited_steps! {
     mod mutants: "mutants", check_mutant, at_least 15;
+    add_to_inbox_error_not_done => "add-to-inbox/error-not-done.mutant",
+    add_to_inbox_first_waker_kept => "add-to-inbox/first-waker-kept.mutant",
     add_to_inbox_pending_after_a_new_state => "add-to-inbox/pending-after-a-new-state.mutant",
     add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.mutant",
     add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.mutant",
     add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.mutant",
     add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.mutant",
+    echo_spawn_blocking_io_in_task => "echo-spawn/blocking-io-in-task.mutant",
+    echo_spawn_ended_logged_at_spawn => "echo-spawn/ended-logged-at-spawn.mutant",
     echo_spawn_no_connection_log => "echo-spawn/no-connection-log.mutant",
     echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.mutant",
     echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.mutant",
     echo_spawn_thread_per_client => "echo-spawn/thread-per-client.mutant",
+    echo_spawn_write_not_awaited => "echo-spawn/write-not-awaited.mutant",
     echo_spawn_write_unawaited => "echo-spawn/write-unawaited.mutant",
     echo_thread_all_interfaces => "echo-thread/all-interfaces.mutant",
     echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.mutant",
     echo_thread_buffer_not_cleared => "echo-thread/buffer-not-cleared.mutant",
+    echo_thread_flushes_long_fragments => "echo-thread/flushes-long-fragments.mutant",
     echo_thread_fragment_echoed => "echo-thread/fragment-echoed.mutant",
     echo_thread_newline_dropped => "echo-thread/newline-dropped.mutant",
     echo_thread_no_thread => "echo-thread/no-thread.mutant",
@@ -260,14 +283,18 @@ edited_steps! {
     echo_thread_port_unwrap => "echo-thread/port-unwrap.mutant",
     echo_thread_string_lines => "echo-thread/string-lines.mutant",
     mini_executor_busy_poll => "mini-executor/busy-poll.mutant",
+    mini_executor_finished_polled_again => "mini-executor/finished-polled-again.mutant",
+    mini_executor_self_wake_lost => "mini-executor/self-wake-lost.mutant",
     mini_executor_task_dropped_when_pending => "mini-executor/task-dropped-when-pending.mutant",
     mini_executor_wake_does_nothing => "mini-executor/wake-does-nothing.mutant",
+    mutex_send_bar_made_sync => "mutex-send/bar-made-sync.mutant",
     mutex_send_lost_update => "mutex-send/lost-update.mutant",
     mutex_send_tasks_unwrap => "mutex-send/tasks-unwrap.mutant",
     task2_struct_final_await_missing => "task2-struct-final/await-missing.mutant",
     task2_struct_final_barrier_of_two => "task2-struct-final/barrier-of-two.mutant",
     task2_struct_final_one_hydrogen_permit => "task2-struct-final/one-hydrogen-permit.mutant",
     task2_struct_final_permit_dropped => "task2-struct-final/permit-dropped.mutant",
+    task2_struct_final_permit_released_before_bond => "task2-struct-final/permit-released-before-bond.mutant",
     task2_struct_final_three_hydrogen_permits => "task2-struct-final/three-hydrogen-permits.mutant",
     task2_struct_final_two_oxygen_permits => "task2-struct-final/two-oxygen-permits.mutant",
 }
@@ -276,6 +303,7 @@ edited_steps! {
     mod variants: "variants", check_variant, at_least 10;
     add_to_inbox_ready_macro => "add-to-inbox/ready-macro.variant",
     add_to_inbox_state_taken_out => "add-to-inbox/state-taken-out.variant",
+    add_to_inbox_wakes_itself => "add-to-inbox/wakes-itself.variant",
     echo_spawn_current_thread_runtime => "echo-spawn/current-thread-runtime.variant",
     echo_spawn_four_workers => "echo-spawn/four-workers.variant",
     echo_spawn_generic_split => "echo-spawn/generic-split.variant",

@@ -24,8 +24,12 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             &["pending_until_the_database_answers"],
         ),
         harnessed(
-            "panics_when_polled_after_completion",
+            "wakes_the_waker_of_the_latest_poll",
             &["same_results_as_the_async_fn"],
+        ),
+        harnessed(
+            "panics_when_polled_after_completion",
+            &["wakes_the_waker_of_the_latest_poll"],
         ),
         check(
             step,

@@ -89,17 +89,17 @@ pub fn graded(step: &'static str) -> Vec<Check> {
         ),
         check(
             step,
-            "logs_each_connection",
-            &["one_line"],
-            "as on the slide: `eprintln!(\"Accepted connection\")` when a client arrives and `eprintln!(\"Connection ended\")` when it leaves.",
-            logs_connections,
-        ),
-        check(
-            step,
             "serves_clients_concurrently",
             &["one_line"],
             "the accept loop must hand each client to its own thread or task and go back to `accept` at once; awaiting the handler in the loop serves one client at a time.",
             serves_clients_concurrently,
+        ),
+        check(
+            step,
+            "logs_each_connection",
+            &["serves_clients_concurrently"],
+            "as on the slide: `eprintln!(\"Accepted connection\")` when a client arrives and `eprintln!(\"Connection ended\")` when it leaves.",
+            logs_connections,
         ),
         check(
             step,
@@ -240,6 +240,46 @@ impl Server {
             })
     }
 
+    /// How many lines of its stderr so far start with `line`.
+    pub fn count(&self, line: &'static str) -> usize {
+        self.bg.stderr.lock().count(line)
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.bg.stderr.text()
+    }
+
+    /// A client's line did not come back while `others` were connected and
+    /// idle. Tells why, where it can: the others leave, and if the line
+    /// comes back then, the server served one client at a time (if a single
+    /// idle client was enough to stop it), or its idle clients held every
+    /// thread it serves with (if it served one beside another, but not beside
+    /// many).
+    fn starved(
+        &self,
+        failure: Failure,
+        others: Vec<Client>,
+        mut client: Client,
+        line: &[u8],
+    ) -> Failure {
+        let idle = others.len();
+        let threads = crate::exec::threads::count(self.pid()).ok();
+        for other in others {
+            other.reset();
+        }
+        if client.expect(line).is_err() {
+            return failure;
+        }
+        let failure = failure.field("after:", "the others left, and then the line came back");
+        if idle == 1 {
+            failure.diagnose("one client at a time: while one client was connected, the next was not served. The accept loop waits for a client's handler to end before it accepts the next (slide \"What's wrong with this code?\").")
+        } else {
+            let threads =
+                threads.map_or(String::new(), |n| format!(" (the server has {n} threads)"));
+            failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held a thread the server needs. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\")."))
+        }
+    }
+
     /// Adds what the server's state tells about a failure: whether it ended,
     /// what it panicked with, whether it is still a `todo!()`.
     fn explain(&mut self, failure: Failure) -> Failure {
@@ -336,7 +376,21 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
         c.expect(b"complete\n")?;
         // Half-close: end-of-file after the fragment; the server must close
         // the connection without echoing "fragment".
+        c.finish()?;
+        // A long run of bytes without `\n` is no line either, however long:
+        // nothing of it may come back, not even in pieces.
+        let mut long = b"complete\n".to_vec();
+        long.extend((0..100 * 1024).map(|i| b'a' + (i % 26) as u8));
+        let mut c = s.connect("B")?;
+        let writer = c.send_in_background(long)?;
+        c.expect(b"complete\n")?;
+        if let Ok(Err(e)) = writer.join() {
+            return Err(Failure::new(format!(
+                "client B could not send its 100 KiB: {e}"
+            )));
+        }
         c.finish()
+            .map_err(|f| f.field("after:", "100 KiB without `\\n`, then the end of the input"))
     })
 }
 
@@ -398,29 +452,79 @@ fn loopback_only(ctx: &Ctx) -> Verdict {
 
 fn logs_connections(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {
-        let mut c = s.connect("A")?;
-        c.send(b"hi\n")?;
-        c.expect(b"hi\n")?;
+        let mut a = s.connect("A")?;
+        a.send(b"hi\n")?;
+        a.expect(b"hi\n")?;
         s.wait_for_lines(ACCEPTED, 1)?;
-        c.finish()?;
-        s.wait_for_lines(ENDED, 1)
+        // B's echo and its log line come after everything the server did for
+        // A's arrival: by then, with both connected, no connection has ended.
+        let mut b = s.connect("B")?;
+        b.send(b"hi\n")?;
+        b.expect(b"hi\n")?;
+        s.wait_for_lines(ACCEPTED, 2)?;
+        let ended = s.count(ENDED);
+        if ended > 0 {
+            return Err(Failure::new(format!(
+                "the server printed `{ENDED}` {ended} time(s) while clients A and B were both still connected"
+            ))
+            .field(
+                "expected:",
+                format!("`{ENDED}` once a client has left"),
+            )
+            .block("its stderr", &tail(&s.stderr_text(), 20)));
+        }
+        a.finish()?;
+        b.finish()?;
+        s.wait_for_lines(ENDED, 2)
     })
 }
 
+/// How many clients wait, idle, while another is served: more than a tokio
+/// runtime has worker threads on this machine, so that a blocking call in
+/// every task would hold them all.
+fn idle_clients() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get()) + 2
+}
+
 /// A keeps its connection open half-way through a line; B's line must still
-/// come back. A server that serves one client at a time never answers B.
+/// come back. Then more clients stay connected, each half-way through a
+/// line, and C's must come back too. A server that serves one client at a
+/// time never answers B; one whose tasks block their threads, not C.
 fn serves_clients_concurrently(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {
         let mut a = s.connect("A")?;
         a.send(b"A's line, half")?;
         let mut b = s.connect("B")?;
         b.send(b"B's line\n")?;
-        b.expect(b"B's line\n")
-            .map_err(|f| f.field("while:", "client A was connected with half a line sent"))?;
+        if let Err(f) = b.expect(b"B's line\n") {
+            let f = f.field("while:", "client A was connected with half a line sent");
+            return Err(s.starved(f, vec![a], b, b"B's line\n"));
+        }
         b.finish()?;
-        a.send(b" and the rest\n")?;
-        a.expect(b"A's line, half and the rest\n")?;
-        a.finish()
+        let mut idle = vec![a];
+        for i in 0..idle_clients() {
+            let mut c = s.connect(&format!("#{i}"))?;
+            c.send(b"half a line")?;
+            idle.push(c);
+        }
+        let mut c = s.connect("C")?;
+        c.send(b"C's line\n")?;
+        if let Err(f) = c.expect(b"C's line\n") {
+            let f = f.field(
+                "while:",
+                format!(
+                    "{} clients were connected, each half-way through a line",
+                    idle.len()
+                ),
+            );
+            return Err(s.starved(f, idle, c, b"C's line\n"));
+        }
+        c.finish()?;
+        for mut client in idle {
+            client.send(b", the rest\n")?;
+            client.finish_after_any_echo()?;
+        }
+        Ok(())
     })
 }
 

@@ -44,6 +44,12 @@ const HARNESSES: &[Harness] = &[
         shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
     },
     Harness {
+        step: "mutex-send",
+        source: include_str!("../../harness/mutex_send.rs"),
+        subject: "foo, polled by hand",
+        shapes: "the slide's `State` (with its `count`), `ShareState`, `foo(state: ShareState)` and `bar`",
+    },
+    Harness {
         step: "mini-executor",
         source: include_str!("../../harness/mini_executor.rs"),
         subject: "the executor",

@@ -18,13 +18,25 @@ pub fn checks(step: &'static str) -> Vec<Check> {
     vec![
         compiles(step),
         harnessed("runs_a_ready_future", &["compiles"]),
-        harnessed("wakes_from_another_thread", &["runs_a_ready_future"]),
+        harnessed(
+            "polls_again_a_task_that_wakes_itself",
+            &["runs_a_ready_future"],
+        ),
+        harnessed(
+            "wakes_from_another_thread",
+            &["polls_again_a_task_that_wakes_itself"],
+        ),
         harnessed("joins_spawned_tasks", &["runs_a_ready_future"]),
         harnessed("spawns_from_inside_a_task", &["joins_spawned_tasks"]),
+        harnessed("never_polls_a_finished_task", &["joins_spawned_tasks"]),
         check(
             step,
             "runs_1000_sleeping_tasks",
-            &["wakes_from_another_thread", "joins_spawned_tasks"],
+            &[
+                "wakes_from_another_thread",
+                "spawns_from_inside_a_task",
+                "never_polls_a_finished_task",
+            ],
             "",
             runs_sleeping_tasks,
         ),

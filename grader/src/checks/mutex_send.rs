@@ -1,6 +1,6 @@
 //! mutex-send: every task adds one under the lock, and the count says so.
 
-use super::{Ctx, command_line, compiles};
+use super::{Ctx, command_line, compiles, harness};
 use crate::exec::{deadline, run_deadline};
 use crate::failure::{Failure, show};
 use crate::outcome::{Pass, Verdict};
@@ -12,8 +12,15 @@ pub fn checks(step: &'static str) -> Vec<Check> {
         compiles(step),
         check(
             step,
-            "counts_10_tasks_by_default",
+            "holds_the_lock_across_the_await",
             &["compiles"],
+            "",
+            |ctx| harness::check(ctx, Some("holds_the_lock_across_the_await")),
+        ),
+        check(
+            step,
+            "counts_10_tasks_by_default",
+            &["holds_the_lock_across_the_await"],
             "",
             |ctx| counts_every_task(ctx, None, deadline()),
         ),

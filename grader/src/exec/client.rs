@@ -143,6 +143,28 @@ impl Client {
         }
     }
 
+    /// Says the client has no more to send, then expects the server to close
+    /// the connection, whatever it echoes before.
+    pub fn finish_after_any_echo(mut self) -> Result<(), Failure> {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut chunk = [0u8; 4096];
+        let end = Instant::now() + deadline();
+        loop {
+            match self.read_some(&mut chunk, end) {
+                Ok(0) | Err(Ended::Error(_)) => return Ok(()),
+                Ok(_) => continue,
+                Err(Ended::Timeout) => {
+                    let secs = deadline().as_secs_f64();
+                    return Err(Failure::new(format!(
+                        "client {} finished sending, but the server kept the connection open for {secs} s",
+                        self.name
+                    ))
+                    .field("sent:", show(&self.sent)));
+                }
+            }
+        }
+    }
+
     /// Whether the server has sent nothing yet, checked without waiting.
     pub fn nothing_received_yet(&mut self) -> bool {
         let _ = self.stream.set_nonblocking(true);
