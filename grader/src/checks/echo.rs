@@ -4,7 +4,7 @@
 //! Concurrency is checked by events, never by timing: "B's echo arrives while
 //! A is still connected", not "B is answered within 50 ms".
 
-use super::{Ctx, command_line, compiles};
+use super::{Ctx, command_line, compiles, harness};
 use crate::exec::client::Client;
 use crate::exec::{Background, deadline, describe, panics, threads};
 use crate::failure::{Failure, show, tail};
@@ -18,12 +18,34 @@ const ENDED: &str = "Connection ended";
 
 /// The checks of a graded echo step (echo-thread, echo-spawn).
 pub fn graded(step: &'static str) -> Vec<Check> {
+    let own_runtime = step == "echo-own-runtime";
     let mut checks = vec![
         compiles(step),
         check(step, "starts", &["compiles"], STARTS, |ctx| {
             Server::start(ctx).map(|_| Pass::Passed)
         }),
-        check(step, "one_line", &["starts"], "", one_line),
+    ];
+    // The step's own reactor, driven by hand, before it serves anyone: it
+    // says which poll went wrong where a client would only see no echo.
+    if own_runtime {
+        let harnessed = |name: &'static str, needs: &'static [&'static str]| {
+            check(step, name, needs, "", move |ctx| {
+                harness::check(ctx, Some(name))
+            })
+        };
+        checks.push(harnessed("a_ready_socket_wakes_only_its_task", &["starts"]));
+        checks.push(harnessed(
+            "wakes_the_waker_of_the_latest_poll",
+            &["a_ready_socket_wakes_only_its_task"],
+        ));
+    }
+    let first: &'static [&'static str] = if own_runtime {
+        &["wakes_the_waker_of_the_latest_poll"]
+    } else {
+        &["starts"]
+    };
+    checks.extend([
+        check(step, "one_line", first, "", one_line),
         check(
             step,
             "several_lines_in_one_write",
@@ -108,14 +130,30 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             "",
             |ctx| with_many_clients(ctx, |_| Ok(Pass::Passed)),
         ),
-    ];
-    if step == "echo-spawn" {
+    ]);
+    if step != "echo-thread" {
         checks.push(check(
             step,
             "few_threads_for_300_clients",
             &["serves_300_clients_at_once"],
             "each client must be a tokio task, not an OS thread: `tokio::spawn(async move { ... })`, with no `std::thread::spawn` or `spawn_blocking` per client.",
             few_threads_for_many_clients,
+        ));
+    }
+    if own_runtime {
+        checks.push(check(
+            step,
+            "quiet_clients_cost_no_cpu",
+            &["serves_300_clients_at_once"],
+            "",
+            quiet_clients_cost_no_cpu,
+        ));
+        checks.push(check(
+            step,
+            "a_dropped_socket_leaves_the_reactor",
+            &["one_line"],
+            "",
+            |ctx| harness::check(ctx, Some("a_dropped_socket_leaves_the_reactor")),
         ));
     }
     checks.push(command_line::bad_argument(
@@ -586,6 +624,45 @@ fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
                 "expected:",
                 format!("at most {allowed} threads on this {cores}-core machine"),
             ));
+        }
+        Ok(Pass::Passed)
+    })
+}
+
+/// How long the server is watched while its clients are quiet.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
+
+/// A reactor that sleeps in the OS's wait while every client is quiet uses
+/// no CPU; one that spins uses a whole core. As for the mini executor, the
+/// share of CPU time over a span of wall time tells them apart: this span is
+/// what is measured, not a wait for something to happen.
+fn quiet_clients_cost_no_cpu(ctx: &Ctx) -> Verdict {
+    with_many_clients(ctx, |s| {
+        let Some(before) = s.bg.process.cpu_so_far() else {
+            return Ok(Pass::Skipped(
+                "this platform does not tell a running process's CPU time".to_string(),
+            ));
+        };
+        let started = std::time::Instant::now();
+        std::thread::sleep(QUIET);
+        let wall = started.elapsed();
+        let after = s.bg.process.cpu_so_far().unwrap_or(before);
+        let cpu = after.saturating_sub(before);
+        let ratio = cpu.as_secs_f64() / wall.as_secs_f64();
+        if ratio > 0.3 {
+            return Err(Failure::new(format!(
+                "with {MANY} clients connected and quiet, the server was busy {:.0}% of the time",
+                ratio * 100.0
+            ))
+            .field(
+                "cpu:",
+                format!(
+                    "{:.2} s of CPU time in {:.2} s",
+                    cpu.as_secs_f64(),
+                    wall.as_secs_f64()
+                ),
+            )
+            .field("expected:", "almost none: nothing happens, nothing to do"));
         }
         Ok(Pass::Passed)
     })

@@ -44,6 +44,12 @@ const HARNESSES: &[Harness] = &[
         shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
     },
     Harness {
+        step: "echo-own-runtime",
+        source: include_str!("../../harness/echo_own_runtime.rs"),
+        subject: "the reactor, driven by hand",
+        shapes: "the given `Reactor` (`Reactor::get()`, its `wakers`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read`",
+    },
+    Harness {
         step: "mutex-send",
         source: include_str!("../../harness/mutex_send.rs"),
         subject: "foo, polled by hand",

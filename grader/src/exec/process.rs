@@ -103,6 +103,45 @@ impl Process {
         return self.child.stderr().take();
     }
 
+    /// The CPU time (user and system) it has used so far, while it runs,
+    /// where the platform tells.
+    pub fn cpu_so_far(&self) -> Option<Duration> {
+        #[cfg(target_os = "linux")]
+        {
+            // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; the
+            // command's name (field 2) may hold spaces, so count from its end.
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+            let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+            let ticks: u64 =
+                rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+            // SAFETY: sysconf reads a constant of the system.
+            let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+            (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+        }
+        #[cfg(target_os = "macos")]
+        {
+            // `ps -o time=` prints `[[dd-]hh:]mm:ss.ss`.
+            let out = Command::new("ps")
+                .args(["-o", "time=", "-p", &self.pid.to_string()])
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut seconds = 0.0;
+            for part in text.trim().split(':') {
+                seconds = seconds * 60.0 + part.parse::<f64>().ok()?;
+            }
+            Some(Duration::from_secs_f64(seconds))
+        }
+        #[cfg(windows)]
+        {
+            cpu_time(self.child.as_ref())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+        {
+            None
+        }
+    }
+
     /// How it ended, if it has; without waiting. Once the child is seen to
     /// have ended, whatever else of its group still runs is killed.
     pub fn poll(&mut self) -> Option<End> {

@@ -1,0 +1,225 @@
+// The grader's harness for echo-own-runtime, appended to a copy of the
+// student's file. It drives the step's own sockets and reactor by hand:
+// futures polled with wakers that count their wakes, and std clients on
+// loopback that make chosen sockets ready.
+// Usage and output: see common.rs.
+
+pub(crate) mod grader_harness {
+    use super::grader_harness_common::{Check, Outcome, deadline, run_checks};
+    use super::*;
+    use std::io::Write as _;
+    use std::sync::Condvar;
+
+    /// Counts the wakes of the task it stands for, and tells who waits.
+    #[derive(Default)]
+    struct Counter {
+        wakes: Mutex<usize>,
+        changed: Condvar,
+    }
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            *self.wakes.lock().unwrap() += 1;
+            self.changed.notify_all();
+        }
+    }
+
+    impl Counter {
+        fn wakes(&self) -> usize {
+            *self.wakes.lock().unwrap()
+        }
+
+        /// Waits, up to the deadline, until it has been woken `n` times.
+        fn woken(&self, n: usize) -> bool {
+            let end = std::time::Instant::now() + deadline();
+            let mut wakes = self.wakes.lock().unwrap();
+            while *wakes < n {
+                let now = std::time::Instant::now();
+                if now >= end {
+                    return false;
+                }
+                wakes = self.changed.wait_timeout(wakes, end - now).unwrap().0;
+            }
+            true
+        }
+    }
+
+    fn counter() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter::default());
+        let waker = Waker::from(counter.clone());
+        (counter, waker)
+    }
+
+    /// Polls `future` until it is ready, waiting for its wakes as an
+    /// executor would, each up to the deadline.
+    fn ready<F: Future>(future: F, what: &str) -> Result<F::Output, String> {
+        let mut future = std::pin::pin!(future);
+        let (counter, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        for seen in 0..100 {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Ok(output);
+            }
+            if !counter.woken(seen + 1) {
+                return Err(format!(
+                    "{what} returned Pending and was never woken\nseen: nothing woke its task within {:?}",
+                    deadline()
+                ));
+            }
+        }
+        Err(format!("{what} was woken 100 times without becoming ready"))
+    }
+
+    /// A listener on loopback and `n` connections to it: each a std client
+    /// and the step's own stream for it.
+    fn connections(
+        n: usize,
+    ) -> Result<(TcpListener, Vec<(std::net::TcpStream, TcpStream)>), String> {
+        let mut listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .map_err(|e| format!("TcpListener::bind failed: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("local_addr failed: {e}"))?;
+        let mut pairs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let client = std::net::TcpStream::connect(addr)
+                .map_err(|e| format!("a client could not connect: {e}"))?;
+            let (stream, _) =
+                ready(listener.accept(), "accept")?.map_err(|e| format!("accept failed: {e}"))?;
+            pairs.push((client, stream));
+        }
+        Ok((listener, pairs))
+    }
+
+    fn a_ready_socket_wakes_only_its_task() -> Outcome {
+        let (_listener, mut pairs) = connections(3)?;
+        let [(client_a, a), (_, b), (client_c, c)] = &mut pairs[..] else {
+            unreachable!("three connections")
+        };
+        let (mut buf_a, mut buf_b, mut buf_c) = ([0u8; 16], [0u8; 16], [0u8; 16]);
+        let mut reads = [
+            Box::pin(a.read(&mut buf_a)),
+            Box::pin(b.read(&mut buf_b)),
+            Box::pin(c.read(&mut buf_c)),
+        ];
+        let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
+        for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
+            if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+                return Err(format!(
+                    "a read of a socket whose client sent nothing returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
+                ));
+            }
+        }
+        // A's client sends: A's task, and only A's, is woken.
+        client_a
+            .write_all(b"a\n")
+            .map_err(|e| format!("client A could not send: {e}"))?;
+        if !counters[0].0.woken(1) {
+            return Err("client A sent a line, but the task reading A's socket was not woken\nseen: the reactor did not wake the waker registered for A's socket".into());
+        }
+        // C's wake comes after the reactor has handled A's event whole.
+        client_c
+            .write_all(b"c\n")
+            .map_err(|e| format!("client C could not send: {e}"))?;
+        if !counters[2].0.woken(1) {
+            return Err(
+                "client C sent a line, but the task reading C's socket was not woken".into(),
+            );
+        }
+        if counters[1].0.wakes() > 0 {
+            return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's and C's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
+        }
+        if !matches!(
+            reads[0]
+                .as_mut()
+                .poll(&mut Context::from_waker(&counters[0].1)),
+            Poll::Ready(Ok(2))
+        ) {
+            return Err("once woken, the read of A's socket did not return A's two bytes".into());
+        }
+        Ok(())
+    }
+
+    fn wakes_the_waker_of_the_latest_poll() -> Outcome {
+        let (_listener, mut pairs) = connections(1)?;
+        let (client, stream) = &mut pairs[0];
+        let mut buf = [0u8; 16];
+        let (first, first_waker) = counter();
+        let (latest, latest_waker) = counter();
+        {
+            let mut read = Box::pin(stream.read(&mut buf));
+            for waker in [&first_waker, &latest_waker] {
+                if read
+                    .as_mut()
+                    .poll(&mut Context::from_waker(waker))
+                    .is_ready()
+                {
+                    return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+                }
+            }
+            client
+                .write_all(b"hello\n")
+                .map_err(|e| format!("the client could not send: {e}"))?;
+            if !latest.woken(1) {
+                let seen = if first.wakes() > 0 {
+                    "the waker of the first poll was woken instead"
+                } else {
+                    "no waker was woken"
+                };
+                return Err(format!(
+                    "polled twice, with a new waker the second time; then the client sent a line: the new waker was not woken\nseen: {seen}; a task polled with a new waker is woken through it, or never polled again"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn a_dropped_socket_leaves_the_reactor() -> Outcome {
+        const CONNECTIONS: usize = 1000;
+        for round in 0..CONNECTIONS / 100 {
+            let (listener, mut pairs) = connections(100)?;
+            for (_, stream) in &mut pairs {
+                let mut buf = [0u8; 16];
+                let mut read = Box::pin(stream.read(&mut buf));
+                let (_counter, waker) = counter();
+                if read
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_ready()
+                {
+                    return Err(format!(
+                        "connection {round}00+: a read of a quiet socket returned at once"
+                    ));
+                }
+            }
+            drop(pairs);
+            drop(listener);
+        }
+        let left = Reactor::get().wakers.lock().unwrap().len();
+        if left > 0 {
+            return Err(format!(
+                "after {CONNECTIONS} connections came and went, the reactor still holds {left} of their wakers\nseen: a socket that is dropped stays registered; its entry must go with it"
+            ));
+        }
+        Ok(())
+    }
+
+    const CHECKS: &[Check] = &[
+        (
+            "a_ready_socket_wakes_only_its_task",
+            a_ready_socket_wakes_only_its_task,
+        ),
+        (
+            "wakes_the_waker_of_the_latest_poll",
+            wakes_the_waker_of_the_latest_poll,
+        ),
+        (
+            "a_dropped_socket_leaves_the_reactor",
+            a_dropped_socket_leaves_the_reactor,
+        ),
+    ];
+
+    pub(crate) fn run() -> ! {
+        run_checks(CHECKS)
+    }
+}
