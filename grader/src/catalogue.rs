@@ -16,10 +16,6 @@ pub struct Step {
     pub starter: &'static str,
     /// What the step teaches, in a line.
     pub teaches: &'static str,
-    /// What to look at when one of its checks fails.
-    pub hint: &'static str,
-    /// What to look at when it does not compile.
-    pub compile_hint: &'static str,
 }
 
 impl Step {
@@ -29,8 +25,6 @@ impl Step {
     }
 }
 
-const FIX_FIRST: &str = "fix the first error first: the others often follow from it.";
-
 pub const STEPS: &[Step] = &[
     Step {
         name: "echo-thread",
@@ -39,8 +33,6 @@ pub const STEPS: &[Step] = &[
         points: 10,
         starter: "`handle_client` is a TODO",
         teaches: "a line echo server with one OS thread per client",
-        hint: "handle_client reads with `read_until(b'\\n', &mut buf)`, stops on 0 bytes or a last byte that is not `\\n`, writes back exactly `&buf[..size]`, and clears `buf` (slide \"How to transform to async?\", the original handler).",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "echo-async-naive",
@@ -49,8 +41,6 @@ pub const STEPS: &[Step] = &[
         points: 0,
         starter: "complete, as on the slide",
         teaches: "awaiting each client in the accept loop serves one client at a time",
-        hint: "this demo is the slide's code as it is: it should serve one client at a time.",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "echo-spawn",
@@ -59,8 +49,6 @@ pub const STEPS: &[Step] = &[
         points: 15,
         starter: "the thread version, to convert",
         teaches: "a tokio task per client: thousands of clients on a few threads",
-        hint: "accept in a loop and give each client its own task: `tokio::spawn(async move { ... handle_client(socket).await ... })`; inside handle_client, `.await` each read and write (slide \"Now we spawn a new tokio task for each new client!\").",
-        compile_hint: "tokio's reads and writes are futures: `.await` them inside an `async fn`, and import tokio's `AsyncBufReadExt` and `AsyncWriteExt` for `read_until` and `write_all`.",
     },
     Step {
         name: "task2-struct-1",
@@ -69,8 +57,6 @@ pub const STEPS: &[Step] = &[
         points: 0,
         starter: "complete, as on the slide",
         teaches: "a future does nothing until it is awaited",
-        hint: "this demo is the slide's code as it is: without `.await`, no atom waits.",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "task2-struct-2",
@@ -79,8 +65,6 @@ pub const STEPS: &[Step] = &[
         points: 0,
         starter: "complete, as on the slide",
         teaches: "`let _ =` drops a semaphore permit at once",
-        hint: "this demo is the slide's code as it is: the permit is dropped at once.",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "task2-struct-final",
@@ -89,8 +73,6 @@ pub const STEPS: &[Step] = &[
         points: 15,
         starter: "`WaterFactory` is a TODO",
         teaches: "tokio semaphores and a barrier make H2O; RAII permits",
-        hint: "`o_sem: Semaphore::new(1)`, `h_sem: Semaphore::new(2)`, `barrier: Barrier::new(3)`; in each of oxygen/hydrogen: `let _permit = ...acquire().await.unwrap();` then `self.barrier.wait().await;` then `bond();`. `let _ =` would drop the permit at once (slide \"Now this is correct!\").",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "add-to-inbox",
@@ -99,8 +81,6 @@ pub const STEPS: &[Step] = &[
         points: 15,
         starter: "`AddToInbox::poll` is a TODO",
         teaches: "an async fn is a state machine: the enum and the `poll` the compiler writes",
-        hint: "one `match` arm per state; in each, poll the state's sub-future with the `cx` you were given, return `Poll::Pending` if it is pending, else move to the next state and loop to poll that one at once; `Done` panics (slide \"Compile-Time State Machine\").",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "mini-executor",
@@ -109,8 +89,6 @@ pub const STEPS: &[Step] = &[
         points: 15,
         starter: "the waker and the run loop are TODOs",
         teaches: "who calls `poll()`: an executor, a waker and a timer reactor on std alone",
-        hint: "waking a task sends it back on the run queue (`self.queue.send(Run::Task(self))`); the run loop `recv`s (parking the thread), polls what it got with the right waker, and returns when the main future is ready (slide \"Lifecycle of a Task\").",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "echo-own-runtime",
@@ -119,8 +97,6 @@ pub const STEPS: &[Step] = &[
         points: 20,
         starter: "the reactor and the socket futures are TODOs",
         teaches: "the echo server on a runtime of your own: mini-executor's executor and an I/O reactor over epoll, kqueue or IOCP",
-        hint: "the reactor waits on the poller and wakes the task registered for each ready socket; a socket future tries the std call, and on `WouldBlock` registers its waker and returns `Poll::Pending`.",
-        compile_hint: FIX_FIRST,
     },
     Step {
         name: "mutex-send",
@@ -129,8 +105,6 @@ pub const STEPS: &[Step] = &[
         points: 10,
         starter: "the slide's code, which does not compile",
         teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
-        hint: "every task must add exactly one while holding the lock across `bar(&mut st).await`: use `tokio::sync::Mutex` and `state.lock().await` (slide \"Extra: sending data in tokio\").",
-        compile_hint: "std's `MutexGuard` is not `Send`, and here it is held across `bar(&mut st).await`, so the task cannot move between threads. Use `tokio::sync::Mutex` (lock it with `.lock().await`), or end the guard's scope before the `.await` (slide \"Extra: sending data in tokio\").",
     },
 ];
 

@@ -28,6 +28,7 @@ pub mod checks;
 pub mod edits;
 pub mod exec;
 pub mod failure;
+pub mod hints;
 pub mod outcome;
 pub mod registry;
 pub mod report;

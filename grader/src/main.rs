@@ -3,7 +3,7 @@
 //! fix, and the total. See `--help`.
 
 use grader::app::batch::Holds;
-use grader::app::options::{self, Format, USAGE};
+use grader::app::options::{self, Command, Format, USAGE};
 use grader::app::{grade, write_atomically};
 use grader::report::{gradescope, json, text};
 use grader::target;
@@ -30,6 +30,35 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    match options.command {
+        Command::Report => {}
+        Command::Step(step) => {
+            let report = grade(&target, Some(&[step.name]), true);
+            print!("{}", text::step(&report, step.name, color));
+            if report.first_to_fix().is_some() {
+                println!("\nMore help: cargo run -p grader -- hint {}", step.name);
+                return ExitCode::from(1);
+            }
+            return ExitCode::SUCCESS;
+        }
+        Command::Hint(step) => {
+            let report = grade(&target, Some(&[step.name]), true);
+            print!("{}", grader::app::hint::next(&target, step, &report));
+            return ExitCode::SUCCESS;
+        }
+        Command::Reset(step) => {
+            return match grader::app::reset::reset(&target, step) {
+                Ok(said) => {
+                    println!("{said}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+    }
     if options.watch {
         return match grader::app::watch::watch(&target, color) {
             Ok(()) => ExitCode::SUCCESS,

@@ -23,8 +23,8 @@ pub struct Check {
     pub name: &'static str,
     /// The checks of the same step that must pass before this one runs.
     pub needs: &'static [&'static str],
-    /// What to look at when it fails, tied to the slide.
-    pub hint: &'static str,
+    /// What to look at when it fails, in three levels (see `hints`).
+    pub hints: [&'static str; 3],
     pub run: Run,
 }
 
@@ -58,14 +58,13 @@ pub fn check(
     step: &'static str,
     name: &'static str,
     needs: &'static [&'static str],
-    hint: &'static str,
     run: impl Fn(&Ctx) -> Verdict + Send + Sync + 'static,
 ) -> Check {
     Check {
         step: crate::catalogue::find(step).unwrap_or_else(|| panic!("no step {step}")),
         name,
         needs,
-        hint,
+        hints: crate::hints::of(step, name),
         run: Box::new(run),
     }
 }
@@ -129,3 +128,4 @@ mod tests {
         }
     }
 }
+

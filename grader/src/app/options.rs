@@ -1,13 +1,24 @@
 //! The command line of `cargo run -p grader`.
 
+use crate::catalogue::Step;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
+       cargo run -p grader -- STEP
+       cargo run -p grader -- hint STEP
+       cargo run -p grader -- reset STEP
        cargo run -p grader -- --batch DIR [--output FILE] [--feedback FOLDER]
 
 Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
 and prints a row per step and the total.
+
+  STEP                 grade one step (echo-thread, ...) and show its first
+                       failure, with the first level of its hint
+  hint STEP            the next level of the hint for STEP's first failure
+                       (three levels: the last comes close to the answer)
+  reset STEP           put STEP's starter back; your file is kept under
+                       target/grader/reset/
 
   --format text        the report for people (default)
   --format json        the grader's own JSON (grader/schemas/report.schema.json)
@@ -39,8 +50,20 @@ pub enum Format {
     Gradescope,
 }
 
+/// What to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Grade every step: the report.
+    Report,
+    /// Grade one step.
+    Step(&'static Step),
+    Hint(&'static Step),
+    Reset(&'static Step),
+}
+
 #[derive(Debug)]
 pub struct Options {
+    pub command: Command,
     pub format: Format,
     pub output: Option<PathBuf>,
     pub watch: bool,
@@ -51,6 +74,7 @@ pub struct Options {
 pub fn parse(args: &[String]) -> Result<Options, String> {
     use lexopt::prelude::*;
     let mut options = Options {
+        command: Command::Report,
         format: Format::Text,
         output: None,
         watch: false,
@@ -85,8 +109,30 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Long("feedback") => {
                 options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
+            Value(word) if options.command == Command::Report => {
+                let word = word.string().map_err(|e| e.to_string())?;
+                options.command = match word.as_str() {
+                    "hint" | "reset" => {
+                        let step = parser
+                            .value()
+                            .map_err(|_| format!("`{word}` takes a step: {word} <step>"))?
+                            .string()
+                            .map_err(|e| e.to_string())?;
+                        let step = step_named(&step)?;
+                        if word == "hint" {
+                            Command::Hint(step)
+                        } else {
+                            Command::Reset(step)
+                        }
+                    }
+                    step => Command::Step(step_named(step)?),
+                };
+            }
             other => return Err(other.unexpected().to_string()),
         }
+    }
+    if options.command != Command::Report && (options.batch.is_some() || options.watch || format_given) {
+        return Err("a step, `hint` or `reset` takes no --batch, --watch or --format".to_string());
     }
     if options.batch.is_some() {
         if format_given || options.watch {
@@ -101,6 +147,15 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         return Err("--output is for --format json or gradescope".to_string());
     }
     Ok(options)
+}
+
+/// The step of the catalogue with this name (or its test prefix).
+fn step_named(name: &str) -> Result<&'static Step, String> {
+    let wanted = name.replace('_', "-");
+    crate::catalogue::find(&wanted).ok_or_else(|| {
+        let names: Vec<&str> = crate::catalogue::STEPS.iter().map(|s| s.name).collect();
+        format!("{name:?} is not a step; the steps are {}", names.join(", "))
+    })
 }
 
 #[cfg(test)]
@@ -120,6 +175,11 @@ mod tests {
         let o = parse(&args(&["--batch", "class", "-o", "grades.csv"])).unwrap();
         assert_eq!(o.batch, Some(PathBuf::from("class")));
         assert_eq!(o.output, Some(PathBuf::from("grades.csv")));
+        let step = crate::catalogue::find("echo-thread").unwrap();
+        assert_eq!(parse(&args(&["echo-thread"])).unwrap().command, Command::Step(step));
+        assert_eq!(parse(&args(&["echo_thread"])).unwrap().command, Command::Step(step));
+        assert_eq!(parse(&args(&["hint", "echo-thread"])).unwrap().command, Command::Hint(step));
+        assert_eq!(parse(&args(&["reset", "echo-thread"])).unwrap().command, Command::Reset(step));
     }
 
     #[test]
@@ -133,6 +193,10 @@ mod tests {
             &["--batch", "class", "--format", "json"],
             &["--batch", "class", "--watch"],
             &["--feedback", "notes"],
+            &["no-such-step"],
+            &["hint"],
+            &["reset", "nothing"],
+            &["echo-thread", "--watch"],
         ] {
             let e = parse(&args(bad)).unwrap_err();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");

@@ -12,7 +12,7 @@ use crate::registry::{Check, check};
 /// wrong; the step's own run, side by side with the async fn, comes last.
 pub fn checks(step: &'static str) -> Vec<Check> {
     let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-        check(step, name, needs, "", move |ctx| {
+        check(step, name, needs, move |ctx| {
             harness::check(ctx, Some(name))
         })
     };
@@ -35,7 +35,6 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             step,
             "prints_the_same_results_as_the_async_fn",
             &["same_results_as_the_async_fn"],
-            "",
             same_columns,
         ),
     ]

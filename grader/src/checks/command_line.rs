@@ -14,15 +14,10 @@ use std::net::TcpListener;
 pub fn bad_argument(
     step: &'static str,
     name: &'static str,
-    arg: &'static str,
+    _arg: &'static str,
     bad_values: &'static [&'static str],
 ) -> Check {
-    // Made once, with the registry, and kept for the life of the grader.
-    let hint: &'static str = Box::leak(
-        format!("parse {arg} without `unwrap()`: on a bad value print one line naming it and the expected form, then `std::process::exit(2)`.")
-            .into_boxed_str(),
-    );
-    check(step, name, &["compiles"], hint, move |ctx| {
+    check(step, name, &["compiles"], move |ctx| {
         for bad in bad_values {
             one_bad_value(ctx, bad)?;
         }
@@ -76,7 +71,6 @@ pub fn taken_port(step: &'static str) -> Check {
         step,
         "taken_port_is_one_line_and_exit_1",
         &["compiles"],
-        "when `bind` fails, print one line naming the address (`cannot listen on 127.0.0.1:<port>: ...`) and `std::process::exit(1)`.",
         |ctx| {
             let holder = TcpListener::bind(("127.0.0.1", 0))
                 .map_err(|e| Failure::new(format!("cannot take a port for this check: {e}")))?;

@@ -21,7 +21,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
     let own_runtime = step == "echo-own-runtime";
     let mut checks = vec![
         compiles(step),
-        check(step, "starts", &["compiles"], STARTS, |ctx| {
+        check(step, "starts", &["compiles"], |ctx| {
             Server::start(ctx).map(|_| Pass::Passed)
         }),
     ];
@@ -29,7 +29,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
     // says which poll went wrong where a client would only see no echo.
     if own_runtime {
         let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-            check(step, name, needs, "", move |ctx| {
+            check(step, name, needs, move |ctx| {
                 harness::check(ctx, Some(name))
             })
         };
@@ -45,89 +45,77 @@ pub fn graded(step: &'static str) -> Vec<Check> {
         &["starts"]
     };
     checks.extend([
-        check(step, "one_line", first, "", one_line),
+        check(step, "one_line", first, one_line),
         check(
             step,
             "several_lines_in_one_write",
             &["one_line"],
-            "loop: after writing a line back, clear `buf` and read the next one; several lines may arrive in one read.",
             several_lines_in_one_write,
         ),
         check(
             step,
             "line_split_over_writes",
             &["one_line"],
-            "`read_until(b'\\n', ..)` keeps reading until the `\\n` arrives, however the line was split.",
             line_split_over_writes,
         ),
         check(
             step,
             "empty_line",
             &["one_line"],
-            "an empty line is one byte, `\\n`: only `size == 0` means the client closed.",
             empty_line,
         ),
         check(
             step,
             "crlf_kept",
             &["one_line"],
-            "echo the bytes as read, `\\r` included: do not trim or decode the line.",
             crlf_kept,
         ),
         check(
             step,
             "every_byte_value_but_newline",
             &["one_line"],
-            "bytes are bytes: keep the line a `Vec<u8>`, never a `String` (NUL and non-UTF-8 must come back unchanged).",
             every_byte_value,
         ),
         check(
             step,
             "one_mib_line",
             &["one_line"],
-            "read the whole line, however long, before writing it back with `write_all` (a plain `write` may send only part).",
             one_mib_line,
         ),
         check(
             step,
             "unterminated_fragment_not_echoed",
             &["one_line"],
-            "a last fragment without `\\n` is not a line: stop when `buf[size - 1] != b'\\n'`, without writing it back.",
             fragment_not_echoed,
         ),
         check(
             step,
             "survives_a_client_reset",
             &["one_line"],
-            "a client's error ends only its own connection: drop `handle_client`'s result (`std::mem::drop(...)`), never `?` or `unwrap()` it in the accept loop.",
             survives_a_reset,
         ),
         check(
             step,
             "loopback_only",
             &["starts"],
-            "bind `SocketAddr::from(([127, 0, 0, 1], port))`: loopback only, never `0.0.0.0`.",
             loopback_only,
         ),
         check(
             step,
             "serves_clients_concurrently",
             &["one_line"],
-            "the accept loop must hand each client to its own thread or task and go back to `accept` at once; awaiting the handler in the loop serves one client at a time.",
             serves_clients_concurrently,
         ),
         check(
             step,
             "logs_each_connection",
             &["serves_clients_concurrently"],
-            "as on the slide: `eprintln!(\"Accepted connection\")` when a client arrives and `eprintln!(\"Connection ended\")` when it leaves.",
             logs_connections,
         ),
         check(
             step,
             "serves_300_clients_at_once",
             &["serves_clients_concurrently"],
-            "",
             |ctx| with_many_clients(ctx, |_| Ok(Pass::Passed)),
         ),
     ]);
@@ -136,7 +124,6 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             step,
             "few_threads_for_300_clients",
             &["serves_300_clients_at_once"],
-            "each client must be a tokio task, not an OS thread: `tokio::spawn(async move { ... })`, with no `std::thread::spawn` or `spawn_blocking` per client.",
             few_threads_for_many_clients,
         ));
     }
@@ -145,14 +132,12 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             step,
             "quiet_clients_cost_no_cpu",
             &["serves_300_clients_at_once"],
-            "",
             quiet_clients_cost_no_cpu,
         ));
         checks.push(check(
             step,
             "a_dropped_socket_leaves_the_reactor",
             &["one_line"],
-            "",
             |ctx| harness::check(ctx, Some("a_dropped_socket_leaves_the_reactor")),
         ));
     }
@@ -170,15 +155,14 @@ pub fn graded(step: &'static str) -> Vec<Check> {
 pub fn demo(step: &'static str) -> Vec<Check> {
     vec![
         compiles(step),
-        check(step, "starts", &["compiles"], STARTS, |ctx| {
+        check(step, "starts", &["compiles"], |ctx| {
             Server::start(ctx).map(|_| Pass::Passed)
         }),
-        check(step, "echoes_a_line", &["starts"], "", one_line),
+        check(step, "echoes_a_line", &["starts"], one_line),
         check(
             step,
             "serves_one_client_at_a_time",
             &["echoes_a_line"],
-            "this demo should show the slide's flaw: the accept loop awaits `handle_client`, so one client is served at a time.",
             serves_one_client_at_a_time,
         ),
         command_line::bad_argument(
@@ -190,8 +174,6 @@ pub fn demo(step: &'static str) -> Vec<Check> {
         command_line::taken_port(step),
     ]
 }
-
-const STARTS: &str = "bind first, then `eprintln!(\"Listening on {}\", listener.local_addr()?);`, with the port the OS gave (port 0 asks for any free one).";
 
 /// A step's server, started with port 0, and where it said it listens.
 pub struct Server {
@@ -219,14 +201,15 @@ impl Server {
                 } else {
                     format!("{step} 0: no `Listening on 127.0.0.1:<port>` line on stderr in time")
                 };
-                let stderr = bg.stderr.text();
                 let mut f = Failure::new(headline);
                 if !exited {
                     f = f.timed_out();
                 }
-                if let Some(end) = bg.process.wait(std::time::Duration::from_millis(100)) {
+                // Its stderr closed: it ended, or closed it and runs on.
+                if exited && let Some(end) = bg.process.wait(crate::exec::deadline()) {
                     f = f.field("exit:", describe(&end.status));
                 }
+                let stderr = bg.last_words();
                 return Err(f
                     .block("its stderr", &tail(&stderr, 20))
                     .noting_todo(&stderr));
@@ -321,11 +304,12 @@ impl Server {
     /// Adds what the server's state tells about a failure: whether it ended,
     /// what it panicked with, whether it is still a `todo!()`.
     fn explain(&mut self, failure: Failure) -> Failure {
-        let stderr = self.bg.stderr.text();
-        let mut f = failure.noting_todo(&stderr);
+        let mut f = failure;
         if let Some(end) = self.bg.process.poll() {
             f = f.field("server:", format!("ended ({})", describe(&end.status)));
         }
+        let stderr = self.bg.last_words();
+        f = f.noting_todo(&stderr);
         if let Some(panic) = panics(&stderr) {
             f = f.block("the server panicked", &panic);
         }

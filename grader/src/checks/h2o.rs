@@ -19,21 +19,18 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             step,
             "factory_polled_step_by_step",
             &["compiles"],
-            "",
             |ctx| harness::check(ctx, None),
         ),
         check(
             step,
             "makes_10_molecules_by_default",
             &["factory_polled_step_by_step"],
-            "",
             default_is_ten,
         ),
         check(
             step,
             "makes_1000_molecules_of_water",
             &["makes_10_molecules_by_default"],
-            "",
             |ctx| makes_water(ctx, 1000, 5),
         ),
         command_line::bad_argument(
@@ -61,7 +58,7 @@ pub fn demo(step: &'static str) -> Vec<Check> {
     };
     vec![
         compiles(step),
-        check(step, name, &["compiles"], "", move |ctx| {
+        check(step, name, &["compiles"], move |ctx| {
             shows_wrong_molecules(ctx, 100, 10).map(|shown| Pass::Shown(format!("{shown}\n{why}")))
         }),
         command_line::bad_argument(step, "bad_n_is_one_line_and_exit_2", "N", &["abc", "-3"]),

@@ -11,7 +11,7 @@ use crate::registry::{Check, check};
 
 pub fn checks(step: &'static str) -> Vec<Check> {
     let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-        check(step, name, needs, "", move |ctx| {
+        check(step, name, needs, move |ctx| {
             harness::check(ctx, Some(name))
         })
     };
@@ -37,14 +37,12 @@ pub fn checks(step: &'static str) -> Vec<Check> {
                 "spawns_from_inside_a_task",
                 "never_polls_a_finished_task",
             ],
-            "",
             runs_sleeping_tasks,
         ),
         check(
             step,
             "does_not_busy_poll",
             &["runs_1000_sleeping_tasks"],
-            "the run loop must wait with `recv()`, which parks the thread until a task is woken, never poll in a loop (`try_recv`, or polling everything every turn).",
             does_not_busy_poll,
         ),
         command_line::bad_argument(

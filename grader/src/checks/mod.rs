@@ -44,7 +44,7 @@ pub fn of_step(step: &'static str) -> Vec<Check> {
 
 /// The first check of every step: its file compiles.
 pub fn compiles(step: &'static str) -> Check {
-    check(step, "compiles", &[], "", |ctx| {
+    check(step, "compiles", &[], |ctx| {
         ctx.exe().map(|_| Pass::Passed)
     })
 }
@@ -79,7 +79,6 @@ impl Ctx<'_> {
             NotBuilt::DoesNotCompile(errors) => {
                 Failure::new(format!("{step} does not compile (in {})", self.target().label))
                     .block("compiler", &errors)
-                    .diagnose(self.check.step.compile_hint)
                     .does_not_compile()
             }
             NotBuilt::NoFile(path) => Failure::new(format!("there is no {}", path.display()))

@@ -14,21 +14,18 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             step,
             "holds_the_lock_across_the_await",
             &["compiles"],
-            "",
             |ctx| harness::check(ctx, Some("holds_the_lock_across_the_await")),
         ),
         check(
             step,
             "counts_10_tasks_by_default",
             &["holds_the_lock_across_the_await"],
-            "",
             |ctx| counts_every_task(ctx, None, deadline()),
         ),
         check(
             step,
             "counts_1000_tasks",
             &["counts_10_tasks_by_default"],
-            "",
             |ctx| counts_every_task(ctx, Some(1000), run_deadline()),
         ),
         command_line::bad_argument(

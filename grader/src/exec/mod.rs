@@ -128,6 +128,17 @@ impl Background {
     }
 }
 
+impl Background {
+    /// All it printed on stderr, as far as it was kept: it is killed, with
+    /// its group, and its stream read to the end, so that nothing it wrote
+    /// before (a panic's message, say) is still on its way.
+    pub fn last_words(&mut self) -> String {
+        self.process.kill();
+        let _ = self.stderr.wait_until(DRAIN, |s| s.closed.then_some(()));
+        self.stderr.text()
+    }
+}
+
 fn name_of(exe: &Path) -> String {
     exe.file_name()
         .unwrap_or(exe.as_os_str())

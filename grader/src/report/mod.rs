@@ -75,17 +75,12 @@ impl CheckResult {
     }
 
     /// The hint shown with its failure: the failure's own diagnosis, else
-    /// the check's, else the step's.
+    /// the first level of the check's hint.
     pub fn hint(&self) -> &str {
-        let general = if self.check.hint.is_empty() {
-            self.check.step.hint
-        } else {
-            self.check.hint
-        };
         self.outcome
             .failure()
             .and_then(|f| f.diagnosis.as_deref())
-            .unwrap_or(general)
+            .unwrap_or(self.check.hints[0])
     }
 
     /// What it says: a failure's message and hint, a skip's or not-run's

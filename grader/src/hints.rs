@@ -1,0 +1,148 @@
+//! The hints, as data (`grader/hints/<step>.toml`), as rustlings keeps its
+//! own: a check's three levels. Level 1 is shown with a failure: what went
+//! wrong, in the slide's words, and which idea to look at, with no line of
+//! the answer. Level 2 names the API or the pattern. Level 3 comes close to
+//! the answer and links the step's page in `docs/steps/`. The student asks
+//! for levels 2 and 3 with `cargo run -p grader -- hint <step>`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Each step's hint file, in the catalogue's order.
+const FILES: &[(&str, &str)] = &[
+    ("echo-thread", include_str!("../hints/echo-thread.toml")),
+    ("echo-async-naive", include_str!("../hints/echo-async-naive.toml")),
+    ("echo-spawn", include_str!("../hints/echo-spawn.toml")),
+    ("task2-struct-1", include_str!("../hints/task2-struct-1.toml")),
+    ("task2-struct-2", include_str!("../hints/task2-struct-2.toml")),
+    ("task2-struct-final", include_str!("../hints/task2-struct-final.toml")),
+    ("add-to-inbox", include_str!("../hints/add-to-inbox.toml")),
+    ("mini-executor", include_str!("../hints/mini-executor.toml")),
+    ("echo-own-runtime", include_str!("../hints/echo-own-runtime.toml")),
+    ("mutex-send", include_str!("../hints/mutex-send.toml")),
+];
+
+type Levels = [String; 3];
+
+fn all() -> &'static HashMap<(String, String), Levels> {
+    static ALL: OnceLock<HashMap<(String, String), Levels>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = HashMap::new();
+        for (step, text) in FILES {
+            // A broken file is the maintainer's: a unit test names it.
+            let Ok(table) = text.parse::<toml::Table>() else {
+                continue;
+            };
+            for (check, levels) in table {
+                let level = |n: &str| {
+                    levels
+                        .get(n)
+                        .and_then(|l| l.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                all.insert(
+                    (step.to_string(), check),
+                    [level("1"), level("2"), level("3")],
+                );
+            }
+        }
+        all
+    })
+}
+
+/// The three levels of a check's hint.
+pub fn of(step: &str, check: &str) -> [&'static str; 3] {
+    match all().get(&(step.to_string(), check.to_string())) {
+        Some([one, two, three]) => [one, two, three],
+        None => ["", "", ""],
+    }
+}
+
+/// The page of a step, which level 3 links.
+pub fn page(step: &str) -> String {
+    format!("docs/steps/{step}.md")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::STEPS;
+    use crate::registry;
+    use crate::target::workspace_root;
+
+    #[test]
+    fn every_step_has_a_hint_file_that_reads() {
+        for step in STEPS {
+            let (_, text) = FILES
+                .iter()
+                .find(|(s, _)| *s == step.name)
+                .unwrap_or_else(|| panic!("no hints/{}.toml in hints::FILES", step.name));
+            if let Err(e) = text.parse::<toml::Table>() {
+                panic!("grader/hints/{}.toml: {e}", step.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_check_has_three_levels_and_no_check_is_missing() {
+        for check in registry::all() {
+            let levels = of(check.step.name, check.name);
+            for (i, level) in levels.iter().enumerate() {
+                assert!(
+                    !level.trim().is_empty() && *level != "TODO",
+                    "grader/hints/{}.toml: [{}] has no level {}",
+                    check.step.name,
+                    check.name,
+                    i + 1
+                );
+            }
+            assert!(
+                levels[2].contains(&page(check.step.name)),
+                "grader/hints/{}.toml: [{}]'s level 3 should link {}",
+                check.step.name,
+                check.name,
+                page(check.step.name)
+            );
+        }
+        for (step, check) in all().keys() {
+            assert!(
+                registry::find(step, check).is_some(),
+                "grader/hints/{step}.toml: [{check}] is not a check of {step}"
+            );
+        }
+    }
+
+    /// Levels 1 and 2 teach; they never hand out a line of the answer: a
+    /// line of the step's solution that its starter does not already have.
+    #[test]
+    fn levels_1_and_2_hold_no_line_of_the_answer() {
+        let root = workspace_root();
+        for step in STEPS {
+            let read = |krate: &str| {
+                std::fs::read_to_string(root.join(krate).join(format!("src/bin/{}.rs", step.name)))
+                    .unwrap_or_default()
+            };
+            let (solution, starter) = (read("solutions"), read("exercises"));
+            let answer: Vec<&str> = solution
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.len() >= 12 && !l.starts_with("//") && !starter.contains(*l))
+                .collect();
+            for check in registry::of_step(step.name) {
+                for (i, level) in check.hints[..2].iter().enumerate() {
+                    for line in &answer {
+                        let bare = line.trim_end_matches([';', ',', '{']).trim();
+                        assert!(
+                            !level.contains(bare),
+                            "grader/hints/{}.toml: [{}] level {} gives away a line of the answer: {line}",
+                            step.name,
+                            check.name,
+                            i + 1
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
