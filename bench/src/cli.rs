@@ -22,8 +22,8 @@ repository beside them. Writes memory.svg (resident memory against N).
   --out DIR        where the SVG figures go (default bench/figures; with
                    --quick, a directory under the system's temporary one)
 
-echo STEP starts the echo step STEP (echo-thread, echo-async-naive or
-echo-spawn; built with cargo), connects C clients to it over loopback, then
+echo STEP starts the echo step STEP (echo-thread, echo-async-naive,
+echo-spawn or echo-own-runtime; built with cargo), connects C clients to it over loopback, then
 has each send L lines and time each echo; it reports the throughput, p50 and
 p99 latency, and the server's threads and resident memory. `echo compare`
 runs the three steps one after the other and draws their latencies, in
@@ -41,7 +41,12 @@ latency.svg (or latency-back-to-back.svg for --interval 0).
   --profile P      the cargo profile the steps are built with (default release)";
 
 /// The echo steps the load test knows.
-pub const ECHO_STEPS: [&str; 3] = ["echo-thread", "echo-async-naive", "echo-spawn"];
+pub const ECHO_STEPS: [&str; 4] = [
+    "echo-thread",
+    "echo-async-naive",
+    "echo-spawn",
+    "echo-own-runtime",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -189,14 +194,14 @@ fn echo_options(given: Given) -> Result<Command, String> {
     let steps = match given.positional.as_slice() {
         [] => {
             return Err(
-                "echo needs a step: echo-thread, echo-async-naive, echo-spawn or compare"
+                "echo needs a step: echo-thread, echo-async-naive, echo-spawn, echo-own-runtime or compare"
                     .to_string(),
             );
         }
         [word] if word == "compare" => ECHO_STEPS.to_vec(),
         [word] => vec![*ECHO_STEPS.iter().find(|s| *s == word).ok_or_else(|| {
             format!(
-                "{word:?} is not an echo step: echo-thread, echo-async-naive, echo-spawn or compare"
+                "{word:?} is not an echo step: echo-thread, echo-async-naive, echo-spawn, echo-own-runtime or compare"
             )
         })?],
         [_, extra, ..] => return Err(format!("unexpected argument {extra:?} after the step")),

@@ -11,10 +11,11 @@ use plotters::prelude::*;
 use std::path::Path;
 
 const SIZE: (u32, u32) = (900, 540);
-const COLORS: [RGBColor; 3] = [
+const COLORS: [RGBColor; 4] = [
     RGBColor(200, 60, 40),
     RGBColor(30, 100, 200),
     RGBColor(40, 150, 70),
+    RGBColor(150, 80, 180),
 ];
 
 /// Resident memory growth against N, one line per kind.

@@ -162,7 +162,15 @@ fn echo_compare_reports_every_step() {
     let doc: Value = serde_json::from_str(&stdout).expect("one JSON object on stdout");
     let runs = doc["runs"].as_array().expect("runs");
     let steps: Vec<&str> = runs.iter().map(|r| r["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["echo-thread", "echo-async-naive", "echo-spawn"]);
+    assert_eq!(
+        steps,
+        [
+            "echo-thread",
+            "echo-async-naive",
+            "echo-spawn",
+            "echo-own-runtime"
+        ]
+    );
     for run in runs {
         for key in [
             "connected",

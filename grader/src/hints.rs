@@ -11,14 +11,29 @@ use std::sync::OnceLock;
 /// Each step's hint file, in the catalogue's order.
 const FILES: &[(&str, &str)] = &[
     ("echo-thread", include_str!("../hints/echo-thread.toml")),
-    ("echo-async-naive", include_str!("../hints/echo-async-naive.toml")),
+    (
+        "echo-async-naive",
+        include_str!("../hints/echo-async-naive.toml"),
+    ),
     ("echo-spawn", include_str!("../hints/echo-spawn.toml")),
-    ("task2-struct-1", include_str!("../hints/task2-struct-1.toml")),
-    ("task2-struct-2", include_str!("../hints/task2-struct-2.toml")),
-    ("task2-struct-final", include_str!("../hints/task2-struct-final.toml")),
+    (
+        "task2-struct-1",
+        include_str!("../hints/task2-struct-1.toml"),
+    ),
+    (
+        "task2-struct-2",
+        include_str!("../hints/task2-struct-2.toml"),
+    ),
+    (
+        "task2-struct-final",
+        include_str!("../hints/task2-struct-final.toml"),
+    ),
     ("add-to-inbox", include_str!("../hints/add-to-inbox.toml")),
     ("mini-executor", include_str!("../hints/mini-executor.toml")),
-    ("echo-own-runtime", include_str!("../hints/echo-own-runtime.toml")),
+    (
+        "echo-own-runtime",
+        include_str!("../hints/echo-own-runtime.toml"),
+    ),
     ("mutex-send", include_str!("../hints/mutex-send.toml")),
 ];
 

@@ -1,7 +1,8 @@
 //! How a check came out, typed: what the report, the test output, the batch
 //! sheet and the self-check all read, and nothing of it is read back from text.
 
-use crate::failure::{Failure, Kind};
+use crate::failure::{Detail, Failure, Kind};
+use serde_json::{Value, json};
 
 /// What a check's code says: it passed (a demo's pass says what it showed),
 /// it could not run here, or it failed.
@@ -113,6 +114,100 @@ impl Outcome {
             Outcome::Skipped(why) => Some(why.clone()),
             Outcome::NotRun(first) => Some(format!("fix {first} first")),
             _ => None,
+        }
+    }
+}
+
+/// Outcomes as JSON, to cross from a sandboxed grading to the grader that
+/// reports it: every field of a failure, nothing read back from text.
+impl Outcome {
+    pub fn to_json(&self) -> Value {
+        let failure = |f: &Failure| {
+            json!({
+                "kind": match f.kind {
+                    Kind::Wrong => "wrong",
+                    Kind::TimedOut => "timed_out",
+                    Kind::NotStarted => "not_started",
+                    Kind::DoesNotCompile => "does_not_compile",
+                },
+                "headline": f.headline,
+                "details": f.details.iter().map(|d| match d {
+                    Detail::Field { label, value } => json!({"field": [label, value]}),
+                    Detail::Block { title, text } => json!({"block": [title, text]}),
+                }).collect::<Vec<_>>(),
+                "diagnosis": f.diagnosis,
+            })
+        };
+        match self {
+            Outcome::Passed => json!({"passed": null}),
+            Outcome::Shown(what) => json!({"shown": what}),
+            Outcome::Skipped(why) => json!({"skipped": why}),
+            Outcome::NotRun(first) => json!({"not_run": first}),
+            o => json!({"failed": failure(o.failure().expect("a failure"))}),
+        }
+    }
+
+    pub fn from_json(value: &Value) -> Option<Outcome> {
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        if value.get("passed").is_some() {
+            return Some(Outcome::Passed);
+        }
+        if let Some(what) = value.get("shown") {
+            return text(what).map(Outcome::Shown);
+        }
+        if let Some(why) = value.get("skipped") {
+            return text(why).map(Outcome::Skipped);
+        }
+        if let Some(first) = value.get("not_run") {
+            return text(first).map(Outcome::NotRun);
+        }
+        let f = value.get("failed")?;
+        let mut failure = Failure::new(text(&f["headline"])?);
+        for detail in f["details"].as_array()? {
+            let pair = |key: &str| -> Option<(String, String)> {
+                let p = detail.get(key)?.as_array()?;
+                Some((text(p.first()?)?, text(p.get(1)?)?))
+            };
+            if let Some((label, value)) = pair("field") {
+                failure = failure.field(&label, value);
+            } else if let Some((title, body)) = pair("block") {
+                failure = failure.block(&title, &body);
+            }
+        }
+        failure.diagnosis = text(&f["diagnosis"]);
+        failure.kind = match f["kind"].as_str()? {
+            "timed_out" => Kind::TimedOut,
+            "not_started" => Kind::NotStarted,
+            "does_not_compile" => Kind::DoesNotCompile,
+            _ => Kind::Wrong,
+        };
+        Some(Outcome::from(Err(failure)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_crosses_as_json_unchanged() {
+        let failure = Failure::new("no echo")
+            .field("sent:", "\"hi\\n\"")
+            .block("its stderr", "line 1\nline 2")
+            .diagnose("a precise word")
+            .timed_out();
+        for outcome in [
+            Outcome::Passed,
+            Outcome::Shown("h0 h1 h2".into()),
+            Outcome::Skipped("no /proc".into()),
+            Outcome::NotRun("echo_thread::one_line".into()),
+            Outcome::Failed(Failure::new("x")),
+            Outcome::TimedOut(failure),
+            Outcome::NotStarted(Failure::new("y").noting_todo("not yet implemented")),
+            Outcome::DoesNotCompile(Failure::new("z").does_not_compile()),
+        ] {
+            let back = Outcome::from_json(&outcome.to_json());
+            assert_eq!(back.as_ref(), Some(&outcome));
         }
     }
 }

@@ -8,7 +8,8 @@
 //! from `/proc/<pid>/status`, and read once with every client connected and
 //! idle) and its peak resident memory (`VmHWM`). The server is killed when
 //! the run ends, whatever happened. `compare` runs echo-thread,
-//! echo-async-naive and echo-spawn one after the other, with the same load,
+//! echo-async-naive, echo-spawn and echo-own-runtime one after the other,
+//! with the same load,
 //! and draws their latencies in `latency.svg`.
 //!
 //! The clients share the machine with the server: on 2 cores, their tokio

@@ -317,7 +317,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         .assert()
         .success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("[4/4] linus: not graded"), "{stderr}");
+    assert!(stderr.contains("] linus: not graded"), "{stderr}");
 
     let text = fs::read_to_string(&sheet).unwrap();
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())

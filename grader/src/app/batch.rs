@@ -4,15 +4,31 @@
 //! A submission is a folder named for its student: a clone of this
 //! repository (graded in its `exercises/`), the exercises crate itself, or
 //! the step files alone (`echo-thread.rs`, ...), as an upload holds them;
-//! those are graded in a copy of the starters, as Gradescope's autograder
-//! does. A folder that holds none of these still gets its row, saying so,
-//! so that no student goes missing from the sheet.
+//! those are graded among the starters, as Gradescope's autograder does. A
+//! folder that holds none of these still gets its row, saying so, so that
+//! no student goes missing from the sheet.
+//!
+//! Only a submission's step files are taken, copied into a folder of the
+//! grader's (never its manifest, build script or cargo configuration). Its
+//! steps are built in the build sandbox, then graded by this grader run
+//! again in the grading sandbox (`exec::sandbox`), several submissions at
+//! once (`--jobs`).
 
 use crate::build::scratch::write_if_changed;
+use crate::build::{Built, built_from_json, built_to_json};
 use crate::catalogue::STEPS;
+use crate::exec::sandbox::{Role, Sandbox};
+use crate::exec::{self, Bound};
+use crate::outcome::Outcome;
+use crate::registry::{self, Check};
 use crate::report::Report;
+use crate::session::{Session, default_workers};
 use crate::target::{Target, grader_dir, safe_name, workspace_root};
+use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// What a submission folder holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,26 +121,332 @@ fn find_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-/// A folder of this repository's starters with the submission's step files
-/// in their place, in the grader's build folder: graded as a clone would be.
-pub fn assemble(name: &str, files: &[(&'static str, PathBuf)]) -> Result<Target, String> {
-    let dir = grader_dir().join("uploads").join(safe_name(name));
+/// The most a step file may weigh: a step is a page or two of code.
+const MAX_STEP_FILE: u64 = 1 << 20;
+
+/// A copy of the submission's step files in a folder of the grader's, for
+/// the steps it has; the starters for the others when it is an upload of
+/// bare files (graded as Gradescope's autograder grades them). Only regular
+/// files are read, each under a name of the grader's choosing: a link, or a
+/// name such as `../../x`, reaches nothing outside.
+pub fn take_steps(name: &str, holds: &Holds) -> Result<Target, String> {
+    let dir = grader_dir()
+        .join("class")
+        .join(safe_name(name))
+        .join("steps");
+    let _ = std::fs::remove_dir_all(&dir);
     for step in STEPS {
-        let source = files
-            .iter()
-            .find(|(s, _)| *s == step.name)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_else(|| {
-                workspace_root()
-                    .join("exercises/src/bin")
-                    .join(format!("{}.rs", step.name))
-            });
-        let text = std::fs::read_to_string(&source)
-            .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-        write_if_changed(&dir.join(format!("src/bin/{}.rs", step.name)), &text)
-            .map_err(|e| e.to_string())?;
+        let source = match holds {
+            Holds::Crate(target) => Some(target.source(step.name)),
+            Holds::StepFiles(files) => Some(
+                files
+                    .iter()
+                    .find(|(s, _)| *s == step.name)
+                    .map(|(_, f)| f.clone())
+                    .unwrap_or_else(|| {
+                        workspace_root()
+                            .join("exercises/src/bin")
+                            .join(format!("{}.rs", step.name))
+                    }),
+            ),
+            Holds::Nothing(why) => return Err(why.clone()),
+        };
+        let Some(source) = source else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&source) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > MAX_STEP_FILE {
+            continue;
+        }
+        let text =
+            std::fs::read(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+        write_if_changed(
+            &dir.join(format!("src/bin/{}.rs", step.name)),
+            &String::from_utf8_lossy(&text),
+        )
+        .map_err(|e| e.to_string())?;
     }
+    std::fs::create_dir_all(dir.join("src/bin")).map_err(|e| e.to_string())?;
     Ok(Target::files(dir, name))
+}
+
+/// How long the grading of one submission may take, all its checks
+/// together: far more than a right one needs, even with every step hung.
+const SUBMISSION_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// Grades one submission: its steps built here (in the build sandbox, if
+/// `sandbox`), then checked by this grader run again (in the grading
+/// sandbox), which writes the outcomes.
+pub fn grade_submission(
+    name: &str,
+    holds: &Holds,
+    sandbox: Option<&Sandbox>,
+) -> Result<Report, String> {
+    let started = Instant::now();
+    let target = take_steps(name, holds)?;
+    let session = Session::new(target.clone());
+    let steps: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+    session.build_steps(&steps);
+    let scratch = grader_dir().join("class").join(safe_name(name)).join("run");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let bins: serde_json::Map<String, Value> = session
+        .builds()
+        .iter()
+        .map(|(bin, built)| (bin.clone(), built_to_json(built)))
+        .collect();
+    let plan = scratch.join("plan.json");
+    let plan_text = json!({"label": name, "dir": target.dir, "bins": bins}).to_string();
+    std::fs::write(&plan, plan_text)
+        .map_err(|e| format!("cannot write {}: {e}", plan.display()))?;
+    exec::sandbox::hand_over(&scratch)
+        .map_err(|e| format!("cannot hand {} to the sandbox: {e}", scratch.display()))?;
+
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the grader: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--grade-prebuilt")
+        .arg(&plan)
+        .env("GRADER_SCRATCH", &scratch);
+    if let Some(sandbox) = sandbox {
+        cmd = sandbox.wrap(cmd, Role::Grade, &[&scratch]);
+    }
+    let run = exec::run_command(
+        cmd,
+        &format!("the grading of {name}"),
+        SUBMISSION_LIMIT,
+        Bound::LOG,
+    )
+    .map_err(|e| e.to_string())?;
+    let outcomes = std::fs::read_to_string(scratch.join("outcomes.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|v| outcomes_from_json(&v));
+    match outcomes {
+        Some(outcomes) => Ok(Report::new(name, outcomes, started.elapsed().as_secs_f64())),
+        None => {
+            let why = if run.timed_out() {
+                format!(
+                    "its grading did not end within {} minutes",
+                    SUBMISSION_LIMIT.as_secs() / 60
+                )
+            } else {
+                "its grading ended without its outcomes".to_string()
+            };
+            Err(format!(
+                "{why}: {}",
+                run.stderr.text().lines().last().unwrap_or("")
+            ))
+        }
+    }
+}
+
+fn outcomes_from_json(value: &Value) -> Option<Vec<(&'static Check, Outcome)>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|row| {
+            let check = registry::by_full_name(row["check"].as_str()?)?;
+            Some((check, Outcome::from_json(&row["outcome"])?))
+        })
+        .collect()
+}
+
+/// `--grade-prebuilt PLAN`: the grading of one submission, in its sandbox:
+/// every check, on the bins the plan names, the outcomes written beside it.
+pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(plan)
+        .map_err(|e| format!("cannot read {}: {e}", plan.display()))?;
+    let plan: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", plan.display()))?;
+    let dir = plan["dir"].as_str().ok_or("the plan names no folder")?;
+    let label = plan["label"].as_str().unwrap_or(dir);
+    let bins: HashMap<String, Built> = plan["bins"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(bin, built)| Some((bin.clone(), built_from_json(built)?)))
+        .collect();
+    let session = Session::prebuilt(Target::files(dir, label), bins);
+    let checks: Vec<&'static Check> = registry::all().iter().collect();
+    let outcomes = session.run(&checks, default_workers(), &|_, _| {});
+    let rows: Vec<Value> = outcomes
+        .iter()
+        .map(|(c, o)| json!({"check": c.full_name(), "outcome": o.to_json()}))
+        .collect();
+    let out = std::env::var_os("GRADER_SCRATCH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("outcomes.json");
+    std::fs::write(&out, Value::Array(rows).to_string())
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// How a class is graded.
+pub struct Class<'a> {
+    pub dir: &'a Path,
+    pub output: Option<&'a Path>,
+    pub feedback: Option<&'a Path>,
+    /// How many submissions are graded at once.
+    pub jobs: usize,
+    /// The sandbox, unless the tutor chose to grade unconfined.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// `--batch`: grades each submission in the folder, several at once, and
+/// writes the class's sheet, and each one's report into the feedback folder.
+/// A submission that cannot be graded gets a row that says why; only a
+/// folder that cannot be read, or a sheet that cannot be written, stops it.
+/// Returns the exit code.
+pub fn grade_class(class: &Class) -> u8 {
+    let submissions = match submissions(class.dir) {
+        Ok(s) if s.is_empty() => {
+            eprintln!(
+                "error: {} holds no submission folders (see --help)",
+                class.dir.display()
+            );
+            return 2;
+        }
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e} (see --help)");
+            return 2;
+        }
+    };
+    // Found out now, not after an hour of grading.
+    if let Some(folder) = class.feedback
+        && let Err(e) = std::fs::create_dir_all(folder)
+    {
+        eprintln!("error: cannot create {}: {e}", folder.display());
+        return 2;
+    }
+    if let Some(sandbox) = &class.sandbox {
+        crate::build::cargo::confine_builds(sandbox.clone());
+    }
+    let progress = Progress::new(submissions.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let graded: Vec<std::sync::Mutex<Option<Result<Report, String>>>> = submissions
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..class.jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(submission) = submissions.get(i) else {
+                        return;
+                    };
+                    let started = Instant::now();
+                    let result = grade_submission(
+                        &submission.name,
+                        &submission.holds,
+                        class.sandbox.as_ref(),
+                    );
+                    let said = match &result {
+                        Ok(report) => format!("{}/{}", report.score(), report.max_score()),
+                        Err(why) => format!("not graded: {why}"),
+                    };
+                    progress.done(&format!(
+                        "{}: {said} ({:.1} s)",
+                        submission.name,
+                        started.elapsed().as_secs_f64()
+                    ));
+                    *graded[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    progress.finish();
+    let mut unwritten = 0;
+    let mut rows = vec![header()];
+    for (submission, graded) in submissions.iter().zip(graded) {
+        let graded = graded
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Err("not graded".to_string()));
+        let name = &submission.name;
+        rows.push(match &graded {
+            Ok(report) => row(name, report),
+            Err(why) => row_not_graded(name, why),
+        });
+        if let Some(folder) = class.feedback {
+            let text = match &graded {
+                Ok(report) => crate::report::text::report(report, false),
+                Err(why) => format!("{name}: not graded: {why}\n"),
+            };
+            let path = folder.join(format!("{name}.txt"));
+            if let Err(e) = super::write_atomically(&path, text.trim_end()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                unwritten += 1;
+            }
+        }
+    }
+    let sheet = csv(&rows);
+    match class.output {
+        None => print!("{sheet}"),
+        Some(path) => {
+            if let Err(e) = super::write_atomically(path, sheet.trim_end()) {
+                // The grading took long: the sheet is not lost with the file.
+                eprintln!(
+                    "error: cannot write {}: {e}; the sheet follows on stdout",
+                    path.display()
+                );
+                print!("{sheet}");
+                return 2;
+            }
+            eprintln!("wrote {} rows to {}", rows.len() - 1, path.display());
+        }
+    }
+    if unwritten > 0 {
+        eprintln!("error: {unwritten} feedback files could not be written");
+        return 2;
+    }
+    0
+}
+
+/// A bar on a terminal; a line per submission otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("grading {bar:30} {pos}/{len} {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn done(&self, line: &str) {
+        let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            None => eprintln!("[{n}/{}] {line}", self.total),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// The sheet's first row: the submission, a column per graded step (its
@@ -243,14 +565,14 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("echo-thread.rs"), "// Erin's echo-thread").unwrap();
-        let target = assemble(
+        let target = take_steps(
             "erin o'neil",
-            &[("echo-thread", dir.join("echo-thread.rs"))],
+            &Holds::StepFiles(vec![("echo-thread", dir.join("echo-thread.rs"))]),
         )
         .unwrap();
         assert_eq!(target.label, "erin o'neil");
         assert!(
-            target.dir.ends_with("uploads/erin_o_neil"),
+            target.dir.ends_with("class/erin_o_neil/steps"),
             "{}",
             target.dir.display()
         );
@@ -258,6 +580,27 @@ mod tests {
         assert_eq!(read("echo-thread"), "// Erin's echo-thread");
         let starter = workspace_root().join("exercises/src/bin/echo-spawn.rs");
         assert_eq!(read("echo-spawn"), fs::read_to_string(starter).unwrap());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A clone's step file that is a link, and one too big to be a step,
+    /// are not taken: nothing outside the submission is read through it.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_step_files_are_taken() {
+        let dir = std::env::temp_dir().join(format!("grader-batch-links-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("src/bin")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("src/bin/echo-thread.rs")).unwrap();
+        fs::write(dir.join("src/bin/echo-spawn.rs"), "x".repeat(2 << 20)).unwrap();
+        fs::write(dir.join("src/bin/mutex-send.rs"), "// mine").unwrap();
+        let target = take_steps("linker", &Holds::Crate(Target::files(&dir, "linker"))).unwrap();
+        assert!(!target.source("echo-thread").exists());
+        assert!(!target.source("echo-spawn").exists());
+        assert_eq!(
+            fs::read_to_string(target.source("mutex-send")).unwrap(),
+            "// mine"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -67,15 +67,15 @@ pub fn next(target: &Target, step: &'static Step, report: &Report) -> String {
         .and_then(|s| s["level"].as_u64())
         .unwrap_or(1) as usize;
     let level = (shown + 1).min(3);
-    seen.insert(
-        key,
-        serde_json::json!({"check": name, "level": level}),
-    );
+    seen.insert(key, serde_json::json!({"check": name, "level": level}));
     write(&seen);
     let mut out = format!(
         "{}: the first check to fix is {name}\n\n  {}\n\nhint {level} of 3: {}\n",
         step.name,
-        first.outcome.failure().map_or_else(String::new, |f| f.headline.clone()),
+        first
+            .outcome
+            .failure()
+            .map_or_else(String::new, |f| f.headline.clone()),
         first.check.hints[level - 1]
     );
     if level < 3 {

@@ -36,6 +36,11 @@ and prints a row per step and the total.
                        a line per submission goes to stderr as it is graded
   --feedback FOLDER    with --batch: also write each submission's text report
                        to FOLDER/<submission>.txt, to hand back to its student
+  --jobs N             with --batch: grade N submissions at once (default:
+                       the number of cores)
+  --no-sandbox         with --batch: grade without the sandbox (bubblewrap,
+                       Linux), which class grading otherwise needs: only in
+                       a container or a throwaway machine
 
 Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
 grading itself could not run (a bad option, a GRADE without a crate). With
@@ -69,6 +74,11 @@ pub struct Options {
     pub watch: bool,
     pub batch: Option<PathBuf>,
     pub feedback: Option<PathBuf>,
+    pub jobs: usize,
+    pub no_sandbox: bool,
+    /// `--grade-prebuilt PLAN`: the grading of one submission of a class,
+    /// inside its sandbox (the grader runs itself so).
+    pub prebuilt: Option<PathBuf>,
 }
 
 pub fn parse(args: &[String]) -> Result<Options, String> {
@@ -80,7 +90,11 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         watch: false,
         batch: None,
         feedback: None,
+        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        no_sandbox: false,
+        prebuilt: None,
     };
+    let mut class_option = false;
     let mut format_given = false;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -109,6 +123,22 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Long("feedback") => {
                 options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
+            Long("jobs") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                options.jobs = value
+                    .to_str()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("--jobs takes a number above 0, not {value:?}"))?;
+                class_option = true;
+            }
+            Long("no-sandbox") => {
+                options.no_sandbox = true;
+                class_option = true;
+            }
+            Long("grade-prebuilt") => {
+                options.prebuilt = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
             Value(word) if options.command == Command::Report => {
                 let word = word.string().map_err(|e| e.to_string())?;
                 options.command = match word.as_str() {
@@ -131,7 +161,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    if options.command != Command::Report && (options.batch.is_some() || options.watch || format_given) {
+    if options.command != Command::Report
+        && (options.batch.is_some() || options.watch || format_given)
+    {
         return Err("a step, `hint` or `reset` takes no --batch, --watch or --format".to_string());
     }
     if options.batch.is_some() {
@@ -140,8 +172,8 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         }
         return Ok(options);
     }
-    if options.feedback.is_some() {
-        return Err("--feedback goes with --batch".to_string());
+    if options.feedback.is_some() || class_option {
+        return Err("--feedback, --jobs and --no-sandbox go with --batch".to_string());
     }
     if options.output.is_some() && options.format == Format::Text {
         return Err("--output is for --format json or gradescope".to_string());
@@ -176,10 +208,22 @@ mod tests {
         assert_eq!(o.batch, Some(PathBuf::from("class")));
         assert_eq!(o.output, Some(PathBuf::from("grades.csv")));
         let step = crate::catalogue::find("echo-thread").unwrap();
-        assert_eq!(parse(&args(&["echo-thread"])).unwrap().command, Command::Step(step));
-        assert_eq!(parse(&args(&["echo_thread"])).unwrap().command, Command::Step(step));
-        assert_eq!(parse(&args(&["hint", "echo-thread"])).unwrap().command, Command::Hint(step));
-        assert_eq!(parse(&args(&["reset", "echo-thread"])).unwrap().command, Command::Reset(step));
+        assert_eq!(
+            parse(&args(&["echo-thread"])).unwrap().command,
+            Command::Step(step)
+        );
+        assert_eq!(
+            parse(&args(&["echo_thread"])).unwrap().command,
+            Command::Step(step)
+        );
+        assert_eq!(
+            parse(&args(&["hint", "echo-thread"])).unwrap().command,
+            Command::Hint(step)
+        );
+        assert_eq!(
+            parse(&args(&["reset", "echo-thread"])).unwrap().command,
+            Command::Reset(step)
+        );
     }
 
     #[test]
@@ -197,6 +241,8 @@ mod tests {
             &["hint"],
             &["reset", "nothing"],
             &["echo-thread", "--watch"],
+            &["--jobs", "2"],
+            &["--batch", "class", "--jobs", "0"],
         ] {
             let e = parse(&args(bad)).unwrap_err();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");

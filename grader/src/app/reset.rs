@@ -29,11 +29,15 @@ pub fn reset(target: &Target, step: &'static Step) -> Result<String, String> {
         let keep = dir.join(format!("{}-{stamp}.rs", step.name));
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&keep, current))
-            .map_err(|e| format!("cannot keep your file at {}: {e}; nothing was reset", keep.display()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot keep your file at {}: {e}; nothing was reset",
+                    keep.display()
+                )
+            })?;
         kept = Some(keep);
     }
-    std::fs::write(&file, starter)
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    std::fs::write(&file, starter).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     Ok(match kept {
         Some(keep) => format!(
             "{} is the starter again; your file is kept at {}",

@@ -6,6 +6,7 @@
 //! ("JSON Messages"); the `cargo_metadata` crate would type them, but its
 //! derives put a proc-macro build on the path of every student's first run.
 
+use crate::exec::sandbox::{Role, Sandbox};
 use crate::exec::{Bound, Capture, Process, StartError};
 use crate::target::cargo_target_dir;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// What to build and where.
@@ -64,6 +66,14 @@ impl std::error::Error for CargoError {
     }
 }
 
+/// The sandbox builds run in, when a class is graded (see `exec::sandbox`).
+static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+
+/// From now on, every build in this process runs in `sandbox`.
+pub fn confine_builds(sandbox: Sandbox) {
+    let _ = SANDBOX.set(sandbox);
+}
+
 /// A cold build of tokio on a slow laptop takes a minute or two; a build
 /// that takes this long is stuck.
 const BUILD_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -94,8 +104,11 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
     cmd.args(["--keep-going", "--message-format=json", "--color", "never"])
         .arg("--target-dir")
         .arg(&spec.out_dir)
-        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir())
-        .stdin(Stdio::null())
+        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir());
+    if let Some(sandbox) = SANDBOX.get() {
+        cmd = sandbox.wrap(cmd, Role::Build, &[]);
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut process = Process::start(cmd, "cargo build").map_err(CargoError::Start)?;

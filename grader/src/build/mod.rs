@@ -52,6 +52,42 @@ impl std::fmt::Display for NotBuilt {
     }
 }
 
+/// A build as JSON, to cross into a class's sandbox with the grading.
+pub fn built_to_json(built: &Built) -> serde_json::Value {
+    use serde_json::json;
+    match built {
+        Ok(exe) => json!({"exe": exe.path, "warnings": exe.warnings}),
+        Err(NotBuilt::DoesNotCompile(errors)) => json!({"does_not_compile": errors}),
+        Err(NotBuilt::NoFile(path)) => json!({"no_file": path}),
+        Err(NotBuilt::Grader(why)) => json!({"grader": why}),
+    }
+}
+
+pub fn built_from_json(value: &serde_json::Value) -> Option<Built> {
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    if let Some(path) = text("exe") {
+        let warnings = value["warnings"]
+            .as_array()
+            .map(|w| {
+                w.iter()
+                    .filter_map(|w| w.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Some(Ok(Exe {
+            path: path.into(),
+            warnings,
+        }));
+    }
+    Some(Err(if let Some(errors) = text("does_not_compile") {
+        NotBuilt::DoesNotCompile(errors)
+    } else if let Some(path) = text("no_file") {
+        NotBuilt::NoFile(path.into())
+    } else {
+        NotBuilt::Grader(text("grader")?)
+    }))
+}
+
 type Cell = Arc<OnceLock<Built>>;
 
 /// The bins of one crate, built on demand, once each.
@@ -92,6 +128,17 @@ impl Bins {
             // Another check may have built it alone meanwhile: either is right.
             let _ = cell.set(result);
         }
+    }
+
+    /// Takes `built` as the bin's build, made elsewhere (a class's grader
+    /// builds outside the sandbox that grades).
+    pub fn preset(&self, bin: &str, built: Built) {
+        let _ = self.cell(bin).set(built);
+    }
+
+    /// The bin's build, if it was made.
+    pub fn made(&self, bin: &str) -> Option<Built> {
+        self.cell(bin).get().cloned()
     }
 
     /// The bin, built the first time it is asked for.

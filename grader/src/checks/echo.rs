@@ -58,30 +58,15 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             &["one_line"],
             line_split_over_writes,
         ),
-        check(
-            step,
-            "empty_line",
-            &["one_line"],
-            empty_line,
-        ),
-        check(
-            step,
-            "crlf_kept",
-            &["one_line"],
-            crlf_kept,
-        ),
+        check(step, "empty_line", &["one_line"], empty_line),
+        check(step, "crlf_kept", &["one_line"], crlf_kept),
         check(
             step,
             "every_byte_value_but_newline",
             &["one_line"],
             every_byte_value,
         ),
-        check(
-            step,
-            "one_mib_line",
-            &["one_line"],
-            one_mib_line,
-        ),
+        check(step, "one_mib_line", &["one_line"], one_mib_line),
         check(
             step,
             "unterminated_fragment_not_echoed",
@@ -94,12 +79,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             &["one_line"],
             survives_a_reset,
         ),
-        check(
-            step,
-            "loopback_only",
-            &["starts"],
-            loopback_only,
-        ),
+        check(step, "loopback_only", &["starts"], loopback_only),
         check(
             step,
             "serves_clients_concurrently",

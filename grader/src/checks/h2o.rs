@@ -15,12 +15,9 @@ use crate::registry::{Check, check};
 pub fn graded(step: &'static str) -> Vec<Check> {
     vec![
         compiles(step),
-        check(
-            step,
-            "factory_polled_step_by_step",
-            &["compiles"],
-            |ctx| harness::check(ctx, None),
-        ),
+        check(step, "factory_polled_step_by_step", &["compiles"], |ctx| {
+            harness::check(ctx, None)
+        }),
         check(
             step,
             "makes_10_molecules_by_default",

@@ -44,9 +44,7 @@ pub fn of_step(step: &'static str) -> Vec<Check> {
 
 /// The first check of every step: its file compiles.
 pub fn compiles(step: &'static str) -> Check {
-    check(step, "compiles", &[], |ctx| {
-        ctx.exe().map(|_| Pass::Passed)
-    })
+    check(step, "compiles", &[], |ctx| ctx.exe().map(|_| Pass::Passed))
 }
 
 /// What a check runs with: its session (the target and its builds) and

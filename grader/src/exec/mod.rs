@@ -14,6 +14,7 @@
 pub mod client;
 pub mod output;
 pub mod process;
+pub mod sandbox;
 pub mod threads;
 
 mod orphans;

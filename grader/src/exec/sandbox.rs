@@ -1,0 +1,239 @@
+//! Confining a class's submissions when a tutor grades them (Linux).
+//!
+//! Each submission's build, and then the grading of its steps, runs under
+//! bubblewrap (`bwrap`), in namespaces of its own: no network but its own
+//! loopback, its own process tree (all of it dies with it), the file system
+//! read-only but for the submission's own scratch folder, a private `/tmp`,
+//! the tutor's home hidden, and limits on processes, memory, open files and
+//! CPU time. The grader of a submission (this very executable, trusted) runs
+//! inside with the steps it grades: they share the sandbox's loopback, and
+//! `/proc` there shows the steps' threads and times as the checks expect.
+//!
+//! A grader running as root drops to the unprivileged `nobody` for the
+//! steps' sandbox: limits on processes do not hold for root, and the steps
+//! have no business with root's files.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Limits on what a submission's steps may take, each per process (the
+/// number of processes: for the sandbox as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Processes and threads together: a thread-per-client server with 300
+    /// clients, twice at once, and the grader's own threads fit.
+    pub processes: u64,
+    /// Address space, bytes: tokio reserves far more than it uses.
+    pub memory: u64,
+    pub open_files: u64,
+    /// CPU seconds; each check's own deadlines end a run long before.
+    pub cpu_seconds: u64,
+}
+
+pub const LIMITS: Limits = Limits {
+    processes: 1024,
+    memory: 4 << 30,
+    open_files: 4096,
+    cpu_seconds: 300,
+};
+
+/// bubblewrap, found and tried.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    bwrap: PathBuf,
+}
+
+/// What a sandboxed command may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// cargo building a submission's steps: the build folders are writable.
+    Build,
+    /// The grading of a submission: its scratch folder only, as an
+    /// unprivileged user, within the limits.
+    Grade,
+}
+
+impl Sandbox {
+    /// bubblewrap, if it is installed and this system lets it make its
+    /// namespaces; else why not, in a line.
+    pub fn find() -> Result<Sandbox, String> {
+        if !cfg!(target_os = "linux") {
+            return Err("class grading's sandbox needs Linux namespaces (bubblewrap)".to_string());
+        }
+        let bwrap = std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+            .map(|dir| dir.join("bwrap"))
+            .find(|p| p.is_file())
+            .ok_or(
+                "bubblewrap (bwrap) is not installed (Debian and Ubuntu: apt install bubblewrap)",
+            )?;
+        let sandbox = Sandbox { bwrap };
+        let tried = sandbox
+            .wrap(Command::new("true"), Role::Grade, &[])
+            .output()
+            .map_err(|e| format!("bubblewrap could not run: {e}"))?;
+        if !tried.status.success() {
+            return Err(format!(
+                "bubblewrap cannot make its namespaces here: {}",
+                String::from_utf8_lossy(&tried.stderr).trim()
+            ));
+        }
+        Ok(sandbox)
+    }
+
+    /// `cmd`, to be run in the sandbox, where it may write to `writable`
+    /// only (and, for a build, to the build folders).
+    pub fn wrap(&self, cmd: Command, role: Role, writable: &[&Path]) -> Command {
+        let mut args: Vec<OsString> = [
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let mut mounts: Vec<(&str, PathBuf)> = Vec::new();
+        // The tutor's home is hidden; what the build needs of it comes back,
+        // read-only: the toolchain and the downloaded crates. (Dropped to
+        // `nobody`, the grading cannot see root's home anyway.)
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|h| h.is_dir());
+        if let Some(home) = home.filter(|_| role == Role::Build || !is_root()) {
+            mounts.push(("--tmpfs", home.clone()));
+            let root = crate::target::workspace_root().to_path_buf();
+            let target = crate::target::cargo_target_dir();
+            for dir in [
+                toolchain_home(&home, "RUSTUP_HOME", ".rustup"),
+                toolchain_home(&home, "CARGO_HOME", ".cargo"),
+                root.clone(),
+                target,
+            ] {
+                if dir.starts_with(&home) && dir.is_dir() {
+                    mounts.push(("--ro-bind", dir));
+                }
+            }
+        }
+        if role == Role::Build {
+            mounts.push(("--bind", crate::target::cargo_target_dir()));
+        }
+        for dir in writable {
+            mounts.push(("--bind", dir.to_path_buf()));
+        }
+        for (flag, path) in mounts {
+            args.push(flag.into());
+            if flag != "--tmpfs" {
+                args.push(path.clone().into_os_string());
+            }
+            args.push(path.into_os_string());
+        }
+        if let Some(first) = writable.first() {
+            args.extend(["--chdir".into(), first.as_os_str().to_owned()]);
+        }
+        args.push("--".into());
+        args.push(cmd.get_program().to_owned());
+        args.extend(cmd.get_args().map(|a| a.to_owned()));
+
+        let mut wrapped = Command::new(&self.bwrap);
+        wrapped.args(args);
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        if let Some(dir) = cmd.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        if role == Role::Build {
+            // Everything the build needs is downloaded already.
+            wrapped.env("CARGO_NET_OFFLINE", "true");
+        } else {
+            confine(&mut wrapped);
+        }
+        wrapped
+    }
+}
+
+fn is_root() -> bool {
+    #[cfg(unix)]
+    // SAFETY: geteuid reads this process's user.
+    return unsafe { libc::geteuid() } == 0;
+    #[cfg(not(unix))]
+    return false;
+}
+
+/// `$NAME`, or `home/default`.
+fn toolchain_home(home: &Path, name: &str, default: &str) -> PathBuf {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(default))
+}
+
+/// The grading sandbox's limits, and an unprivileged user if the grader is
+/// root, set in the child before bubblewrap starts.
+#[cfg(target_os = "linux")]
+fn confine(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let limits = LIMITS;
+    // SAFETY: setrlimit, setgroups, setgid and setuid are async-signal-safe
+    // and touch no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            let set = |resource, value: u64| {
+                let limit = libc::rlimit {
+                    rlim_cur: value as libc::rlim_t,
+                    rlim_max: value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            set(libc::RLIMIT_NPROC, limits.processes)?;
+            set(libc::RLIMIT_AS, limits.memory)?;
+            set(libc::RLIMIT_NOFILE, limits.open_files)?;
+            set(libc::RLIMIT_CPU, limits.cpu_seconds)?;
+            if libc::geteuid() == 0 {
+                const NOBODY: libc::uid_t = 65534;
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(NOBODY) != 0
+                    || libc::setuid(NOBODY) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn confine(_cmd: &mut Command) {}
+
+/// Makes `dir` writable by the user the grading sandbox runs as.
+pub fn hand_over(dir: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if is_root() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: chown of a path of ours, to nobody.
+        if unsafe { libc::chown(path.as_ptr(), 65534, 65534) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let _ = dir;
+    Ok(())
+}
