@@ -282,3 +282,138 @@ fn nothing_outlives_a_grader_that_is_killed() {
     assert_eq!(none_left(&dir.display().to_string()), Vec::<String>::new());
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// A class where students try to break the grader while a tutor grades
+/// them: each hostile step is failed with a reason of its own, nothing of
+/// it runs on, nothing outside its folder changes, and the submission
+/// graded after it gets its own points.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn a_class_of_hostile_submissions_is_graded_safely() {
+    let pid = std::process::id();
+    let class = std::env::temp_dir().join(format!("grader-hostile-class-{pid}"));
+    let _ = fs::remove_dir_all(&class);
+    // A file of the grading machine's, outside every submission.
+    let sentinel = grader::target::grader_dir().join(format!("sentinel-{pid}"));
+    fs::write(&sentinel, "the tutor's").unwrap();
+    let echo = solution("echo-thread");
+    let at_start = "    let listener = TcpListener::bind(addr).unwrap_or_else(|e| {\n";
+    let before = |code: &str| edit(&echo, at_start, &format!("{code}{at_start}"));
+    let upload = |name: &str, step: &str, text: String| {
+        fs::create_dir_all(class.join(name)).unwrap();
+        fs::write(class.join(name).join(format!("{step}.rs")), text).unwrap();
+    };
+    // Writes outside its folder; serves only if it could.
+    upload(
+        "writer",
+        "echo-thread",
+        before(&format!(
+            "    std::fs::write({:?}, \"overwritten\").expect(\"HOSTILE: cannot write outside\");\n",
+            sentinel
+        )),
+    );
+    // Looks for a network; serves only if it finds one.
+    upload(
+        "networker",
+        "echo-thread",
+        before(
+            "    let devices = std::fs::read_to_string(\"/proc/net/dev\").unwrap_or_default();\n    let other = devices.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).find(|d| *d != \"lo\");\n    if other.is_none() {\n        panic!(\"HOSTILE: only loopback here\");\n    }\n",
+        ),
+    );
+    // Starts a thousand processes.
+    upload(
+        "forker",
+        "echo-thread",
+        before(&format!(
+            "    for _ in 0..1000 {{\n        std::process::Command::new(\"sleep\").arg(\"4545.{pid}\").spawn().expect(\"HOSTILE: spawn\");\n    }}\n"
+        )),
+    );
+    // Takes far more memory than its limit.
+    upload(
+        "hog",
+        "echo-thread",
+        before("    let hog = vec![1u8; 6 << 30];\n    std::hint::black_box(&hog);\n"),
+    );
+    // Prints without end.
+    upload(
+        "flooder",
+        "echo-thread",
+        before(
+            "    loop {\n        eprintln!(\"{}\", \"x\".repeat(65536));\n    }\n    #[allow(unreachable_code)]\n",
+        ),
+    );
+    // Never ends, never serves.
+    upload(
+        "sleeper",
+        "echo-thread",
+        before("    loop {\n        std::thread::park();\n    }\n    #[allow(unreachable_code)]\n"),
+    );
+    // And a right answer, graded after them all, with its own points.
+    upload("zoe", "echo-thread", echo.clone());
+    upload("zoe", "mutex-send", solution("mutex-send"));
+
+    let sheet = class.with_extension("csv");
+    let feedback = class.with_extension("feedback");
+    let out = Command::new(grader_selftest::grader_exe())
+        .arg("--batch")
+        .arg(&class)
+        .args(["--jobs", "2", "--output"])
+        .arg(&sheet)
+        .arg("--feedback")
+        .arg(&feedback)
+        .env("GRADER_TIMEOUT", "3")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the class was not graded:\n{stderr}");
+    let text = fs::read_to_string(&sheet).unwrap();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let header = grader::app::batch::header();
+    let column = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+    let row = |who: &str| {
+        rows.iter()
+            .find(|r| r[0] == who)
+            .unwrap_or_else(|| panic!("no row for {who}:\n{text}"))
+    };
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points.to_string();
+    // Each is failed for what it did, in words the tutor can read.
+    for (who, reason) in [
+        ("writer", "HOSTILE: cannot write outside"),
+        ("networker", "HOSTILE: only loopback here"),
+        ("forker", "HOSTILE: spawn"),
+        ("hog", "memory allocation"),
+        ("flooder", "no `Listening on 127.0.0.1:<port>` line"),
+        ("sleeper", "no `Listening on 127.0.0.1:<port>` line"),
+    ] {
+        let told = fs::read_to_string(feedback.join(format!("{who}.txt"))).unwrap();
+        assert!(
+            told.contains(reason),
+            "{who}'s report should say {reason:?}:\n{told}"
+        );
+        let r = row(who);
+        assert_eq!(
+            r[column("echo-thread")],
+            "0",
+            "{who} earned echo-thread's points:\n{text}"
+        );
+        assert!(
+            r[column("first to fix")].starts_with("echo-thread"),
+            "{who} should be failed on echo-thread:\n{text}"
+        );
+    }
+    let zoe = row("zoe");
+    assert_eq!(zoe[column("echo-thread")], points("echo-thread"), "{text}");
+    assert_eq!(zoe[column("mutex-send")], points("mutex-send"), "{text}");
+    assert_eq!(fs::read_to_string(&sentinel).unwrap(), "the tutor's");
+    assert_eq!(none_left(&format!("4545.{pid}")), Vec::<String>::new());
+    assert_eq!(none_left("grader-hostile-class"), Vec::<String>::new());
+    let _ = fs::remove_dir_all(&class);
+    let _ = fs::remove_dir_all(&feedback);
+    let _ = fs::remove_file(&sheet);
+    let _ = fs::remove_file(&sentinel);
+}
