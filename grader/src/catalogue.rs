@@ -185,7 +185,7 @@ mod tests {
                 (
                     s.name.to_string(),
                     format!(
-                        "cargo test --locked -p grader --test grade {}::",
+                        "cd grader && GRADE=../submission/exercises cargo test --locked -p grader --test grade {}::",
                         s.test_prefix()
                     ),
                     s.points.to_string(),

@@ -73,6 +73,18 @@ fn main() -> ExitCode {
             print!("{}", grader::app::hint::next(&target, step, &report));
             return ExitCode::SUCCESS;
         }
+        Command::ExportStudent(dir) => {
+            return match grader::app::export::export_student(&dir) {
+                Ok(said) => {
+                    println!("{said}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Reset(step) => {
             return match grader::app::reset::reset(&target, step) {
                 Ok(said) => {
@@ -97,7 +109,7 @@ fn main() -> ExitCode {
     let machine = match options.format {
         Format::Text => None,
         Format::Json => Some(json::report(&report)),
-        Format::Gradescope => Some(gradescope::report(&report)),
+        Format::Gradescope => Some(gradescope::report(&report, &options.visibility)),
     };
     match (machine, &options.output) {
         (None, _) => print!("{}", text::report(&report, color)),

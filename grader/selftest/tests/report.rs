@@ -282,6 +282,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         "exercises",
         &[solved("echo-thread"), solved("mutex-send")],
     );
+    let markers = tamper_with(&class.join("ada/exercises"));
     // Grace, as a bare crate, solved echo-spawn and got echo-thread wrong.
     write(
         &class.join("grace"),
@@ -367,6 +368,13 @@ fn batch_grades_every_submission_into_one_row_each() {
         "{ada}"
     );
     assert!(ada.contains("First to fix: "), "{ada}");
+    for marker in markers {
+        assert!(
+            !marker.exists(),
+            "{} was made: the submission ran code",
+            marker.display()
+        );
+    }
     let linus = fs::read_to_string(feedback.join("linus.txt")).unwrap();
     assert!(
         linus.starts_with("linus: not graded: no exercises crate"),
@@ -417,6 +425,17 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
         )
         .unwrap();
     }
+    // What else a submission may hold is not taken: a deeper copy of a step,
+    // a link, a build script, cargo's configuration, a toolchain of its own.
+    let markers = tamper_with(&submission);
+    fs::create_dir_all(submission.join("old")).unwrap();
+    fs::write(submission.join("old/echo-thread.rs"), "does not compile").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        root.join("solutions/src/bin/echo-spawn.rs"),
+        submission.join("echo-spawn.rs"),
+    )
+    .unwrap();
 
     let target_dir = grader_dir().parent().unwrap().to_path_buf();
     std::process::Command::new("bash")
@@ -446,7 +465,55 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
     assert_eq!(score_of("echo-spawn"), Some(0), "{results}");
     let total: u64 = solved.iter().map(|s| points(s)).sum();
     assert_eq!(results["score"].as_u64(), Some(total), "{results}");
+    for marker in markers {
+        assert!(
+            !marker.exists(),
+            "{} was made: the submission ran code",
+            marker.display()
+        );
+    }
     let _ = fs::remove_dir_all(&autograder);
+}
+
+/// Puts in `dir` what a student could add to have code of theirs run on
+/// the grading machine: a build script, cargo's `rustc-wrapper`, a
+/// toolchain file. Returns the files they would make if they ran.
+fn tamper_with(dir: &Path) -> Vec<PathBuf> {
+    let build_marker = dir.join("MARKER-build-script-ran");
+    let wrapper_marker = dir.join("MARKER-rustc-wrapper-ran");
+    fs::write(
+        dir.join("build.rs"),
+        format!("fn main() {{ std::fs::write({build_marker:?}, \"ran\").unwrap(); }}\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"exercises\"\nversion = \"0.1.0\"\nedition = \"2024\"\nbuild = \"build.rs\"\n",
+    )
+    .unwrap();
+    let wrapper = dir.join("wrapper.sh");
+    fs::write(
+        &wrapper,
+        format!("#!/bin/sh\ntouch {wrapper_marker:?}\nexec \"$@\"\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::create_dir_all(dir.join(".cargo")).unwrap();
+    fs::write(
+        dir.join(".cargo/config.toml"),
+        format!("[build]\nrustc-wrapper = {wrapper:?}\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"no-such-toolchain\"\n",
+    )
+    .unwrap();
+    vec![build_marker, wrapper_marker]
 }
 
 /// An hour of grading is not lost to a sheet that cannot be written.

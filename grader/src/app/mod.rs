@@ -2,6 +2,7 @@
 //! mode, and grading a class.
 
 pub mod batch;
+pub mod export;
 pub mod hint;
 pub mod libtest;
 pub mod options;

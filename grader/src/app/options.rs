@@ -8,6 +8,7 @@ usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [-
        cargo run -p grader -- STEP
        cargo run -p grader -- hint STEP
        cargo run -p grader -- reset STEP
+       cargo run -p grader -- export-student DIR
        cargo run -p grader -- --batch DIR [--output FILE] [--feedback FOLDER]
 
 Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
@@ -19,10 +20,16 @@ and prints a row per step and the total.
                        (three levels: the last comes close to the answer)
   reset STEP           put STEP's starter back; your file is kept under
                        target/grader/reset/
+  export-student DIR   write the repository to hand out to a class: the
+                       exercises, the grader, the students' pages and the
+                       Classroom workflow; no solutions
 
   --format text        the report for people (default)
   --format json        the grader's own JSON (grader/schemas/report.schema.json)
   --format gradescope  Gradescope's results.json
+  --visibility WHEN    with --format gradescope: when students see each test's
+                       feedback: visible (default), after_due_date,
+                       after_published or hidden
   --output FILE        write the JSON to FILE; the text report goes to
                        stdout (without --output, the JSON goes to stdout and
                        the text report to stderr)
@@ -64,6 +71,7 @@ pub enum Command {
     Step(&'static Step),
     Hint(&'static Step),
     Reset(&'static Step),
+    ExportStudent(PathBuf),
 }
 
 #[derive(Debug)]
@@ -74,6 +82,8 @@ pub struct Options {
     pub watch: bool,
     pub batch: Option<PathBuf>,
     pub feedback: Option<PathBuf>,
+    /// Gradescope's visibility of each test's feedback.
+    pub visibility: String,
     pub jobs: usize,
     pub no_sandbox: bool,
     /// `--grade-prebuilt PLAN`: the grading of one submission of a class,
@@ -90,11 +100,13 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         watch: false,
         batch: None,
         feedback: None,
+        visibility: "visible".to_string(),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         no_sandbox: false,
         prebuilt: None,
     };
     let mut class_option = false;
+    let mut visibility_given = false;
     let mut format_given = false;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -123,6 +135,18 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Long("feedback") => {
                 options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
+            Long("visibility") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                let value = value.to_str().unwrap_or_default().to_string();
+                if !crate::report::gradescope::VISIBILITIES.contains(&value.as_str()) {
+                    return Err(format!(
+                        "--visibility takes {}, not {value:?}",
+                        crate::report::gradescope::VISIBILITIES.join(", ")
+                    ));
+                }
+                options.visibility = value;
+                visibility_given = true;
+            }
             Long("jobs") => {
                 let value = parser.value().map_err(|e| e.to_string())?;
                 options.jobs = value
@@ -142,6 +166,14 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Value(word) if options.command == Command::Report => {
                 let word = word.string().map_err(|e| e.to_string())?;
                 options.command = match word.as_str() {
+                    "export-student" => Command::ExportStudent(
+                        parser
+                            .value()
+                            .map_err(|_| {
+                                "`export-student` takes a folder: export-student DIR".to_string()
+                            })?
+                            .into(),
+                    ),
                     "hint" | "reset" => {
                         let step = parser
                             .value()
@@ -174,6 +206,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     }
     if options.feedback.is_some() || class_option {
         return Err("--feedback, --jobs and --no-sandbox go with --batch".to_string());
+    }
+    if visibility_given && options.format != Format::Gradescope {
+        return Err("--visibility is for --format gradescope".to_string());
     }
     if options.output.is_some() && options.format == Format::Text {
         return Err("--output is for --format json or gradescope".to_string());
@@ -242,6 +277,8 @@ mod tests {
             &["reset", "nothing"],
             &["echo-thread", "--watch"],
             &["--jobs", "2"],
+            &["--visibility", "after_due_date"],
+            &["--format", "gradescope", "--visibility", "tomorrow"],
             &["--batch", "class", "--jobs", "0"],
         ] {
             let e = parse(&args(bad)).unwrap_err();

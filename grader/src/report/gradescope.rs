@@ -3,7 +3,12 @@
 use super::{Report, text};
 use serde_json::{Value, json};
 
-pub fn report(r: &Report) -> Value {
+/// Gradescope's visibilities: when a student sees a test's feedback.
+pub const VISIBILITIES: &[&str] = &["visible", "hidden", "after_due_date", "after_published"];
+
+/// The results, every test's feedback shown to the student as `visibility`
+/// says (`visible`, or `after_due_date` to keep it until the due date).
+pub fn report(r: &Report, visibility: &str) -> Value {
     let tests: Vec<Value> = r
         .steps
         .iter()
@@ -39,7 +44,7 @@ pub fn report(r: &Report) -> Value {
                 "output": output,
                 "output_format": "text",
                 "tags": [if s.step.graded { "graded" } else { "demo" }],
-                "visibility": "visible",
+                "visibility": visibility,
             })
         })
         .collect();
@@ -48,7 +53,7 @@ pub fn report(r: &Report) -> Value {
         "execution_time": r.seconds.ceil() as u64,
         "output": text::report(r, false),
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
     })

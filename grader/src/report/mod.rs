@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(skipped["passed"], false);
         assert_eq!(skipped["message"], why);
 
-        let gradescope = gradescope::report(&r);
+        let gradescope = gradescope::report(&r, "visible");
         let output = gradescope["tests"][0]["output"].as_str().unwrap();
         assert!(
             output.contains(&format!(

@@ -1,0 +1,197 @@
+//! `cargo run -p grader -- export-student DIR`: the repository to hand out
+//! to a class. It holds the exercises, the grader (without the mutants and
+//! variants its self-check makes from the solutions), the students' README
+//! and pages, and the GitHub Classroom workflow; never the solutions, nor
+//! the bench that is built from them. Its grader grades its exercises as
+//! this one does.
+
+use crate::build::cargo::cargo;
+use crate::target::workspace_root;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// What is taken, from this repository's root: files, and folders whole.
+const TAKEN: &[&str] = &[
+    "rust-toolchain.toml",
+    ".gitignore",
+    "exercises",
+    "grader",
+    "docs/students.md",
+    "docs/steps",
+    ".github/workflows/classroom.yml",
+];
+
+/// Left out of the folders taken: what is made from the solutions, and
+/// the grader's own tests, which need them.
+const LEFT_OUT: &[&str] = &["grader/mutants", "grader/variants", "grader/selftest"];
+
+/// The student edition's CI: its grader builds, and lists its checks.
+const CI: &str = "#!/usr/bin/env bash
+# CI of the student edition: the grader builds and knows its checks. (The
+# exercises are graded by the Classroom workflow, or by `cargo test -p grader`.)
+set -euo pipefail
+cd \"$(dirname \"$0\")/..\"
+cargo build --locked -p grader --all-targets
+cargo test --locked -p grader --test grade -- --list
+cargo run --locked -q -p grader -- --help > /dev/null
+echo 'the grader is ready'
+";
+
+/// Writes the student edition into `dir`, which must be empty or new.
+/// Returns what it wrote, in a line.
+pub fn export_student(dir: &Path) -> Result<String, String> {
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .next()
+            .is_some()
+    {
+        return Err(format!("{} is not empty", dir.display()));
+    }
+    let root = workspace_root();
+    let mut files = 0;
+    for taken in TAKEN {
+        files += copy(&root.join(taken), &dir.join(taken), root)?;
+    }
+    write(
+        &dir.join("README.md"),
+        &student_readme(&read(&root.join("README.md"))?),
+    )?;
+    write(
+        &dir.join("Cargo.toml"),
+        &student_manifest(&read(&root.join("Cargo.toml"))?)?,
+    )?;
+    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
+        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+    write(&dir.join(".ci/run"), CI)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(dir.join(".ci/run"), fs::Permissions::from_mode(0o755));
+    }
+    // The lock file, without the packages of the left-out crates: cargo
+    // trims it as it resolves the edition's workspace for this machine,
+    // with the crates already downloaded.
+    let trimmed = cargo()
+        .args(["tree", "--offline", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !trimmed.status.success() {
+        return Err(format!(
+            "cargo cannot resolve the student edition: {}",
+            String::from_utf8_lossy(&trimmed.stderr).trim()
+        ));
+    }
+    Ok(format!(
+        "wrote the student edition to {} ({} files): the exercises, the grader, the students' pages and the Classroom workflow; no solutions",
+        dir.display(),
+        files + 4
+    ))
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Copies a file, or a folder but for what is left out; returns how many
+/// files.
+fn copy(from: &Path, to: &Path, root: &Path) -> Result<usize, String> {
+    let relative = from.strip_prefix(root).unwrap_or(from);
+    if LEFT_OUT.iter().any(|l| relative == Path::new(l)) {
+        return Ok(0);
+    }
+    if from.is_dir() {
+        let mut n = 0;
+        let entries =
+            fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            n += copy(&path, &to.join(path.file_name().expect("a name")), root)?;
+        }
+        Ok(n)
+    } else {
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        fs::copy(from, to).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+        Ok(1)
+    }
+}
+
+/// The README without its part for tutors and maintainers.
+fn student_readme(readme: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in readme.lines() {
+        match line.trim() {
+            "<!-- tutors -->" => skipping = true,
+            "<!-- /tutors -->" => skipping = false,
+            _ if !skipping => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The workspace's manifest with the edition's members only.
+fn student_manifest(manifest: &str) -> Result<String, String> {
+    let mut table: toml::Table = manifest
+        .parse()
+        .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+    let workspace = table
+        .get_mut("workspace")
+        .and_then(|w| w.as_table_mut())
+        .ok_or("Cargo.toml has no [workspace]")?;
+    workspace.insert(
+        "members".into(),
+        toml::Value::Array(vec!["exercises".into(), "grader".into()]),
+    );
+    Ok(format!(
+        "# The student edition of the async-Rust tutorial: the exercises and their grader.\n{}",
+        toml::to_string(&table).map_err(|e| e.to_string())?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_student_readme_leaves_out_the_tutors_part() {
+        let readme =
+            "# Title\nfor all\n<!-- tutors -->\n## Tutors\nsolutions here\n<!-- /tutors -->\nend\n";
+        assert_eq!(student_readme(readme), "# Title\nfor all\nend\n");
+    }
+
+    #[test]
+    fn the_student_manifest_has_the_exercises_and_the_grader_only() {
+        let manifest = read(&workspace_root().join("Cargo.toml")).unwrap();
+        let edition: toml::Table = student_manifest(&manifest).unwrap().parse().unwrap();
+        let members = edition["workspace"]["members"].as_array().unwrap();
+        assert_eq!(
+            members,
+            &vec![toml::Value::from("exercises"), toml::Value::from("grader")]
+        );
+        assert!(edition["workspace"]["dependencies"].get("tokio").is_some());
+    }
+}
