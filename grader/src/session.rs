@@ -144,10 +144,15 @@ impl Session {
         else {
             return outcome;
         };
+        let slide = if check.step.name.starts_with("echo") {
+            "How to transform to async?"
+        } else {
+            "Rusty H2O Step 5: Fixing Async... no await!"
+        };
         outcome.map_failure(|f| {
-            f.block("the compiler warned", warning).diagnose(
-                "a future that is never awaited does nothing: the compiler warned of one (below). Each async call is a future that runs only when it is `.await`ed (slide \"Rusty H2O Step 5\": no await!).",
-            )
+            f.block("the compiler warned", warning).diagnose(format!(
+                "a future that is never awaited does nothing: the compiler warned of one (above). An async call makes a future, which runs only when it is `.await`ed (slide \"{slide}\")."
+            ))
         })
     }
 

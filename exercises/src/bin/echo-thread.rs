@@ -30,7 +30,7 @@ fn main() -> std::io::Result<()> {
     eprintln!("Listening on {}", listener.local_addr()?);
     loop {
         let (socket, _) = listener.accept()?;
-        // Why `move`? The slide asks; the answer is in the README.
+        // Why `move`? The slide asks; docs/steps/echo-thread.md#why-move answers.
         thread::spawn(move || {
             eprintln!("Accepted connection");
             // A client's error (a reset, say) ends only its own connection.

@@ -264,6 +264,7 @@ edited_steps! {
     add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.mutant",
     add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.mutant",
     add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.mutant",
+    echo_async_naive_spawns_each_client => "echo-async-naive/spawns-each-client.mutant",
     echo_own_runtime_busy_loop => "echo-own-runtime/busy-loop.mutant",
     echo_own_runtime_socket_left_blocking => "echo-own-runtime/socket-left-blocking.mutant",
     echo_own_runtime_socket_never_removed => "echo-own-runtime/socket-never-removed.mutant",

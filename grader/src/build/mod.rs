@@ -233,10 +233,19 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
             bin(&name, &format!("src/bin/{name}.rs"));
         }
     }
-    let dependencies = match &target.kind {
-        Kind::Member { package } => scratch::dependencies_of(package),
-        Kind::Files => scratch::dependencies_of("exercises"),
+    let package = match &target.kind {
+        Kind::Member { package } => package.as_str(),
+        Kind::Files => "exercises",
     };
+    let dependencies = scratch::dependencies_of(package).ok_or_else(|| {
+        format!(
+            "the steps' dependencies cannot be read from {}",
+            crate::target::workspace_root()
+                .join(package)
+                .join("Cargo.toml")
+                .display()
+        )
+    })?;
     let manifest = format!(
         "# Written by the grader: the step files of {}.\n[package]\nname = \"steps-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n",
         target.label.replace('\n', " "),

@@ -30,17 +30,18 @@ impl std::error::Error for WriteError {
 
 /// The `[dependencies]` a crate of this workspace (`exercises`, `solutions`)
 /// gives its steps, written out in full: a `workspace = true` entry becomes
-/// the workspace's own spec, with the crate's extra features if any.
-pub fn dependencies_of(package: &str) -> String {
-    let read = |path: PathBuf| -> toml::Table {
+/// the workspace's own spec, with the crate's extra features if any. None
+/// if the manifests cannot be read: a crate without its dependencies would
+/// fail every step that uses tokio, for no fault of the student's.
+pub fn dependencies_of(package: &str) -> Option<String> {
+    let read = |path: PathBuf| -> Option<toml::Table> {
         fs::read_to_string(&path)
             .ok()
             .and_then(|text| text.parse().ok())
-            .unwrap_or_default()
     };
     let root = workspace_root();
-    let workspace = read(root.join("Cargo.toml"));
-    let member = read(root.join(package).join("Cargo.toml"));
+    let workspace = read(root.join("Cargo.toml"))?;
+    let member = read(root.join(package).join("Cargo.toml"))?;
     let shared = workspace
         .get("workspace")
         .and_then(|w| w.get("dependencies"))
@@ -60,7 +61,7 @@ pub fn dependencies_of(package: &str) -> String {
         // A value displays as inline TOML: `{ version = "1", ... }`.
         deps.push_str(&format!("{name} = {full}\n"));
     }
-    deps
+    (!deps.is_empty()).then_some(deps)
 }
 
 /// A workspace dependency's spec with a member's `features` added.
@@ -100,7 +101,10 @@ pub fn write_crate(
 ) -> Result<PathBuf, WriteError> {
     let manifest = format!(
         "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n",
-        dependencies_of("exercises")
+        dependencies_of("exercises").ok_or_else(|| WriteError {
+            path: workspace_root().join("exercises/Cargo.toml"),
+            source: io::Error::other("the steps' dependencies cannot be read from it"),
+        })?
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     for (path, text) in files {
@@ -140,7 +144,7 @@ mod tests {
 
     #[test]
     fn dependencies_are_the_ones_the_exercises_use() {
-        let deps: toml::Table = dependencies_of("exercises").parse().unwrap();
+        let deps: toml::Table = dependencies_of("exercises").unwrap().parse().unwrap();
         let mut names: Vec<&String> = deps.keys().collect();
         names.sort();
         assert_eq!(names, ["futures", "polling", "tokio"]);

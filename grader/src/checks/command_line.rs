@@ -86,15 +86,27 @@ pub fn taken_port(step: &'static str) -> Check {
             let end = ran.run.end.expect("a run that ended");
             let stderr = ran.stderr();
             let stderr = stderr.trim_end();
-            if end.status.code() != Some(1)
-                || stderr.lines().count() != 1
-                || !stderr.contains(&addr.to_string())
-            {
-                return Err(Failure::new(format!("`{}` on a taken port", ran.shown))
-                    .field("expected:", expected)
-                    .field("got:", exec::describe(&end.status))
-                    .block("its stderr", &tail(stderr, 10))
-                    .noting_todo(stderr));
+            let problem = if end.status.code() != Some(1) {
+                Some(format!("it ended with {}", exec::describe(&end.status)))
+            } else if stderr.contains("panicked") {
+                Some("it panicked".to_string())
+            } else if stderr.lines().count() != 1 {
+                Some(format!(
+                    "it printed {} lines on stderr",
+                    stderr.lines().count()
+                ))
+            } else if !stderr.contains(&addr.to_string()) {
+                Some(format!("its message does not name {addr}"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(
+                    Failure::new(format!("`{}` on a taken port: {problem}", ran.shown))
+                        .field("expected:", expected)
+                        .block("its stderr", &tail(stderr, 10))
+                        .noting_todo(stderr),
+                );
             }
             Ok(Pass::Passed)
         },

@@ -165,14 +165,14 @@ impl Client {
         }
     }
 
-    /// Whether the server has sent nothing yet, checked without waiting.
-    pub fn nothing_received_yet(&mut self) -> bool {
-        let _ = self.stream.set_nonblocking(true);
-        let mut byte = [0u8; 1];
-        let nothing =
-            matches!(self.stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
-        let _ = self.stream.set_nonblocking(false);
-        nothing
+    /// Waits `span` for the server to send nothing; what it sent, if it did.
+    pub fn quiet_for(&mut self, span: Duration) -> Result<(), Vec<u8>> {
+        let mut chunk = [0u8; 4096];
+        match self.read_some(&mut chunk, Instant::now() + span) {
+            Err(Ended::Timeout) => Ok(()),
+            Ok(n) => Err(chunk[..n].to_vec()),
+            Err(Ended::Error(_)) => Err(Vec::new()),
+        }
     }
 
     /// Aborts the connection with a TCP reset (RST), as a crashed client would.
