@@ -239,6 +239,56 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
     let _ = fs::remove_dir_all(&crate_dir);
 }
 
+/// `hint` goes a level further each time it is asked, stays at the third,
+/// forgets the levels once the step passes, and starts again at the second.
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn hint_walks_the_levels_and_forgets_them_when_the_step_passes() {
+    let crate_dir = fixture(
+        "hint",
+        &[("echo-thread", read("exercises/src/bin/echo-thread.rs"))],
+    );
+    let hint = || {
+        let out = grader()
+            .env("GRADE", &crate_dir)
+            .args(["hint", "echo-thread"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = hint();
+    assert!(
+        first.contains("the first check to fix is echo_thread::"),
+        "{first}"
+    );
+    assert!(first.contains("hint 2 of 3"), "{first}");
+    assert!(
+        first.contains("(more: cargo run -p grader -- hint echo-thread)"),
+        "{first}"
+    );
+    let second = hint();
+    assert!(second.contains("hint 3 of 3"), "{second}");
+    assert!(second.contains("docs/steps/echo-thread.md"), "{second}");
+    assert!(!second.contains("(more:"), "{second}");
+    assert!(
+        hint().contains("hint 3 of 3"),
+        "the third level is the last"
+    );
+
+    let file = crate_dir.join("src/bin/echo-thread.rs");
+    fs::write(&file, read("solutions/src/bin/echo-thread.rs")).unwrap();
+    let passed = hint();
+    assert!(passed.contains("passes every check"), "{passed}");
+    fs::write(&file, read("exercises/src/bin/echo-thread.rs")).unwrap();
+    let again = hint();
+    assert!(
+        again.contains("hint 2 of 3"),
+        "forgotten once passed: {again}"
+    );
+    let _ = fs::remove_dir_all(&crate_dir);
+}
+
 #[test]
 fn batch_on_a_folder_that_is_not_there_is_one_line_and_exit_2() {
     grader()

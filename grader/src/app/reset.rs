@@ -47,3 +47,52 @@ pub fn reset(target: &Target, step: &'static Step) -> Result<String, String> {
         None => format!("{} is the starter again", file.display()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{STEPS, find};
+
+    /// `reset` restores these copies: they must be the starters that
+    /// `exercises` holds, in a maintainer's clone where nobody works them.
+    #[test]
+    fn the_kept_starters_are_the_exercises_starters() {
+        for s in STEPS {
+            let kept = workspace_root().join(format!("grader/starters/{}.rs", s.name));
+            let given = workspace_root().join(format!("exercises/src/bin/{}.rs", s.name));
+            assert_eq!(
+                std::fs::read_to_string(&kept).unwrap(),
+                std::fs::read_to_string(&given).unwrap(),
+                "{} and {} differ: a starter changed without its copy",
+                kept.display(),
+                given.display()
+            );
+        }
+    }
+
+    #[test]
+    fn reset_keeps_the_students_file_and_puts_the_starter_back() {
+        let dir = std::env::temp_dir().join(format!("grader-reset-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+        let target = Target::files(&dir, "a student's steps");
+        let step = find("echo-thread").unwrap();
+        let file = target.source(step.name);
+        std::fs::write(&file, "// my work\n").unwrap();
+
+        let said = reset(&target, step).unwrap();
+        let starter =
+            std::fs::read_to_string(workspace_root().join("grader/starters/echo-thread.rs"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), starter.unwrap());
+        let kept = said.rsplit("kept at ").next().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(kept).unwrap(),
+            "// my work\n",
+            "{said}"
+        );
+
+        let again = reset(&target, step).unwrap();
+        assert!(again.contains("already the starter"), "{again}");
+        let _ = std::fs::remove_file(kept);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
