@@ -58,6 +58,18 @@ impl Failure {
         self
     }
 
+    /// Adds how much CPU time a process took in a span of wall time.
+    pub fn cpu_field(self, cpu: std::time::Duration, wall: std::time::Duration) -> Self {
+        self.field(
+            "cpu:",
+            format!(
+                "{:.2} s of CPU time in {:.2} s",
+                cpu.as_secs_f64(),
+                wall.as_secs_f64()
+            ),
+        )
+    }
+
     /// Adds a block of text (a compiler diagnostic, a log) below the message.
     pub fn block(mut self, title: &str, text: &str) -> Self {
         self.details.push(Detail::Block {

@@ -74,29 +74,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::ExportStudent(dir) => {
-            return match grader::app::export::export_student(&dir) {
-                Ok(said) => {
-                    println!("{said}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            };
+            return say(grader::app::export::export_student(&dir));
         }
-        Command::Reset(step) => {
-            return match grader::app::reset::reset(&target, step) {
-                Ok(said) => {
-                    println!("{said}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            };
-        }
+        Command::Reset(step) => return say(grader::app::reset::reset(&target, step)),
     }
     if options.watch {
         return match grader::app::watch::watch(&target, color) {
@@ -141,4 +121,18 @@ fn main() -> ExitCode {
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message} (see --help)");
     ExitCode::from(2)
+}
+
+/// Prints what a command did, or its error as one line with exit code 2.
+fn say(done: Result<String, String>) -> ExitCode {
+    match done {
+        Ok(said) => {
+            println!("{said}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

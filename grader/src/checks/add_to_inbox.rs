@@ -11,11 +11,7 @@ use crate::registry::{Check, check};
 /// The harness first: it polls the future by hand and says which poll went
 /// wrong; the step's own run, side by side with the async fn, comes last.
 pub fn checks(step: &'static str) -> Vec<Check> {
-    let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-        check(step, name, needs, move |ctx| {
-            harness::check(ctx, Some(name))
-        })
-    };
+    let harnessed = |name, needs| harness::case(step, name, needs);
     vec![
         compiles(step),
         harnessed("pending_until_the_database_answers", &["compiles"]),

@@ -32,20 +32,7 @@ fn one_bad_value(ctx: &Ctx, bad: &str) -> Result<(), Failure> {
     let end = ran.run.end.expect("a run that ended");
     let stderr = ran.stderr();
     let stderr = stderr.trim_end();
-    let problem = if end.status.code() != Some(2) {
-        Some(format!("it ended with {}", exec::describe(&end.status)))
-    } else if stderr.contains("panicked") {
-        Some("it panicked".to_string())
-    } else if stderr.lines().count() != 1 {
-        Some(format!(
-            "it printed {} lines on stderr",
-            stderr.lines().count()
-        ))
-    } else if !stderr.contains(bad) {
-        Some("its message does not name the bad value".to_string())
-    } else {
-        None
-    };
+    let problem = one_line_exit(&end.status, stderr, 2, bad, "the bad value");
     if let Some(problem) = problem {
         return Err(Failure::new(format!("`{}`: {problem}", ran.shown))
             .field(
@@ -86,20 +73,8 @@ pub fn taken_port(step: &'static str) -> Check {
             let end = ran.run.end.expect("a run that ended");
             let stderr = ran.stderr();
             let stderr = stderr.trim_end();
-            let problem = if end.status.code() != Some(1) {
-                Some(format!("it ended with {}", exec::describe(&end.status)))
-            } else if stderr.contains("panicked") {
-                Some("it panicked".to_string())
-            } else if stderr.lines().count() != 1 {
-                Some(format!(
-                    "it printed {} lines on stderr",
-                    stderr.lines().count()
-                ))
-            } else if !stderr.contains(&addr.to_string()) {
-                Some(format!("its message does not name {addr}"))
-            } else {
-                None
-            };
+            let addr = addr.to_string();
+            let problem = one_line_exit(&end.status, stderr, 1, &addr, &addr);
             if let Some(problem) = problem {
                 return Err(
                     Failure::new(format!("`{}` on a taken port: {problem}", ran.shown))
@@ -111,4 +86,29 @@ pub fn taken_port(step: &'static str) -> Check {
             Ok(Pass::Passed)
         },
     )
+}
+
+/// What is wrong with a run that should have ended with `code` and one line
+/// on stderr holding `named` (called `what` in the message), if anything.
+fn one_line_exit(
+    status: &std::process::ExitStatus,
+    stderr: &str,
+    code: i32,
+    named: &str,
+    what: &str,
+) -> Option<String> {
+    if status.code() != Some(code) {
+        Some(format!("it ended with {}", exec::describe(status)))
+    } else if stderr.contains("panicked") {
+        Some("it panicked".to_string())
+    } else if stderr.lines().count() != 1 {
+        Some(format!(
+            "it printed {} lines on stderr",
+            stderr.lines().count()
+        ))
+    } else if !stderr.contains(named) {
+        Some(format!("its message does not name {what}"))
+    } else {
+        None
+    }
 }

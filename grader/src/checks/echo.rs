@@ -28,11 +28,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
     // The step's own reactor, driven by hand, before it serves anyone: it
     // says which poll went wrong where a client would only see no echo.
     if own_runtime {
-        let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-            check(step, name, needs, move |ctx| {
-                harness::check(ctx, Some(name))
-            })
-        };
+        let harnessed = |name, needs| harness::case(step, name, needs);
         checks.push(harnessed("a_ready_socket_wakes_only_its_task", &["starts"]));
         checks.push(harnessed(
             "wakes_the_waker_of_the_latest_poll",
@@ -115,11 +111,10 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             &["serves_300_clients_at_once"],
             quiet_clients_cost_no_cpu,
         ));
-        checks.push(check(
+        checks.push(harness::case(
             step,
             "a_dropped_socket_leaves_the_reactor",
             &["one_line"],
-            |ctx| harness::check(ctx, Some("a_dropped_socket_leaves_the_reactor")),
         ));
     }
     checks.push(command_line::bad_argument(
@@ -619,14 +614,7 @@ fn quiet_clients_cost_no_cpu(ctx: &Ctx) -> Verdict {
                 "with {MANY} clients connected and quiet, the server was busy {:.0}% of the time",
                 ratio * 100.0
             ))
-            .field(
-                "cpu:",
-                format!(
-                    "{:.2} s of CPU time in {:.2} s",
-                    cpu.as_secs_f64(),
-                    wall.as_secs_f64()
-                ),
-            )
+            .cpu_field(cpu, wall)
             .field("expected:", "almost none: nothing happens, nothing to do"));
         }
         Ok(Pass::Passed)

@@ -101,6 +101,15 @@ pub fn files(step: &str, student: &str) -> [(String, String); 2] {
     ]
 }
 
+/// A check that is one case of the step's harness, run alone.
+pub fn case(
+    step: &'static str,
+    name: &'static str,
+    needs: &'static [&'static str],
+) -> crate::registry::Check {
+    crate::registry::check(step, name, needs, move |ctx| check(ctx, Some(name)))
+}
+
 /// Runs the step's harness: every check of it, or only `only`. Passes when
 /// the harness says every check it ran passed.
 pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {

@@ -10,11 +10,7 @@ use crate::outcome::{Pass, Verdict};
 use crate::registry::{Check, check};
 
 pub fn checks(step: &'static str) -> Vec<Check> {
-    let harnessed = |name: &'static str, needs: &'static [&'static str]| {
-        check(step, name, needs, move |ctx| {
-            harness::check(ctx, Some(name))
-        })
-    };
+    let harnessed = |name, needs| harness::case(step, name, needs);
     vec![
         compiles(step),
         harnessed("runs_a_ready_future", &["compiles"]),
@@ -109,14 +105,7 @@ fn does_not_busy_poll(ctx: &Ctx) -> Verdict {
             ran.shown,
             ratio * 100.0
         ))
-        .field(
-            "cpu:",
-            format!(
-                "{:.2} s of CPU time in {:.2} s",
-                cpu.as_secs_f64(),
-                wall.as_secs_f64()
-            ),
-        )
+        .cpu_field(cpu, wall)
         .field(
             "expected:",
             format!(

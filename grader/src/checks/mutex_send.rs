@@ -10,12 +10,7 @@ use std::time::Duration;
 pub fn checks(step: &'static str) -> Vec<Check> {
     vec![
         compiles(step),
-        check(
-            step,
-            "holds_the_lock_across_the_await",
-            &["compiles"],
-            |ctx| harness::check(ctx, Some("holds_the_lock_across_the_await")),
-        ),
+        harness::case(step, "holds_the_lock_across_the_await", &["compiles"]),
         check(
             step,
             "counts_10_tasks_by_default",

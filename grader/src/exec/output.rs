@@ -104,18 +104,10 @@ impl Capture {
         capture
     }
 
-    fn drain(&self, mut stream: impl Read) {
-        let mut chunk = vec![0u8; 64 << 10];
-        loop {
-            let n = match stream.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
+    fn drain(&self, stream: impl Read) {
+        for_each_chunk(stream, |mut bytes| {
             let mut state = self.lock();
-            state.total += n as u64;
-            let mut bytes = &chunk[..n];
+            state.total += bytes.len() as u64;
             let room = self.bound.head.saturating_sub(state.head.len());
             let into_head = room.min(bytes.len());
             state.head.extend_from_slice(&bytes[..into_head]);
@@ -127,7 +119,7 @@ impl Capture {
             let over = (state.tail.len() + bytes.len()).saturating_sub(self.bound.tail);
             state.tail.drain(..over);
             state.tail.extend(bytes);
-        }
+        });
         self.lock().closed = true;
         self.shared.1.notify_all();
     }
@@ -319,18 +311,11 @@ impl Lines {
 /// Reads `stream` to its end, handing each line to `each` without its line
 /// end, cut to `max` bytes, with bytes that are not UTF-8 replaced. A line
 /// longer than `max` is read to its end without being kept.
-pub fn for_each_line(mut stream: impl Read, max: usize, mut each: impl FnMut(&str)) {
-    let mut chunk = vec![0u8; 64 << 10];
+pub fn for_each_line(stream: impl Read, max: usize, mut each: impl FnMut(&str)) {
     let mut line: Vec<u8> = Vec::new();
     let mut over = false;
-    loop {
-        let n = match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        for piece in chunk[..n].split_inclusive(|b| *b == b'\n') {
+    for_each_chunk(stream, |chunk| {
+        for piece in chunk.split_inclusive(|b| *b == b'\n') {
             let (body, ends) = match piece.strip_suffix(b"\n") {
                 Some(body) => (body, true),
                 None => (piece, false),
@@ -344,9 +329,22 @@ pub fn for_each_line(mut stream: impl Read, max: usize, mut each: impl FnMut(&st
                 over = false;
             }
         }
-    }
+    });
     if !line.is_empty() {
         emit(&line, over, &mut each);
+    }
+}
+
+/// Reads `stream` to its end (or its first error), a chunk at a time.
+fn for_each_chunk(mut stream: impl Read, mut each: impl FnMut(&[u8])) {
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => each(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
     }
 }
 
