@@ -36,6 +36,9 @@ pub struct Failure {
     /// A hint for this very failure, where the check could tell the mistake;
     /// otherwise the check's own hint is shown.
     pub diagnosis: Option<String>,
+    /// Whether the checks that need this one wait until it passes (most
+    /// do); `false` where the failure says nothing of what they check.
+    pub holds_back: bool,
 }
 
 impl Failure {
@@ -46,6 +49,7 @@ impl Failure {
             headline: headline.into(),
             details: Vec::new(),
             diagnosis: None,
+            holds_back: true,
         }
     }
 
@@ -55,6 +59,13 @@ impl Failure {
             label: label.to_string(),
             value: value.to_string(),
         });
+        self
+    }
+
+    /// Lets the checks that need this one run all the same: this failure
+    /// is not a reason to expect theirs.
+    pub fn others_still_run(mut self) -> Self {
+        self.holds_back = false;
         self
     }
 

@@ -328,3 +328,43 @@ edited_steps! {
     task2_struct_final_owned_permits => "task2-struct-final/owned-permits.variant",
     task2_struct_final_permit_dropped_by_hand => "task2-struct-final/permit-dropped-by-hand.variant",
 }
+
+/// A step that serves right but has reshaped what a harness drives (here,
+/// the reactor's `wakers` renamed) fails the harness's checks with what to
+/// keep, and is still graded black box on everything else.
+#[test]
+#[ignore = "slow: the maintainer's self-check"]
+fn a_step_the_harness_does_not_fit_is_still_graded_black_box() {
+    let step = "echo-own-runtime";
+    let solution =
+        fs::read_to_string(workspace_root().join(format!("solutions/src/bin/{step}.rs"))).unwrap();
+    let reshaped = solution.replace("wakers", "waiting");
+    let dir = grader_dir().join(format!("reshaped-{}", std::process::id()));
+    grader::build::scratch::write_if_changed(&dir.join(format!("src/bin/{step}.rs")), &reshaped)
+        .unwrap();
+    let outcomes = grade(Target::files(&dir, "reshaped"), Some(&[step]));
+    let harnessed = [
+        "a_ready_socket_wakes_only_its_task",
+        "wakes_the_waker_of_the_latest_poll",
+        "a_dropped_socket_leaves_the_reactor",
+    ];
+    for (check, outcome) in &outcomes {
+        if harnessed.contains(&check.name) {
+            let said = outcome.failure().map(|f| f.message()).unwrap_or_default();
+            assert!(
+                outcome.failed() && said.contains("could not build its harness"),
+                "{}: {}\n{said}",
+                check.full_name(),
+                outcome.words()
+            );
+        } else {
+            assert!(
+                outcome.passed() || matches!(outcome, Outcome::Skipped(_)),
+                "{} should still be graded, and pass:\n{}",
+                check.full_name(),
+                not_passed(&outcomes)
+            );
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

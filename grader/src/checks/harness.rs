@@ -47,7 +47,7 @@ const HARNESSES: &[Harness] = &[
         step: "echo-own-runtime",
         source: include_str!("../../harness/echo_own_runtime.rs"),
         subject: "the reactor, driven by hand",
-        shapes: "the given `Reactor` (`Reactor::get()`, its `wakers`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read`",
+        shapes: "the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read`",
     },
     Harness {
         step: "mutex-send",
@@ -121,6 +121,8 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
         ))
         .block("compiler", &why.to_string())
         .diagnose(format!("keep {}.", harness.shapes))
+        // The step may serve well all the same: its black-box checks run.
+        .others_still_run()
     })?;
     let verdicts = verdicts_file();
     let _ = std::fs::remove_file(&verdicts);
