@@ -7,7 +7,7 @@
 //! Each case runs the registry's checks in this process, as the grade tests
 //! and the report do, so what is checked here is exactly what students run.
 //! These take a while, so they are ignored by default; the maintainer's
-//! check runs them: `cargo test -p grader --test self_check -- --include-ignored`.
+//! check runs them: `cargo test -p grader-selftest --test self_check -- --include-ignored`.
 
 use grader::Outcome;
 use grader::catalogue::STEPS;
