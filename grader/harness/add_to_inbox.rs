@@ -128,21 +128,34 @@ pub(crate) mod grader_harness {
         Err("still pending after 20 answered calls".to_string())
     }
 
-    /// The scenarios of the step's `main`: (name, address, user, free, cached).
+    /// The scenarios of the step's `main`: (name, address, user, free,
+    /// cached), and one more: the user is in the cache but gone from the
+    /// database, so that the last call, `add_to_inbox`, fails.
     const SCENARIOS: &[(&str, &str, u64, usize, bool)] = &[
         ("success", "hello@example.com", 7, 1, false),
         ("message missing", "nobody@example.com", 7, 1, false),
         ("no such user", "hello@example.com", 8, 1, false),
         ("inbox full", "hello@example.com", 7, 0, false),
         ("cached user", "hello@example.com", 7, 1, true),
+        (GONE, "hello@example.com", 7, 1, true),
     ];
+    const GONE: &str = "cached user, gone from the database";
+
+    /// The mail service of a scenario.
+    fn scenario(name: &str, free: usize, cached: bool) -> Mail {
+        let mail = service(free, cached);
+        if name == GONE {
+            mail.db.0.lock().unwrap().tables.users.clear();
+        }
+        mail
+    }
 
     fn same_results_as_the_async_fn() -> Outcome {
         for &(name, email, id, free, cached) in SCENARIOS {
-            let slide = service(free, cached);
+            let slide = scenario(name, free, cached);
             let expected = drive(add_to_inbox(slide.clone(), email.into(), id), &slide, id)
                 .map_err(|e| format!("scenario `{name}`, the slide's async fn: {e}"))?;
-            let hand = service(free, cached);
+            let hand = scenario(name, free, cached);
             let got =
                 drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id).map_err(|e| {
                     let mut lines = e.splitn(2, '\n');
@@ -240,13 +253,10 @@ pub(crate) mod grader_harness {
     }
 
     fn panics_when_polled_after_completion() -> Outcome {
-        // A success, and an error: each ends the state machine.
-        for (scenario, email) in [
-            ("success", "hello@example.com"),
-            ("message missing", "nobody@example.com"),
-        ] {
-            let mail = service(1, false);
-            let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), 7));
+        // A success, and every error: each ends the state machine.
+        for &(scenario, email, id, free, cached) in SCENARIOS {
+            let mail = self::scenario(scenario, free, cached);
+            let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), id));
             let (counter, waker) = counter();
             let mut cx = Context::from_waker(&waker);
             let mut pinned = future.as_mut();
