@@ -220,7 +220,117 @@ seen: the executor kept the finished future"
         Ok(())
     }
 
+    /// A future whose polls and wakes are counted: it hands the future it
+    /// wraps a waker that counts each wake before passing it on.
+    struct Counted<F> {
+        inner: Pin<Box<F>>,
+        polls: Arc<std::sync::atomic::AtomicUsize>,
+        wakes: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    struct CountingWaker {
+        inner: Waker,
+        wakes: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.wakes.fetch_add(1, Ordering::SeqCst);
+            self.inner.wake_by_ref();
+        }
+    }
+
+    impl<F: Future> Future for Counted<F> {
+        type Output = F::Output;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            self.polls.fetch_add(1, Ordering::SeqCst);
+            let waker = Waker::from(Arc::new(CountingWaker {
+                inner: cx.waker().clone(),
+                wakes: self.wakes.clone(),
+            }));
+            self.inner.as_mut().poll(&mut Context::from_waker(&waker))
+        }
+    }
+
+    /// A future that sleeps 100 ms, alone, is woken once: an executor polls
+    /// it when it starts and when it is woken, a few times at most, not on
+    /// a clock while nothing happens.
+    fn polls_only_when_woken() -> Outcome {
+        for spawned in [false, true] {
+            let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let (p, w) = (polls.clone(), wakes.clone());
+            let what = if spawned {
+                "a spawned task that sleeps 100 ms"
+            } else {
+                "block_on's future, which sleeps 100 ms"
+            };
+            within(what, move || {
+                let future = Counted {
+                    inner: Box::pin(sleep(Duration::from_millis(100))),
+                    polls: p,
+                    wakes: w,
+                };
+                if spawned {
+                    block_on(async move { spawn(future).await })
+                } else {
+                    block_on(future)
+                }
+            })?;
+            let (polls, wakes) = (polls.load(Ordering::SeqCst), wakes.load(Ordering::SeqCst));
+            if polls > 2 * wakes + 2 {
+                return Err(format!(
+                    "{what}: polled {polls} times, but woken {wakes} times\nseen: the executor polls futures that were not woken, on a timeout or in a loop: poll only when a waker says so"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A short sleep that starts after a long one ends first: the timer
+    /// wakes the earliest deadline first, and a new earlier deadline wakes
+    /// the timer thread from its wait for the later one.
+    fn sleeps_end_in_deadline_order() -> Outcome {
+        let order = within("a 300 ms sleep, then a 10 ms sleep, side by side", || {
+            block_on(async {
+                let ended: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+                let (a, b) = (ended.clone(), ended.clone());
+                let long = spawn(async move {
+                    sleep(Duration::from_millis(300)).await;
+                    a.lock().unwrap().push("300 ms");
+                });
+                // Yields once, so that the long sleep is registered first.
+                WakesItself { polled: false }.await;
+                let short = spawn(async move {
+                    sleep(Duration::from_millis(10)).await;
+                    b.lock().unwrap().push("10 ms");
+                });
+                short.await;
+                long.await;
+                let order = ended.lock().unwrap().clone();
+                order
+            })
+        })?;
+        if order != ["10 ms", "300 ms"] {
+            return Err(format!(
+                "a 10 ms sleep that started just after a 300 ms one ended {}\nended: {}\nseen: the timer does not wake the earliest deadline first, or waits out a later deadline when an earlier one is added",
+                if order.first() == Some(&"300 ms") {
+                    "after it"
+                } else {
+                    "out of order"
+                },
+                order.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
     const CHECKS: &[Check] = &[
+        ("polls_only_when_woken", polls_only_when_woken),
+        ("sleeps_end_in_deadline_order", sleeps_end_in_deadline_order),
         ("runs_a_ready_future", runs_a_ready_future),
         ("wakes_from_another_thread", wakes_from_another_thread),
         (
