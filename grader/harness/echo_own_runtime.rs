@@ -174,6 +174,79 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
+    /// A write that fills the socket's buffers waits; woken when the client
+    /// reads, it writes what fits and fills them again: it must wait again,
+    /// registered anew, since each readiness event comes once.
+    fn a_write_waits_again_after_a_partial_write() -> Outcome {
+        use std::io::Read as _;
+        const BIG: usize = 16 << 20;
+        let (_listener, mut pairs) = connections(1)?;
+        let (client, stream) = &mut pairs[0];
+        // A guard against a hang of the harness itself, not a pace.
+        client
+            .set_read_timeout(Some(deadline()))
+            .map_err(|e| format!("the client's read timeout: {e}"))?;
+        let data = vec![b'x'; BIG];
+        let (counter, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        let mut write = Box::pin(stream.write_all(&data));
+        if write.as_mut().poll(&mut cx).is_ready() {
+            return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+        }
+        // The client reads until the writer's task is woken, then stops.
+        let mut chunk = vec![0u8; 64 << 10];
+        let mut read = 0;
+        while counter.wakes() == 0 {
+            match client.read(&mut chunk) {
+                Ok(0) => return Err("the connection ended in the middle of a write_all".into()),
+                Ok(n) => read += n,
+                Err(e) => {
+                    return Err(format!(
+                        "the client read {read} bytes, then: {e}\nseen: the socket was drained, but the writing task was never woken"
+                    ));
+                }
+            }
+        }
+        // Woken: it writes what fits, which is not all, and must wait again.
+        if write.as_mut().poll(&mut cx).is_ready() {
+            return Ok(());
+        }
+        // The client now reads the rest; each wait must end in a wake.
+        let reader = std::thread::spawn({
+            let mut client = client.try_clone().map_err(|e| e.to_string())?;
+            move || {
+                let mut chunk = vec![0u8; 64 << 10];
+                let mut total = read;
+                while total < BIG {
+                    match client.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => total += n,
+                    }
+                }
+                total
+            }
+        });
+        let mut seen = 1;
+        loop {
+            if !counter.woken(seen + 1) {
+                return Err("write_all wrote part of its bytes after a wake, returned Pending again, and was never woken again as the client read the rest\nseen: a socket in oneshot mode reports one event, then nothing until it is armed again: register again at every WouldBlock".into());
+            }
+            seen = counter.wakes();
+            match write.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(())) => break,
+                Poll::Ready(Err(e)) => return Err(format!("write_all failed: {e}")),
+                Poll::Pending => {}
+            }
+        }
+        let total = reader.join().unwrap_or(0);
+        if total != BIG {
+            return Err(format!(
+                "write_all returned Ok, but the client received {total} of its {BIG} bytes"
+            ));
+        }
+        Ok(())
+    }
+
     fn a_dropped_socket_leaves_the_reactor() -> Outcome {
         const CONNECTIONS: usize = 1000;
         for round in 0..CONNECTIONS / 100 {
@@ -212,6 +285,10 @@ pub(crate) mod grader_harness {
         (
             "wakes_the_waker_of_the_latest_poll",
             wakes_the_waker_of_the_latest_poll,
+        ),
+        (
+            "a_write_waits_again_after_a_partial_write",
+            a_write_waits_again_after_a_partial_write,
         ),
         (
             "a_dropped_socket_leaves_the_reactor",

@@ -12,6 +12,8 @@
 //! //! Caught by: <step>::<check>      (one line per check that must fail;
 //!                                      the first is the failure shown first)
 //! //! Says: <words>                  (words its first failure must say; optional)
+//! //! Or first: <step>::<check>      (a check before it that may catch it first,
+//!                                      when its flaw shows there by chance)
 //! //! Does not compile: on purpose    (only if its mistake is a compile error)
 //! <<<<<<< solution
 //! <lines of the solution, found exactly once>
@@ -71,6 +73,9 @@ pub struct StepEdit {
     /// Words the first failure must say (`//! Says: <words>`): it names the
     /// mistake.
     pub says: Vec<String>,
+    /// Earlier checks that may fail first (`//! Or first: <check>`): the
+    /// mistake shows there only when the threads happen to meet it.
+    pub or_first: Vec<String>,
     /// The mistake is a compile error, on purpose (`//! Does not compile: on
     /// purpose`); any other mutant, and every variant, must compile.
     pub does_not_compile: bool,
@@ -87,6 +92,7 @@ impl StepEdit {
             what: String::new(),
             caught_by: Vec::new(),
             says: Vec::new(),
+            or_first: Vec::new(),
             does_not_compile: false,
             edits: Vec::new(),
         };
@@ -104,6 +110,11 @@ impl StepEdit {
                     return Err("a variant passes every check: it has no `Caught by`".to_string());
                 }
                 edit.caught_by.push(test.trim().to_string());
+            } else if let Some(test) = line.strip_prefix("//! Or first: ") {
+                if kind == Kind::Variant {
+                    return Err("a variant fails nothing: nothing fails first".to_string());
+                }
+                edit.or_first.push(test.trim().to_string());
             } else if let Some(words) = line.strip_prefix("//! Says: ") {
                 if kind == Kind::Variant {
                     return Err("a variant fails nothing: it says nothing".to_string());

@@ -93,7 +93,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             step,
             "serves_300_clients_at_once",
             &["serves_clients_concurrently"],
-            |ctx| with_many_clients(ctx, |_| Ok(Pass::Passed)),
+            serves_many_clients_at_once,
         ),
     ]);
     if step != "echo-thread" {
@@ -110,6 +110,17 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             "quiet_clients_cost_no_cpu",
             &["serves_300_clients_at_once"],
             quiet_clients_cost_no_cpu,
+        ));
+        checks.push(check(
+            step,
+            "serves_1000_clients_one_after_another",
+            &["one_line"],
+            serves_clients_one_after_another,
+        ));
+        checks.push(harness::case(
+            step,
+            "a_write_waits_again_after_a_partial_write",
+            &["one_mib_line"],
         ));
         checks.push(harness::case(
             step,
@@ -531,7 +542,7 @@ pub const MANY: usize = 300;
 
 /// Opens `MANY` clients, has each echo a line, and keeps them all open while
 /// `during` looks at the server.
-fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server) -> Verdict) -> Verdict {
+fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server, &mut [Client]) -> Verdict) -> Verdict {
     let mut server = Server::start(ctx)?;
     let mut clients = Vec::with_capacity(MANY);
     let opened = (|| {
@@ -548,7 +559,7 @@ fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server) -> Verdict) -> Verd
     if let Err(f) = opened {
         return Err(server.explain(f));
     }
-    let verdict = during(&server);
+    let verdict = during(&server, &mut clients);
     let closed = (|| {
         for c in clients {
             c.finish()?;
@@ -561,6 +572,47 @@ fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server) -> Verdict) -> Verd
     }
 }
 
+/// A thousand clients, one after another, each echoes a line and leaves: a
+/// reactor that keeps something of each (its events, its registrations)
+/// runs out of it before the end.
+fn serves_clients_one_after_another(ctx: &Ctx) -> Verdict {
+    const CLIENTS: usize = 1000;
+    let mut server = Server::start(ctx)?;
+    let served = (|| {
+        for i in 0..CLIENTS {
+            let mut c = server.connect(&format!("#{i}"))?;
+            let line = format!("client {i} of {CLIENTS}\n");
+            c.send(line.as_bytes())?;
+            c.expect(line.as_bytes())
+                .and_then(|()| c.finish())
+                .map_err(|f| f.field("while:", format!("{i} clients had come and gone")))?;
+        }
+        Ok(Pass::Passed)
+    })();
+    served.map_err(|f| server.explain(f))
+}
+
+/// Once `MANY` clients are connected, each sends one more line, all before
+/// any echo is read: many sockets are ready at the same moment, and each
+/// line must come back.
+fn serves_many_clients_at_once(ctx: &Ctx) -> Verdict {
+    with_many_clients(ctx, |_, clients| {
+        for (i, c) in clients.iter_mut().enumerate() {
+            c.send(format!("client {i}, all at once\n").as_bytes())?;
+        }
+        for (i, c) in clients.iter_mut().enumerate() {
+            c.expect(format!("client {i}, all at once\n").as_bytes())
+                .map_err(|f| {
+                    f.field(
+                        "while:",
+                        format!("{MANY} clients had each sent a line at the same time"),
+                    )
+                })?;
+        }
+        Ok(Pass::Passed)
+    })
+}
+
 /// With `MANY` clients connected, a task-per-client server still runs on a
 /// few OS threads; a thread-per-client server has more threads than clients.
 fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
@@ -569,7 +621,7 @@ fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
             "the threads cannot be counted here: {why}"
         )));
     }
-    with_many_clients(ctx, |s| {
+    with_many_clients(ctx, |s, _| {
         let threads = threads::count(s.pid()).map_err(|why| {
             Failure::new(format!("the server's threads could not be counted: {why}"))
         })?;
@@ -589,6 +641,10 @@ fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
     })
 }
 
+/// How many times a server's threads may wake while its clients are quiet
+/// (`QUIET`): a reactor on a 1 ms clock wakes hundreds of times.
+const MAX_QUIET_WAKEUPS: u64 = 50;
+
 /// How long the server is watched while its clients are quiet.
 const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
 
@@ -597,15 +653,20 @@ const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
 /// share of CPU time over a span of wall time tells them apart: this span is
 /// what is measured, not a wait for something to happen.
 fn quiet_clients_cost_no_cpu(ctx: &Ctx) -> Verdict {
-    with_many_clients(ctx, |s| {
+    with_many_clients(ctx, |s, _| {
         let Some(before) = s.bg.process.cpu_so_far() else {
             return Ok(Pass::Skipped(
                 "this platform does not tell a running process's CPU time".to_string(),
             ));
         };
+        let switches = || threads::switches(s.pid()).ok();
+        let switched_before = switches();
         let started = std::time::Instant::now();
         std::thread::sleep(QUIET);
         let wall = started.elapsed();
+        let switched = switches()
+            .zip(switched_before)
+            .map(|(a, b)| a.saturating_sub(b));
         let after = s.bg.process.cpu_so_far().unwrap_or(before);
         let cpu = after.saturating_sub(before);
         let ratio = cpu.as_secs_f64() / wall.as_secs_f64();
@@ -616,6 +677,15 @@ fn quiet_clients_cost_no_cpu(ctx: &Ctx) -> Verdict {
             ))
             .cpu_field(cpu, wall)
             .field("expected:", "almost none: nothing happens, nothing to do"));
+        }
+        // Waking on a clock costs little CPU, but it is not waiting for the OS.
+        if let Some(n) = switched.filter(|n| *n > MAX_QUIET_WAKEUPS) {
+            return Err(Failure::new(format!(
+                "with {MANY} clients connected and quiet, the server's threads woke {n} times in {:.2} s",
+                wall.as_secs_f64()
+            ))
+            .field("expected:", "almost never: a reactor sleeps in the OS's wait, with no timeout, until a socket is ready")
+            .diagnose("the reactor wakes on a clock, not on events: a `wait` with a timeout, or a loop around a sleep. Wait with no timeout; the OS wakes it when a socket is ready (slide \"Lifecycle of a Task: Why separate reactor?\")."));
         }
         Ok(Pass::Passed)
     })

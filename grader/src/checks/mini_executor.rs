@@ -26,7 +26,10 @@ pub fn checks(step: &'static str) -> Vec<Check> {
         harnessed("spawns_from_inside_a_task", &["joins_spawned_tasks"]),
         harnessed("never_polls_a_finished_task", &["joins_spawned_tasks"]),
         harnessed("polls_only_when_woken", &["wakes_from_another_thread"]),
-        harnessed("sleeps_end_in_deadline_order", &["spawns_from_inside_a_task"]),
+        harnessed(
+            "sleeps_end_in_deadline_order",
+            &["spawns_from_inside_a_task"],
+        ),
         check(
             step,
             "runs_1000_sleeping_tasks",

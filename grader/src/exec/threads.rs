@@ -35,6 +35,30 @@ pub fn count(pid: u32) -> Result<usize, String> {
     }
 }
 
+/// How many times the threads of process `pid` have been switched out so
+/// far, voluntarily (to wait) or not: a process that sleeps while nothing
+/// happens adds none. Linux only.
+pub fn switches(pid: u32) -> Result<u64, String> {
+    if !cfg!(target_os = "linux") {
+        return Err("context switches are counted on Linux only".to_string());
+    }
+    let dir = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))?;
+    let mut total = 0;
+    for task in dir.flatten() {
+        // A thread that ended meanwhile has nothing more to add.
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Ok(total)
+}
+
 /// Whether this machine can count a process's threads: tried once, on the
 /// grader's own process.
 pub fn can_count() -> Result<(), String> {
@@ -60,6 +84,18 @@ fn output(cmd: Command) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_that_waits_adds_switches() {
+        let pid = std::process::id();
+        let before = switches(pid).unwrap();
+        for _ in 0..5 {
+            // Each sleep is a wait: the thread is switched out.
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(switches(pid).unwrap() > before);
+    }
 
     #[test]
     fn sees_the_threads_this_test_parks() {
