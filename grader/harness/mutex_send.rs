@@ -25,6 +25,10 @@ pub(crate) mod grader_harness {
         let _context = runtime.enter();
         let state: ShareState = Default::default();
         let mut task = Box::pin(foo(state.clone()));
+        // tokio::spawn takes only what is `Send`: so must foo's future be,
+        // however the step runs it. This does not compile otherwise.
+        fn spawnable<T: Send>(_: &T) {}
+        spawnable(&task);
         let waker = Waker::from(Arc::new(Counter(AtomicUsize::new(0))));
         let mut cx = Context::from_waker(&waker);
         if task.as_mut().poll(&mut cx).is_ready() {

@@ -28,6 +28,10 @@ struct Harness {
     subject: &'static str,
     /// The shapes the harness relies on, for when it does not compile.
     shapes: &'static str,
+    /// A compiler message that means the step's own lesson, not a shape
+    /// the harness cannot find, and what to say of it.
+    /// (the compiler's words, the failure's headline, the diagnosis)
+    lesson: Option<(&'static str, &'static str, &'static str)>,
 }
 
 const HARNESSES: &[Harness] = &[
@@ -36,30 +40,39 @@ const HARNESSES: &[Harness] = &[
         source: include_str!("../../harness/water_factory.rs"),
         subject: "WaterFactory, polled step by step",
         shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
+        lesson: None,
     },
     Harness {
         step: "add-to-inbox",
         source: include_str!("../../harness/add_to_inbox.rs"),
         subject: "AddToInbox, polled by hand",
         shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
+        lesson: None,
     },
     Harness {
         step: "echo-own-runtime",
         source: include_str!("../../harness/echo_own_runtime.rs"),
         subject: "the reactor, driven by hand",
         shapes: "the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
+        lesson: None,
     },
     Harness {
         step: "mutex-send",
         source: include_str!("../../harness/mutex_send.rs"),
         subject: "foo, polled by hand",
         shapes: "the slide's `State` (with its `count`), `ShareState`, `foo(state: ShareState)` and `bar`",
+        lesson: Some((
+            "cannot be sent between threads safely",
+            "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
+            "foo's future is not `Send`: it holds std's `MutexGuard` across `bar(&mut st).await`. That is the slide's error, hidden, not fixed: whoever runs foo, `tokio::spawn` needs its future to be `Send` (slide \"Extra: sending data in tokio\").",
+        )),
     },
     Harness {
         step: "mini-executor",
         source: include_str!("../../harness/mini_executor.rs"),
         subject: "the executor",
         shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
+        lesson: None,
     },
 ];
 
@@ -116,11 +129,17 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
     let step = ctx.step();
     let harness = harness(step);
     let exe = ctx.session.harness_exe(step).map_err(|why| {
-        Failure::new(format!(
-            "the grader could not build its harness around your {step}"
-        ))
-        .block("compiler", &why.to_string())
-        .diagnose(format!("keep {}.", harness.shapes))
+        let why = why.to_string();
+        match harness.lesson {
+            Some((error, headline, lesson)) if why.contains(error) => Failure::new(headline)
+                .block("compiler", &why)
+                .diagnose(lesson),
+            _ => Failure::new(format!(
+                "the grader could not build its harness around your {step}"
+            ))
+            .block("compiler", &why)
+            .diagnose(format!("keep {}.", harness.shapes)),
+        }
         // The step may serve well all the same: its black-box checks run.
         .others_still_run()
     })?;

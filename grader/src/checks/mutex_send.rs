@@ -1,6 +1,6 @@
 //! mutex-send: every task adds one under the lock, and the count says so.
 
-use super::{Ctx, command_line, compiles, harness};
+use super::{Ctx, command_line, harness};
 use crate::exec::{deadline, run_deadline};
 use crate::failure::{Failure, show};
 use crate::outcome::{Pass, Verdict};
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub fn checks(step: &'static str) -> Vec<Check> {
     vec![
-        compiles(step),
+        check(step, "compiles", &[], compiles),
         harness::case(step, "holds_the_lock_across_the_await", &["compiles"]),
         check(
             step,
@@ -30,6 +30,21 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             &["abc", "-1"],
         ),
     ]
+}
+
+/// The slide's compile error, the lesson of this step.
+const SEND_ERROR: &str = "cannot be sent between threads safely";
+
+/// The starter's error is the slide's; its hint explains it. Any other
+/// error is the student's own, and that hint would mislead.
+fn compiles(ctx: &Ctx) -> Verdict {
+    ctx.exe().map(|_| Pass::Passed).map_err(|f| {
+        let lesson = f.message().contains(SEND_ERROR);
+        if f.kind != crate::failure::Kind::DoesNotCompile || lesson {
+            return f;
+        }
+        f.diagnose("this is not the slide's error (\"future cannot be sent between threads safely\"), but one of your own: fix the first error the compiler shows. The features the workspace gives tokio and futures are in Cargo.toml.")
+    })
 }
 
 /// Runs the step with TASKS tasks: it must print `count = <TASKS>` and exit 0.
