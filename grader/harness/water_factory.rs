@@ -302,6 +302,86 @@ pub(crate) mod grader_harness {
         Ok(())
     }
 
+    /// The slide's permit is an RAII guard: it goes back to its semaphore
+    /// when the atom's future ends, whatever happens in it, a panic in
+    /// `bond()` included. A permit forgotten and given back by hand after
+    /// the bond is lost when the bond panics, and the factory starves.
+    fn a_panicking_bond_gives_its_permit_back() -> Outcome {
+        let _runtime = enter();
+        for kind in ['o', 'h'] {
+            let name = if kind == 'o' { "oxygen" } else { "hydrogen" };
+            let f = &WaterFactory::new();
+            let flag = || Arc::new(WakeFlag(AtomicBool::new(false)));
+            let panics = move |of: char| {
+                move || {
+                    if of == kind {
+                        panic!("the grader's bond panics here, on purpose");
+                    }
+                }
+            };
+            let first: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = vec![
+                Box::pin(f.oxygen(panics('o'))),
+                Box::pin(f.hydrogen(panics('h'))),
+                Box::pin(f.hydrogen(|| {})),
+            ];
+            let panicked = drive(first, &flag);
+            if panicked == usize::MAX {
+                return Err(format!(
+                    "one oxygen and two hydrogens did not make a molecule\nwhile: the {name}'s bond() panics"
+                ));
+            }
+            if panicked == 0 {
+                return Err(format!(
+                    "an {name} whose bond panics did not panic\nseen: its bond() was never called"
+                ));
+            }
+            // The next molecule needs the permit of the atom that panicked.
+            let next: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = vec![
+                Box::pin(f.oxygen(|| {})),
+                Box::pin(f.hydrogen(|| {})),
+                Box::pin(f.hydrogen(|| {})),
+            ];
+            if drive(next, &flag) == usize::MAX {
+                return Err(format!(
+                    "after an {name}'s bond() panicked, the next molecule was never made\nseen: that {name}'s permit never went back to its semaphore; a permit given back by hand after bond() is lost when bond() panics, while the slide's RAII guard goes back whatever happens"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls the atoms, round after round, until each has ended (or
+    /// panicked: its future is then dropped, as a runtime drops a task that
+    /// panicked). How many panicked, or `usize::MAX` if some never ended.
+    fn drive(
+        atoms: Vec<Pin<Box<dyn Future<Output = ()> + '_>>>,
+        flag: &dyn Fn() -> Arc<WakeFlag>,
+    ) -> usize {
+        let mut atoms: Vec<_> = atoms.into_iter().map(|a| Some((a, flag()))).collect();
+        let mut panicked = 0;
+        for _round in 0..100 {
+            for slot in atoms.iter_mut() {
+                if let Some((atom, woken)) = slot {
+                    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        poll_with(atom.as_mut(), woken)
+                    }));
+                    match polled {
+                        Ok(false) => {}
+                        Ok(true) => *slot = None,
+                        Err(_) => {
+                            panicked += 1;
+                            *slot = None;
+                        }
+                    }
+                }
+            }
+            if atoms.iter().all(Option::is_none) {
+                return panicked;
+            }
+        }
+        usize::MAX
+    }
+
     const CHECKS: &[Check] = &[
         ("an_atom_alone_waits", alone_waits),
         (
@@ -319,6 +399,10 @@ pub(crate) mod grader_harness {
         (
             "a_permit_is_held_until_the_bond",
             a_permit_is_held_until_the_bond,
+        ),
+        (
+            "a_panicking_bond_gives_its_permit_back",
+            a_panicking_bond_gives_its_permit_back,
         ),
         (
             "100_hydrogens_then_50_oxygens_make_50_molecules",
