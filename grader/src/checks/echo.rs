@@ -359,7 +359,11 @@ fn crlf_kept(ctx: &Ctx) -> Verdict {
 fn every_byte_value(ctx: &Ctx) -> Verdict {
     let mut line: Vec<u8> = (0..=255u8).filter(|&b| b != b'\n').collect();
     line.push(b'\n');
-    with_server(ctx, |s| round_trip(s, "A", &line))
+    with_server(ctx, |s| {
+        round_trip(s, "A", &line)?;
+        // Blanks at either end are bytes like any other.
+        round_trip(s, "B", b" \t blanks at both ends \t \n")
+    })
 }
 
 fn one_mib_line(ctx: &Ctx) -> Verdict {
@@ -409,10 +413,29 @@ fn survives_a_reset(ctx: &Ctx) -> Verdict {
         a.send(b"half a li")?;
         s.wait_for_lines(ACCEPTED, 1)?;
         a.reset();
-        s.wait_for_lines(ENDED, 1)
-            .map_err(|f| f.field("after:", "client A reset its connection (TCP RST) mid-line"))?;
-        round_trip(s, "B", b"still there?\n")
-            .map_err(|f| f.field("after:", "client A reset its connection (TCP RST) mid-line"))
+        let after_reset =
+            |f: Failure| f.field("after:", "client A reset its connection (TCP RST) mid-line");
+        s.wait_for_lines(ENDED, 1).map_err(after_reset)?;
+        // B stays connected: so far one client has gone, one end to log.
+        // (Its lines also give the server time to log whatever else it
+        // logs of A.)
+        let mut b = s.connect("B")?;
+        for i in 0..20 {
+            let line = format!("still there? {i}\n");
+            b.send(line.as_bytes()).map_err(after_reset)?;
+            b.expect(line.as_bytes()).map_err(after_reset)?;
+        }
+        let ended = s.count(ENDED);
+        if ended > 1 {
+            return Err(Failure::new(format!(
+                "client A reset its connection, client B is still connected, and the log says {ended} times that a connection ended"
+            ))
+            .block("its stderr", &tail(&s.stderr_text(), 10))
+            .diagnose(format!(
+                "a connection that ends with an error is one connection that ended: `{ENDED}` once per client, whichever way it ended."
+            )));
+        }
+        b.finish()
     })
 }
 
