@@ -193,20 +193,31 @@ pub(crate) mod grader_harness {
         if write.as_mut().poll(&mut cx).is_ready() {
             return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
         }
-        // The client reads until the writer's task is woken, then stops.
+        // The client reads what is there, without waiting for more; once
+        // the socket is drained, the writer's task must be woken.
+        client
+            .set_nonblocking(true)
+            .map_err(|e| format!("the client's non-blocking mode: {e}"))?;
         let mut chunk = vec![0u8; 64 << 10];
         let mut read = 0;
         while counter.wakes() == 0 {
             match client.read(&mut chunk) {
                 Ok(0) => return Err("the connection ended in the middle of a write_all".into()),
                 Ok(n) => read += n,
-                Err(e) => {
-                    return Err(format!(
-                        "the client read {read} bytes, then: {e}\nseen: the socket was drained, but the writing task was never woken"
-                    ));
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !counter.woken(1) {
+                        return Err(format!(
+                            "the client read all {read} bytes there were, and the writing task was never woken\nseen: a socket whose buffer drained is writable again: the reactor wakes the task that waits to write"
+                        ));
+                    }
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("the client read {read} bytes, then: {e}")),
             }
         }
+        client
+            .set_nonblocking(false)
+            .map_err(|e| format!("the client's blocking mode: {e}"))?;
         // Woken: it writes what fits, which is not all, and must wait again.
         if write.as_mut().poll(&mut cx).is_ready() {
             return Ok(());
