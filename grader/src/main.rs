@@ -49,6 +49,7 @@ fn main() -> ExitCode {
                 feedback: options.feedback.as_deref(),
                 jobs: options.jobs,
                 sandbox,
+                keep_builds: options.keep_builds,
             },
         ));
     }

@@ -388,3 +388,47 @@ fn a_step_the_harness_does_not_fit_is_still_graded_black_box() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// What was built for a target can be forgotten: its scratch crate, its
+/// bins and their share of the shared build directory all go.
+#[test]
+#[ignore = "slow: the maintainer's self-check"]
+fn a_forgotten_target_leaves_nothing_built() {
+    let dir = std::env::temp_dir().join(format!("grader-forget-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("src/bin")).unwrap();
+    fs::copy(
+        workspace_root().join("solutions/src/bin/echo-thread.rs"),
+        dir.join("src/bin/echo-thread.rs"),
+    )
+    .unwrap();
+    let target = Target::files(&dir, "to forget");
+    let key = target.key();
+    let built = |key: &str| -> Vec<String> {
+        let fingerprints = grader::target::cargo_target_dir().join("debug/.fingerprint");
+        let mut found: Vec<String> = fs::read_dir(fingerprints)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with(&format!("steps-{key}-")))
+            .collect();
+        for place in [
+            grader_dir().join("out").join(key),
+            grader_dir().join("crates").join(key),
+        ] {
+            if place.exists() {
+                found.push(place.display().to_string());
+            }
+        }
+        found
+    };
+    let outcomes = grade(target.clone(), Some(&["echo-thread"]));
+    assert!(
+        outcomes.iter().all(|(_, o)| o.passed()),
+        "{}",
+        not_passed(&outcomes)
+    );
+    assert!(!built(&key).is_empty(), "nothing was built for {key}");
+    grader::build::forget(&target).unwrap();
+    assert_eq!(built(&key), Vec::<String>::new());
+    let _ = fs::remove_dir_all(&dir);
+}

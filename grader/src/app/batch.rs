@@ -181,9 +181,21 @@ pub fn grade_submission(
     name: &str,
     holds: &Holds,
     sandbox: Option<&Sandbox>,
+    keep_builds: bool,
 ) -> Result<Report, String> {
-    let started = Instant::now();
     let target = take_steps(name, holds)?;
+    let graded = grade_taken(name, &target, sandbox);
+    if !keep_builds && let Err(e) = crate::build::forget(&target) {
+        // The grade stands; only disk space is lost.
+        eprintln!("warning: {name}: {e}");
+    }
+    graded
+}
+
+/// Builds the steps taken from a submission, then grades them in a grader
+/// of their own (in the sandbox, if there is one).
+fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result<Report, String> {
+    let started = Instant::now();
     let session = Session::new(target.clone());
     let steps: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
     session.build_steps(&steps);
@@ -291,6 +303,8 @@ pub struct Class<'a> {
     pub jobs: usize,
     /// The sandbox, unless the tutor chose to grade unconfined.
     pub sandbox: Option<Sandbox>,
+    /// Whether each submission's builds stay on disk once it is graded.
+    pub keep_builds: bool,
 }
 
 /// `--batch`: grades each submission in the folder, several at once, and
@@ -323,6 +337,7 @@ pub fn grade_class(class: &Class) -> u8 {
     if let Some(sandbox) = &class.sandbox {
         crate::build::cargo::confine_builds(sandbox.clone());
     }
+    crate::build::cargo::build_each_once();
     let progress = Progress::new(submissions.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let graded: Vec<std::sync::Mutex<Option<Result<Report, String>>>> = submissions
@@ -342,6 +357,7 @@ pub fn grade_class(class: &Class) -> u8 {
                         &submission.name,
                         &submission.holds,
                         class.sandbox.as_ref(),
+                        class.keep_builds,
                     );
                     let said = match &result {
                         Ok(report) => format!("{}/{}", report.score(), report.max_score()),

@@ -48,6 +48,8 @@ and prints a row per step and the total.
   --no-sandbox         with --batch: grade without the sandbox (bubblewrap,
                        Linux), which class grading otherwise needs: only in
                        a container or a throwaway machine
+  --keep-builds        with --batch: keep each submission's builds (about
+                       50 MB each), so that grading the class again is quicker
 
 Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
 grading itself could not run (a bad option, a GRADE without a crate). With
@@ -86,6 +88,7 @@ pub struct Options {
     pub visibility: String,
     pub jobs: usize,
     pub no_sandbox: bool,
+    pub keep_builds: bool,
     /// `--grade-prebuilt PLAN`: the grading of one submission of a class,
     /// inside its sandbox (the grader runs itself so).
     pub prebuilt: Option<PathBuf>,
@@ -103,6 +106,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         visibility: "visible".to_string(),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         no_sandbox: false,
+        keep_builds: false,
         prebuilt: None,
     };
     let mut class_option = false;
@@ -160,6 +164,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 options.no_sandbox = true;
                 class_option = true;
             }
+            Long("keep-builds") => {
+                options.keep_builds = true;
+                class_option = true;
+            }
             Long("grade-prebuilt") => {
                 options.prebuilt = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
@@ -205,7 +213,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         return Ok(options);
     }
     if options.feedback.is_some() || class_option {
-        return Err("--feedback, --jobs and --no-sandbox go with --batch".to_string());
+        return Err(
+            "--feedback, --jobs, --no-sandbox and --keep-builds go with --batch".to_string(),
+        );
     }
     if visibility_given && options.format != Format::Gradescope {
         return Err("--visibility is for --format gradescope".to_string());

@@ -74,6 +74,43 @@ pub fn confine_builds(sandbox: Sandbox) {
     let _ = SANDBOX.set(sandbox);
 }
 
+/// Whether each crate is built once and forgotten (a class's submissions):
+/// then cargo keeps no incremental state for it, which only a crate that is
+/// built again (a student's, in watch mode) gains from.
+static ONCE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, builds in this process keep no incremental state.
+pub fn build_each_once() {
+    ONCE_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Removes what cargo built for `package` of the crate at `manifest`, in
+/// the shared build directory and in `out_dir`.
+pub fn clean(
+    manifest: &std::path::Path,
+    package: &str,
+    out_dir: &std::path::Path,
+) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.arg("clean")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .args(["--package", package, "--quiet"])
+        .arg("--target-dir")
+        .arg(out_dir)
+        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir())
+        .stdin(Stdio::null());
+    let run = crate::exec::run_command(cmd, "cargo clean", BUILD_LIMIT, crate::exec::Bound::LOG)
+        .map_err(|e| e.to_string())?;
+    match run.end {
+        Some(end) if end.status.success() => Ok(()),
+        _ => Err(format!(
+            "cargo clean -p {package} failed: {}",
+            run.stderr.text().trim()
+        )),
+    }
+}
+
 /// A cold build of tokio on a slow laptop takes a minute or two; a build
 /// that takes this long is stuck.
 const BUILD_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -105,6 +142,9 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
         .arg("--target-dir")
         .arg(&spec.out_dir)
         .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir());
+    if ONCE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
     if let Some(sandbox) = SANDBOX.get() {
         cmd = sandbox.wrap(cmd, Role::Build, &[]);
     }

@@ -200,6 +200,30 @@ pub fn step_bins(target: &Target) -> Bins {
     })
 }
 
+/// Removes everything built for a target's steps: its scratch crate, its
+/// bins, and their share of the build directory. A class's submissions,
+/// graded once, would otherwise fill the disk.
+pub fn forget(target: &Target) -> Result<(), String> {
+    let dir = steps_crate(target);
+    let out_dir = grader_dir().join("out").join(target.key());
+    if dir.join("Cargo.toml").exists() {
+        cargo::clean(
+            &dir.join("Cargo.toml"),
+            &format!("steps-{}", target.key()),
+            &out_dir,
+        )?;
+    }
+    for gone in [&out_dir, &dir] {
+        match std::fs::remove_dir_all(gone) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove {}: {e}", gone.display()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn steps_crate(target: &Target) -> PathBuf {
     grader_dir().join("crates").join(target.key())
 }
