@@ -26,3 +26,11 @@ pub fn grader_exe() -> PathBuf {
     })
     .clone()
 }
+
+/// Removes a folder of step files that a test graded, and all the grader
+/// built for it: tests that use a folder of their own per run would
+/// otherwise fill the build directory run after run.
+pub fn remove_graded(dir: &std::path::Path) {
+    let _ = grader::build::forget(&grader::Target::files(dir, "graded by a test"));
+    let _ = std::fs::remove_dir_all(dir);
+}

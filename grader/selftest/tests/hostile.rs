@@ -132,7 +132,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
             "left running: {token}"
         );
     }
-    let _ = fs::remove_dir_all(&dir);
+    grader_selftest::remove_graded(&dir);
 }
 
 /// Steps that print without end: an echo server that floods its stderr and
@@ -196,7 +196,7 @@ fn a_step_that_floods_its_output_leaves_the_grader_s_memory_bounded() {
         "the grader's peak memory was {peak_mib:.0} MiB"
     );
     println!("the grader's peak memory against flooding steps: {peak_mib:.1} MiB");
-    let _ = fs::remove_dir_all(&dir);
+    grader_selftest::remove_graded(&dir);
 }
 
 /// The harness's verdicts go to a file of their own: a step that prints
@@ -232,8 +232,8 @@ fn a_step_that_prints_verdicts_is_graded_on_what_it_does() {
         "{}",
         wrong_what()
     );
-    let _ = fs::remove_dir_all(&dir);
-    let _ = fs::remove_dir_all(&dir_wrong);
+    grader_selftest::remove_graded(&dir);
+    grader_selftest::remove_graded(&dir_wrong);
 }
 
 fn wrong_what() -> String {
@@ -280,7 +280,7 @@ fn nothing_outlives_a_grader_that_is_killed() {
     child.wait().unwrap();
     assert_eq!(none_left(&token), Vec::<String>::new());
     assert_eq!(none_left(&dir.display().to_string()), Vec::<String>::new());
-    let _ = fs::remove_dir_all(&dir);
+    grader_selftest::remove_graded(&dir);
 }
 
 /// A class where students try to break the grader while a tutor grades

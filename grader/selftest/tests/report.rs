@@ -189,7 +189,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
             .contains("does not compile")
     );
     assert_eq!(by_name("task2-struct-1")["max_score"].as_u64(), Some(0));
-    let _ = fs::remove_dir_all(&crate_dir);
+    grader_selftest::remove_graded(&crate_dir);
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn watch_grades_a_step_again_when_its_file_is_saved() {
     );
     drop(child);
     assert!(line.starts_with("echo-thread: passed"), "{line}");
-    let _ = fs::remove_dir_all(&crate_dir);
+    grader_selftest::remove_graded(&crate_dir);
 }
 
 /// `hint` goes a level further each time it is asked, stays at the third,
@@ -286,7 +286,7 @@ fn hint_walks_the_levels_and_forgets_them_when_the_step_passes() {
         again.contains("hint 2 of 3"),
         "forgotten once passed: {again}"
     );
-    let _ = fs::remove_dir_all(&crate_dir);
+    grader_selftest::remove_graded(&crate_dir);
 }
 
 #[test]
