@@ -180,18 +180,37 @@ pub(crate) mod grader_harness {
     fn a_write_waits_again_after_a_partial_write() -> Outcome {
         use std::io::Read as _;
         const BIG: usize = 16 << 20;
+        // Byte `i` is `i % 251`: a byte sent twice, or lost, shows.
+        let byte = |i: usize| (i % 251) as u8;
+        // Checks what arrived at `offset`; says where it first went wrong.
+        let arrived = move |bytes: &[u8], offset: usize| -> Result<(), String> {
+            match bytes
+                .iter()
+                .enumerate()
+                .find(|&(k, b)| *b != byte(offset + k))
+            {
+                None => Ok(()),
+                Some((k, _)) => Err(format!(
+                    "the client received wrong bytes from offset {}: some of what write_all wrote came twice, or was skipped\nseen: after a short write, only the bytes not yet written are written next",
+                    offset + k
+                )),
+            }
+        };
         let (_listener, mut pairs) = connections(1)?;
         let (client, stream) = &mut pairs[0];
         // A guard against a hang of the harness itself, not a pace.
         client
             .set_read_timeout(Some(deadline()))
             .map_err(|e| format!("the client's read timeout: {e}"))?;
-        let data = vec![b'x'; BIG];
+        let data: Vec<u8> = (0..BIG).map(byte).collect();
         let (counter, waker) = counter();
         let mut cx = Context::from_waker(&waker);
         let mut write = Box::pin(stream.write_all(&data));
         if write.as_mut().poll(&mut cx).is_ready() {
             return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+        }
+        if counter.wakes() > 0 {
+            return Err("write_all returned Pending and woke its own task at once, while the client read nothing and the socket stayed full\nseen: a busy loop: at `WouldBlock`, register with the reactor for `Interest::Write`; it wakes the task once the socket can take more".into());
         }
         // The client reads what is there, without waiting for more; once
         // the socket is drained, the writer's task must be woken.
@@ -203,7 +222,10 @@ pub(crate) mod grader_harness {
         while counter.wakes() == 0 {
             match client.read(&mut chunk) {
                 Ok(0) => return Err("the connection ended in the middle of a write_all".into()),
-                Ok(n) => read += n,
+                Ok(n) => {
+                    arrived(&chunk[..n], read)?;
+                    read += n;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     if !counter.woken(1) {
                         return Err(format!(
@@ -219,37 +241,49 @@ pub(crate) mod grader_harness {
             .set_nonblocking(false)
             .map_err(|e| format!("the client's blocking mode: {e}"))?;
         // Woken: it writes what fits, which is not all, and must wait again.
-        if write.as_mut().poll(&mut cx).is_ready() {
-            return Ok(());
-        }
-        // The client now reads the rest; each wait must end in a wake.
+        // The client then reads the rest, to the end of the connection.
         let reader = std::thread::spawn({
             let mut client = client.try_clone().map_err(|e| e.to_string())?;
-            move || {
+            move || -> Result<usize, String> {
                 let mut chunk = vec![0u8; 64 << 10];
                 let mut total = read;
-                while total < BIG {
+                loop {
                     match client.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => total += n,
+                        Ok(0) => return Ok(total),
+                        Ok(n) => {
+                            arrived(&chunk[..n], total)?;
+                            total += n;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(format!("the client read {total} bytes, then: {e}")),
                     }
                 }
-                total
             }
         });
-        let mut seen = 1;
+        let mut seen = counter.wakes();
         loop {
-            if !counter.woken(seen + 1) {
-                return Err("write_all wrote part of its bytes after a wake, returned Pending again, and was never woken again as the client read the rest\nseen: a socket in oneshot mode reports one event, then nothing until it is armed again: register again at every WouldBlock".into());
-            }
-            seen = counter.wakes();
             match write.as_mut().poll(&mut cx) {
                 Poll::Ready(Ok(())) => break,
                 Poll::Ready(Err(e)) => return Err(format!("write_all failed: {e}")),
                 Poll::Pending => {}
             }
+            if !counter.woken(seen + 1) {
+                // The reader stops at the first wrong byte: that is the cause.
+                if reader.is_finished() {
+                    reader
+                        .join()
+                        .map_err(|_| "the harness's reader panicked".to_string())??;
+                }
+                return Err("write_all wrote part of its bytes after a wake, returned Pending again, and was never woken again as the client read the rest\nseen: a socket in oneshot mode reports one event, then nothing until it is armed again: register again at every WouldBlock".into());
+            }
+            seen = counter.wakes();
         }
-        let total = reader.join().unwrap_or(0);
+        // The end of the connection tells the client that all has come.
+        drop(write);
+        drop(pairs);
+        let total = reader
+            .join()
+            .map_err(|_| "the harness's reader panicked".to_string())??;
         if total != BIG {
             return Err(format!(
                 "write_all returned Ok, but the client received {total} of its {BIG} bytes"

@@ -96,6 +96,12 @@ impl Client {
         Ok(())
     }
 
+    /// Says the client has no more to send (a half-close), and goes on
+    /// reading.
+    pub fn half_close(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
     /// Says the client has no more to send, then expects the server to close
     /// the connection without sending anything more.
     pub fn finish(mut self) -> Result<(), Failure> {
