@@ -328,7 +328,34 @@ seen: the executor kept the finished future"
         Ok(())
     }
 
+    /// `block_on` may return while a task it spawned still sleeps; that
+    /// task's wake comes later, from the timer, when its run queue is gone.
+    /// Waking it must then do nothing, not panic the timer's thread: every
+    /// later sleep depends on that thread.
+    fn a_late_wake_after_block_on_is_harmless() -> Outcome {
+        within(
+            "a task that block_on left sleeping is woken during the next block_on",
+            || {
+                block_on(async {
+                    drop(spawn(async { sleep(Duration::from_millis(50)).await }));
+                    // Yields once, so that the task is polled and sleeps.
+                    WakesItself { polled: false }.await;
+                });
+                block_on(sleep(Duration::from_millis(150)));
+            },
+        )
+        .map_err(|e| {
+            format!(
+                "{e}\nthen: a task left behind by an earlier block_on was woken late; its wake must do nothing (its run queue is gone), not panic the timer's thread, which every later sleep needs"
+            )
+        })
+    }
+
     const CHECKS: &[Check] = &[
+        (
+            "a_late_wake_after_block_on_is_harmless",
+            a_late_wake_after_block_on_is_harmless,
+        ),
         ("polls_only_when_woken", polls_only_when_woken),
         ("sleeps_end_in_deadline_order", sleeps_end_in_deadline_order),
         ("runs_a_ready_future", runs_a_ready_future),

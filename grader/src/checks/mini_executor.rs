@@ -30,6 +30,10 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             "sleeps_end_in_deadline_order",
             &["spawns_from_inside_a_task"],
         ),
+        harnessed(
+            "a_late_wake_after_block_on_is_harmless",
+            &["spawns_from_inside_a_task"],
+        ),
         check(
             step,
             "runs_1000_sleeping_tasks",
