@@ -52,6 +52,9 @@ pub(crate) mod grader_harness {
         result: Result<(), Error>,
         calls: usize,
         inbox: Option<Vec<String>>,
+        /// Whether the user is in the cache afterwards: `get_user` puts a
+        /// user it fetched there.
+        cached: bool,
     }
 
     /// How many times in a row a future may wake itself before it counts as
@@ -96,6 +99,7 @@ pub(crate) mod grader_harness {
                     result,
                     calls: mail.db.calls(),
                     inbox: inbox(mail, id),
+                    cached: mail.cache.lock().unwrap().contains_key(&id),
                 });
             }
             let waiting = waiting_calls(&mail.db);
@@ -165,13 +169,20 @@ pub(crate) mod grader_harness {
                 })?;
             if got != expected {
                 return Err(format!(
-                    "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}\nby hand: {:?}, {} database calls, inbox {:?}",
+                    "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}, user cached: {}\nby hand: {:?}, {} database calls, inbox {:?}, user cached: {}{}",
                     expected.result,
                     expected.calls,
                     expected.inbox,
+                    expected.cached,
                     got.result,
                     got.calls,
-                    got.inbox
+                    got.inbox,
+                    got.cached,
+                    if got.cached != expected.cached {
+                        "\nseen: get_user's future puts a user it fetched into the cache: poll the `get_user` future itself, not the database call inside it"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
