@@ -50,10 +50,69 @@ pub(crate) mod grader_harness {
         Err("foo did not end after 100 polls".into())
     }
 
-    const CHECKS: &[Check] = &[(
-        "holds_the_lock_across_the_await",
-        holds_the_lock_across_the_await,
-    )];
+    fn counted() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        (counter.clone(), Waker::from(counter))
+    }
+
+    /// A second `foo` comes while the first holds the lock: it must wait
+    /// for the lock, asleep, and be woken when the first lets it go. One
+    /// that tries the lock and yields, again and again, spins instead.
+    fn waits_for_the_lock_without_spinning() -> Outcome {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a tokio runtime");
+        let _context = runtime.enter();
+        let state: ShareState = Default::default();
+        let mut first = Box::pin(foo(state.clone()));
+        let (_, first_waker) = counted();
+        let mut first_cx = Context::from_waker(&first_waker);
+        if first.as_mut().poll(&mut first_cx).is_ready() {
+            return Err("foo finished at its first poll: nothing in it awaits".into());
+        }
+        let mut second = Box::pin(foo(state.clone()));
+        let (second_wakes, second_waker) = counted();
+        let mut second_cx = Context::from_waker(&second_waker);
+        if second.as_mut().poll(&mut second_cx).is_ready() {
+            return Err("a second foo finished while the first held the lock".into());
+        }
+        if second_wakes.0.load(Ordering::SeqCst) > 0 {
+            return Err("a second foo, waiting for the lock the first holds, woke its own task at once\nseen: it spins (tries the lock, yields, tries again) instead of awaiting the lock: `lock().await` sleeps until the lock is free".into());
+        }
+        for _ in 0..100 {
+            if first.as_mut().poll(&mut first_cx).is_ready() {
+                break;
+            }
+        }
+        if second_wakes.0.load(Ordering::SeqCst) == 0 {
+            return Err(
+                "the first foo let the lock go, but the second, waiting for it, was not woken"
+                    .into(),
+            );
+        }
+        for _ in 0..100 {
+            if second.as_mut().poll(&mut second_cx).is_ready() {
+                let count = state.try_lock().map(|st| st.count).ok();
+                return match count {
+                    Some(2) => Ok(()),
+                    Some(n) => Err(format!("two foos, one after the other, counted {n}, not 2")),
+                    None => Err("both foos ended, but the lock is still held".into()),
+                };
+            }
+        }
+        Err("the second foo did not end after 100 polls".into())
+    }
+
+    const CHECKS: &[Check] = &[
+        (
+            "waits_for_the_lock_without_spinning",
+            waits_for_the_lock_without_spinning,
+        ),
+        (
+            "holds_the_lock_across_the_await",
+            holds_the_lock_across_the_await,
+        ),
+    ];
 
     pub(crate) fn run() -> ! {
         run_checks(CHECKS)

@@ -11,6 +11,11 @@ pub fn checks(step: &'static str) -> Vec<Check> {
     vec![
         check(step, "compiles", &[], compiles),
         harness::case(step, "holds_the_lock_across_the_await", &["compiles"]),
+        harness::case(
+            step,
+            "waits_for_the_lock_without_spinning",
+            &["holds_the_lock_across_the_await"],
+        ),
         check(
             step,
             "counts_10_tasks_by_default",
