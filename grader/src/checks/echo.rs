@@ -629,6 +629,8 @@ fn with_many_clients(ctx: &Ctx, during: impl FnOnce(&Server, &mut [Client]) -> V
 fn serves_clients_one_after_another(ctx: &Ctx) -> Verdict {
     const CLIENTS: usize = 1000;
     let mut server = Server::start(ctx)?;
+    let mappings = || threads::mappings(server.pid()).ok();
+    let mapped_before = mappings();
     let served = (|| {
         for i in 0..CLIENTS {
             let mut c = server.connect(&format!("#{i}"))?;
@@ -637,6 +639,18 @@ fn serves_clients_one_after_another(ctx: &Ctx) -> Verdict {
             c.expect(line.as_bytes())
                 .and_then(|()| c.finish())
                 .map_err(|f| f.field("while:", format!("{i} clients had come and gone")))?;
+        }
+        // A few stay cached (the allocator keeps some stacks), not one a client.
+        if let Some(grown) = mappings()
+            .zip(mapped_before)
+            .map(|(a, b)| a.saturating_sub(b))
+            && grown > CLIENTS / 2
+        {
+            return Err(Failure::new(format!(
+                "after {CLIENTS} clients came and went, the server has {grown} more memory mappings than before"
+            ))
+            .field("expected:", "about as many as before: a client that left leaves nothing behind")
+            .diagnose("the server keeps something of every client that left: a thread that ended but was never joined keeps its stack (a `JoinHandle` kept in a list, say). Let the handle go, or join it."));
         }
         Ok(Pass::Passed)
     })();

@@ -59,6 +59,18 @@ pub fn switches(pid: u32) -> Result<u64, String> {
     Ok(total)
 }
 
+/// How many memory mappings process `pid` has (its stacks, heaps, files):
+/// a server that keeps a mapping per client that left (a thread's stack,
+/// never joined) grows by thousands. Linux only.
+pub fn mappings(pid: u32) -> Result<usize, String> {
+    if !cfg!(target_os = "linux") {
+        return Err("memory mappings are counted on Linux only".to_string());
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .map(|maps| maps.lines().count())
+        .map_err(|e| format!("cannot read /proc/{pid}/maps: {e}"))
+}
+
 /// Whether this machine can count a process's threads: tried once, on the
 /// grader's own process.
 pub fn can_count() -> Result<(), String> {
