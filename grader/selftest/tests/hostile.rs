@@ -272,7 +272,7 @@ fn nothing_outlives_a_grader_that_is_killed() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        !running_with("4343.1").is_empty(),
+        !running_with(&token).is_empty(),
         "the step never started its process"
     );
     // ...the grader is killed, with no chance to clean up.
