@@ -104,25 +104,27 @@ impl Sandbox {
         .map(OsString::from)
         .collect();
         let mut mounts: Vec<(&str, PathBuf)> = Vec::new();
-        // The tutor's home is hidden; what the build needs of it comes back,
-        // read-only: the toolchain and the downloaded crates. (Dropped to
-        // `nobody`, the grading cannot see root's home anyway.)
+        // A private /tmp, and the tutor's home hidden (dropped to `nobody`,
+        // the grading cannot see root's home anyway). What the grader needs
+        // of them comes back, read-only: the toolchain, the downloaded
+        // crates, this repository and its builds, wherever they are.
+        let mut hidden = vec![PathBuf::from("/tmp")];
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
             .filter(|h| h.is_dir());
-        if let Some(home) = home.filter(|_| role == Role::Build || !is_root()) {
+        if let Some(home) = home.clone().filter(|_| role == Role::Build || !is_root()) {
             mounts.push(("--tmpfs", home.clone()));
-            let root = crate::target::workspace_root().to_path_buf();
-            let target = crate::target::cargo_target_dir();
-            for dir in [
-                toolchain_home(&home, "RUSTUP_HOME", ".rustup"),
-                toolchain_home(&home, "CARGO_HOME", ".cargo"),
-                root.clone(),
-                target,
-            ] {
-                if dir.starts_with(&home) && dir.is_dir() {
-                    mounts.push(("--ro-bind", dir));
-                }
+            hidden.push(home);
+        }
+        let home = home.unwrap_or_else(|| PathBuf::from("/nonexistent"));
+        for dir in [
+            toolchain_home(&home, "RUSTUP_HOME", ".rustup"),
+            toolchain_home(&home, "CARGO_HOME", ".cargo"),
+            crate::target::workspace_root().to_path_buf(),
+            crate::target::cargo_target_dir(),
+        ] {
+            if hidden.iter().any(|h| dir.starts_with(h)) && dir.is_dir() {
+                mounts.push(("--ro-bind", dir));
             }
         }
         if role == Role::Build {
