@@ -408,17 +408,23 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
         }
         c.finish()
             .map_err(|f| f.field("after:", "100 KiB without `\\n`, then the end of the input"))?;
-        // Lines, then the end of the input at once: each line still comes
-        // back before the server closes; only the fragment does not.
+        // Many lines, then the end of the input at once: each line still
+        // comes back before the server closes; only the fragment does not.
+        let lines: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
         let mut c = s.connect("C")?;
-        c.send(b"one\ntwo\nthree\nfour")?;
-        c.half_close();
-        c.expect(b"one\ntwo\nthree\n").map_err(|f| {
+        let writer =
+            c.send_all_then_close_in_background(format!("{lines}fragment").into_bytes())?;
+        c.expect(lines.as_bytes()).map_err(|f| {
             f.field(
                 "after:",
-                "three lines and a fragment, then at once the end of the input",
+                "20,000 lines and a fragment, then at once the end of the input",
             )
         })?;
+        if let Ok(Err(e)) = writer.join() {
+            return Err(Failure::new(format!(
+                "client C could not send its lines: {e}"
+            )));
+        }
         c.finish()
     })
 }

@@ -54,6 +54,23 @@ impl Client {
         Ok(thread::spawn(move || writer.write_all(&bytes)))
     }
 
+    /// Sends `bytes` from another thread, then at once says there is no
+    /// more (a half-close), while this one reads what comes back.
+    pub fn send_all_then_close_in_background(
+        &mut self,
+        bytes: Vec<u8>,
+    ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
+        self.sent.extend_from_slice(&bytes);
+        let mut writer = self
+            .stream
+            .try_clone()
+            .map_err(|e| Failure::new(format!("cannot clone the socket: {e}")))?;
+        Ok(thread::spawn(move || {
+            writer.write_all(&bytes)?;
+            writer.shutdown(Shutdown::Write)
+        }))
+    }
+
     /// Reads until `expected` has come back, failing at the first byte that
     /// differs, at end-of-file, or when nothing arrives before the deadline.
     pub fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
@@ -94,12 +111,6 @@ impl Client {
             }
         }
         Ok(())
-    }
-
-    /// Says the client has no more to send (a half-close), and goes on
-    /// reading.
-    pub fn half_close(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
     }
 
     /// Says the client has no more to send, then expects the server to close
