@@ -271,9 +271,10 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
         )
     })?;
     let manifest = format!(
-        "# Written by the grader: the step files of {}.\n[package]\nname = \"steps-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n",
+        "# Written by the grader: the step files of {}.\n[package]\nname = \"steps-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
         target.label.replace('\n', " "),
-        target.key()
+        target.key(),
+        scratch::workspace_profiles()
     );
     scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;
     scratch::copy_lock(&dir).map_err(|e| e.to_string())?;

@@ -33,6 +33,24 @@ impl std::error::Error for WriteError {
 /// the workspace's own spec, with the crate's extra features if any. None
 /// if the manifests cannot be read: a crate without its dependencies would
 /// fail every step that uses tokio, for no fault of the student's.
+/// The workspace's `[profile]` tables, as TOML, for a scratch crate: built
+/// with the same settings, it shares the dependencies already built for the
+/// workspace instead of building its own.
+pub fn workspace_profiles() -> String {
+    let profile = fs::read_to_string(workspace_root().join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|mut manifest| manifest.remove("profile"));
+    match profile {
+        Some(profile) => {
+            let mut table = toml::Table::new();
+            table.insert("profile".into(), profile);
+            toml::to_string(&table).unwrap_or_default()
+        }
+        None => String::new(),
+    }
+}
+
 pub fn dependencies_of(package: &str) -> Option<String> {
     let read = |path: PathBuf| -> Option<toml::Table> {
         fs::read_to_string(&path)
@@ -100,11 +118,12 @@ pub fn write_crate(
     files: &[(&str, &str)],
 ) -> Result<PathBuf, WriteError> {
     let manifest = format!(
-        "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n",
+        "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
         dependencies_of("exercises").ok_or_else(|| WriteError {
             path: workspace_root().join("exercises/Cargo.toml"),
             source: io::Error::other("the steps' dependencies cannot be read from it"),
-        })?
+        })?,
+        workspace_profiles()
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     for (path, text) in files {
