@@ -46,12 +46,7 @@ impl Client {
         &mut self,
         bytes: Vec<u8>,
     ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
-        self.sent.extend_from_slice(&bytes);
-        let mut writer = self
-            .stream
-            .try_clone()
-            .map_err(|e| Failure::new(format!("cannot clone the socket: {e}")))?;
-        Ok(thread::spawn(move || writer.write_all(&bytes)))
+        self.send_from_thread(bytes, false)
     }
 
     /// Sends `bytes` from another thread, then at once says there is no
@@ -60,6 +55,14 @@ impl Client {
         &mut self,
         bytes: Vec<u8>,
     ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
+        self.send_from_thread(bytes, true)
+    }
+
+    fn send_from_thread(
+        &mut self,
+        bytes: Vec<u8>,
+        then_close: bool,
+    ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
         self.sent.extend_from_slice(&bytes);
         let mut writer = self
             .stream
@@ -67,7 +70,10 @@ impl Client {
             .map_err(|e| Failure::new(format!("cannot clone the socket: {e}")))?;
         Ok(thread::spawn(move || {
             writer.write_all(&bytes)?;
-            writer.shutdown(Shutdown::Write)
+            if then_close {
+                writer.shutdown(Shutdown::Write)?;
+            }
+            Ok(())
         }))
     }
 
