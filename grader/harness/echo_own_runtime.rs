@@ -70,11 +70,22 @@ pub(crate) mod grader_harness {
         Err(format!("{what} was woken 100 times without becoming ready"))
     }
 
+    /// The step's runtime, running an endless `block_on` on a thread of its
+    /// own: a reactor that runs on the executor's thread, while it is idle,
+    /// turns there; one with a thread of its own needs nothing of it.
+    fn runtime_running() {
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(|| {
+            std::thread::spawn(|| block_on(std::future::pending::<()>()));
+        });
+    }
+
     /// A listener on loopback and `n` connections to it: each a std client
     /// and the step's own stream for it.
     fn connections(
         n: usize,
     ) -> Result<(TcpListener, Vec<(std::net::TcpStream, TcpStream)>), String> {
+        runtime_running();
         let mut listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .map_err(|e| format!("TcpListener::bind failed: {e}"))?;
         let addr = listener

@@ -341,6 +341,7 @@ edited_steps! {
     add_to_inbox_state_taken_out => "add-to-inbox/state-taken-out.variant",
     add_to_inbox_wakes_itself => "add-to-inbox/wakes-itself.variant",
     echo_own_runtime_level_triggered => "echo-own-runtime/level-triggered.variant",
+    echo_own_runtime_reactor_on_the_executor_thread => "echo-own-runtime/reactor-on-the-executor-thread.variant",
     echo_own_runtime_wakers_kept => "echo-own-runtime/wakers-kept.variant",
     echo_spawn_current_thread_runtime => "echo-spawn/current-thread-runtime.variant",
     echo_spawn_four_workers => "echo-spawn/four-workers.variant",

@@ -53,7 +53,7 @@ const HARNESSES: &[Harness] = &[
         step: "echo-own-runtime",
         source: include_str!("../../harness/echo_own_runtime.rs"),
         subject: "the reactor, driven by hand",
-        shapes: "the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
+        shapes: "the given `block_on`, the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
         lesson: None,
     },
     Harness {
