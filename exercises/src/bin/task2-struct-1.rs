@@ -8,7 +8,7 @@
 //!
 //! The compiler warns about the unawaited `wait()` ("unused implementer of
 //! `Future` that must be used"): delete the `#[allow]`s below to see it.
-//! Run it with `cargo run -p solutions --bin task2-struct-1 -- 100`.
+//! Run it with `cargo run --bin task2-struct-1 -- 100`.
 
 use futures::future::join_all;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! groups any three atoms, three hydrogens for example.
 //! (rust-lang/rust#10488 discusses why `_` drops at once.)
 //!
-//! Run it with `cargo run -p solutions --bin task2-struct-2 -- 100` and look
+//! Run it with `cargo run --bin task2-struct-2 -- 100` and look
 //! for three lines in a row that are not one oxygen and two hydrogens.
 //! The fix is in `task2-struct-final`: `let _permit = ...`.
 

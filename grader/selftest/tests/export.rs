@@ -88,6 +88,37 @@ fn the_student_edition_holds_no_answer_and_grades_its_starters() {
         found.join("\n")
     );
 
+    // Every page speaks of what the edition holds: its links lead somewhere,
+    // and no command needs the solutions or the bench.
+    let mut dead = Vec::new();
+    for (path, text) in texts
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "md"))
+    {
+        let shown = path.strip_prefix(&edition).unwrap().display().to_string();
+        for needs in ["-p bench", "-p solutions", "`solutions`", "bench/"] {
+            if text.contains(needs) {
+                dead.push(format!("{shown}: mentions {needs}"));
+            }
+        }
+        for link in text
+            .split("](")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+        {
+            let file = link.split('#').next().unwrap_or_default();
+            if file.is_empty() || file.contains("://") {
+                continue;
+            }
+            if !path.parent().unwrap().join(file).exists() {
+                dead.push(format!(
+                    "{shown}: a link to {link}, which the edition does not hold"
+                ));
+            }
+        }
+    }
+    assert!(dead.is_empty(), "{}", dead.join("\n"));
+
     // A clean copy, as a student gets it: it builds, grades, and its CI passes.
     let copy = base.join("clone");
     let cloned = Command::new("cp")

@@ -90,7 +90,7 @@ fn run_json(fixture: &Path, format: &str, file: &str) -> (Value, String) {
     let assert = grader()
         .env("GRADE", fixture)
         // Short deadlines: the hanging step costs seconds, not minutes.
-        .env("GRADER_TIMEOUT", "2")
+        .env("GRADER_TIMEOUT", "4")
         .args(["--format", format, "--output"])
         .arg(&out)
         .assert()
@@ -364,7 +364,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         .arg(&sheet)
         .arg("--feedback")
         .arg(&feedback)
-        .env("GRADER_TIMEOUT", "2")
+        .env("GRADER_TIMEOUT", "4")
         .assert()
         .success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
@@ -493,7 +493,7 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
         .env("AUTOGRADER", &autograder)
         // The builds of this workspace's dependencies serve the copy too.
         .env("CARGO_TARGET_DIR", &target_dir)
-        .env("GRADER_TIMEOUT", "2")
+        .env("GRADER_TIMEOUT", "4")
         .env_remove("GRADE")
         .env_remove("CARGO_MANIFEST_DIR")
         .status()

@@ -56,7 +56,7 @@ pub fn export_student(dir: &Path) -> Result<String, String> {
     }
     write(
         &dir.join("README.md"),
-        &student_readme(&read(&root.join("README.md"))?),
+        &for_students(&read(&root.join("README.md"))?),
     )?;
     write(
         &dir.join("Cargo.toml"),
@@ -130,13 +130,19 @@ fn copy(from: &Path, to: &Path, root: &Path) -> Result<usize, String> {
             fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::copy(from, to).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+        if from.extension().is_some_and(|e| e == "md") {
+            write(to, &for_students(&read(from)?))?;
+        } else {
+            fs::copy(from, to).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+        }
         Ok(1)
     }
 }
 
-/// The README without its part for tutors and maintainers.
-fn student_readme(readme: &str) -> String {
+/// A page without its parts for tutors and maintainers (between
+/// `<!-- tutors -->` and `<!-- /tutors -->`): what needs the solutions or
+/// the bench, which the edition does not hold.
+fn for_students(readme: &str) -> String {
     let mut out = String::new();
     let mut skipping = false;
     for line in readme.lines() {
@@ -177,10 +183,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_student_readme_leaves_out_the_tutors_part() {
+    fn a_students_page_leaves_out_the_tutors_part() {
         let readme =
             "# Title\nfor all\n<!-- tutors -->\n## Tutors\nsolutions here\n<!-- /tutors -->\nend\n";
-        assert_eq!(student_readme(readme), "# Title\nfor all\nend\n");
+        assert_eq!(for_students(readme), "# Title\nfor all\nend\n");
     }
 
     #[test]

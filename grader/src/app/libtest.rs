@@ -478,8 +478,8 @@ fn summary(
     }
     if !outcomes.is_empty() {
         println!(
-            "graded {label}: {} checks in {seconds:.1} s",
-            outcomes.len()
+            "graded {label}: {} in {seconds:.1} s",
+            crate::report::checks(outcomes.len())
         );
     }
     exit(failed.is_empty())

@@ -2,12 +2,25 @@
 //! of the student's file, which is kept, not lost.
 
 use crate::catalogue::Step;
-use crate::target::{Target, grader_dir, workspace_root};
+use crate::target::{Kind, Target, grader_dir, workspace_root};
 use std::path::PathBuf;
 
 /// Puts the starter of `step` in its place in `target`, after keeping the
 /// file that was there; says where it was kept.
 pub fn reset(target: &Target, step: &'static Step) -> Result<String, String> {
+    // `GRADE=solutions` left set in a shell must not turn an answer into a
+    // starter: reset is for a student's own work.
+    if target.kind
+        == (Kind::Member {
+            package: "solutions".to_string(),
+        })
+    {
+        return Err(format!(
+            "reset puts a starter in place of your own work, and {} holds the answers: \
+             unset GRADE to reset a step of exercises",
+            target.label
+        ));
+    }
     let starter_path = workspace_root()
         .join("grader/starters")
         .join(format!("{}.rs", step.name));
@@ -68,6 +81,17 @@ mod tests {
                 given.display()
             );
         }
+    }
+
+    #[test]
+    fn reset_leaves_the_solutions_alone() {
+        let target = Target::member("solutions");
+        let step = find("echo-thread").unwrap();
+        let file = target.source(step.name);
+        let before = std::fs::read(&file).ok();
+        let refused = reset(&target, step).unwrap_err();
+        assert!(refused.contains("unset GRADE"), "{refused}");
+        assert_eq!(std::fs::read(&file).ok(), before);
     }
 
     #[test]

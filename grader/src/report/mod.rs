@@ -11,6 +11,15 @@ use crate::catalogue::{STEPS, Step};
 use crate::outcome::Outcome;
 use crate::registry::Check;
 
+/// "1 check", "2 checks".
+pub fn checks(n: usize) -> String {
+    if n == 1 {
+        "1 check".to_string()
+    } else {
+        format!("{n} checks")
+    }
+}
+
 /// How a step came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

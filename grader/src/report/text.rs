@@ -44,9 +44,9 @@ fn result_words(s: &StepResult) -> String {
 pub fn report(r: &Report, color: bool) -> String {
     let paint = Paint(color);
     let mut out = format!(
-        "Grading {}: {} checks in {:.1} s\n\n",
+        "Grading {}: {} in {:.1} s\n\n",
         r.target,
-        r.checks(),
+        super::checks(r.checks()),
         r.seconds
     );
     out.push_str(&format!(
@@ -111,7 +111,8 @@ fn first_failure(s: &StepResult) -> String {
         let waiting = s.count(|o| matches!(o, Outcome::NotRun(_)));
         if waiting > 0 {
             out.push_str(&format!(
-                "  ({waiting} more checks of {} run once this one passes)\n",
+                "  ({waiting} more {} of {} run once this one passes)\n",
+                if waiting == 1 { "check" } else { "checks" },
                 s.step.name
             ));
         }
@@ -174,7 +175,7 @@ mod tests {
         assert!(!plain.contains('\x1b'));
         assert!(plain.contains("Grade this step alone: cargo test -p grader echo_thread"));
         assert!(
-            plain.contains("(1 more checks of echo-thread run once this one passes)"),
+            plain.contains("(1 more check of echo-thread run once this one passes)"),
             "{plain}"
         );
         assert!(

@@ -8,7 +8,7 @@
 //! Also as on the slide, `handle_client(socket).await?` ends the whole server
 //! when one client's connection fails (a reset, say).
 //!
-//! Try it: `cargo run -p solutions --bin echo-async-naive`, then two
+//! Try it: `cargo run --bin echo-async-naive`, then two
 //! `nc 127.0.0.1 50000` in two terminals. The second one's lines come back only
 //! when the first one quits.
 
