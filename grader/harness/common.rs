@@ -3,6 +3,9 @@
 // them without one), each on a thread of its own with a deadline, and
 // writes one verdict per check, as a line of JSON, to the file named by
 // GRADER_VERDICTS: never to stdout, where the student's code prints too.
+// Each line starts with a key the grader wrote for this run alone, read and
+// removed before any of the student's code runs: a line the student's code
+// writes to that file without it counts for nothing.
 // A check returns Err with a headline on its first line and `label: value`
 // lines after it.
 
@@ -76,6 +79,11 @@ pub(crate) mod grader_harness_common {
     /// harness exits at once, without waiting for its thread.
     pub fn run_checks(checks: &[Check]) -> ! {
         let only = std::env::args().nth(1);
+        let key_path =
+            std::env::var_os("GRADER_VERDICTS_KEY").expect("GRADER_VERDICTS_KEY names a file");
+        let key = std::fs::read_to_string(&key_path).expect("the key can be read");
+        std::fs::remove_file(&key_path).expect("the key can be removed");
+        let key = key.trim();
         let path = std::env::var_os("GRADER_VERDICTS").expect("GRADER_VERDICTS names a file");
         let mut out = std::fs::File::create(path).expect("the verdicts file can be written");
         for (name, check) in checks {
@@ -101,12 +109,12 @@ pub(crate) mod grader_harness_common {
                     true,
                 ),
             };
-            let _ = writeln!(out, "{}", verdict(name, &outcome, timed_out));
+            let _ = writeln!(out, "{key} {}", verdict(name, &outcome, timed_out));
             if outcome.is_err() {
                 break;
             }
         }
-        let _ = writeln!(out, "{{\"end\":true}}");
+        let _ = writeln!(out, "{key} {{\"end\":true}}");
         let _ = out.flush();
         std::process::exit(0)
     }

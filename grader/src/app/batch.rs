@@ -77,7 +77,12 @@ pub fn submissions(dir: &Path) -> Result<Vec<Submission>, String> {
 fn holds(folder: &Path, name: &str) -> Holds {
     if let Some(dir) = [folder.join("exercises"), folder.to_path_buf()]
         .into_iter()
-        .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("src/bin").is_dir())
+        .find(|dir| {
+            dir.join("Cargo.toml").is_file()
+                && [dir.clone(), dir.join("src"), dir.join("src/bin")]
+                    .iter()
+                    .all(|d| real_dir(d))
+        })
     {
         return Holds::Crate(Target::files(dir, name));
     }
@@ -113,12 +118,33 @@ fn find_files(dir: &Path, into: &mut Vec<PathBuf>) {
     for path in entries.flatten().map(|e| e.path()) {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let skipped = matches!(name.as_deref(), Some("solutions" | "target" | ".git"));
-        if path.is_dir() && !skipped {
+        if real_dir(&path) && !skipped {
             find_files(&path, into);
         } else if path.extension().is_some_and(|e| e == "rs") {
             into.push(path);
         }
     }
+}
+
+/// The grader's folder for a submission: one of its own, whatever the
+/// folder's name (`amy x` and `amy_x` are two students).
+fn class_folder(name: &str) -> PathBuf {
+    let safe = safe_name(name);
+    let unique = if safe == name {
+        safe
+    } else {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut hasher = DefaultHasher::new();
+        name.hash(&mut hasher);
+        format!("{safe}-{:016x}", hasher.finish())
+    };
+    grader_dir().join("class").join(unique)
+}
+
+/// Whether `path` is a folder, and not a link to one: a submission's
+/// links lead nowhere (to another's folder, or round in a loop).
+fn real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 /// The most a step file may weigh: a step is a page or two of code.
@@ -130,10 +156,7 @@ const MAX_STEP_FILE: u64 = 1 << 20;
 /// files are read, each under a name of the grader's choosing: a link, or a
 /// name such as `../../x`, reaches nothing outside.
 pub fn take_steps(name: &str, holds: &Holds) -> Result<Target, String> {
-    let dir = grader_dir()
-        .join("class")
-        .join(safe_name(name))
-        .join("steps");
+    let dir = class_folder(name).join("steps");
     let _ = std::fs::remove_dir_all(&dir);
     for step in STEPS {
         let source = match holds {
@@ -171,8 +194,9 @@ pub fn take_steps(name: &str, holds: &Holds) -> Result<Target, String> {
 }
 
 /// How long the grading of one submission may take, all its checks
-/// together: far more than a right one needs, even with every step hung.
-const SUBMISSION_LIMIT: Duration = Duration::from_secs(15 * 60);
+/// together, once it is built: far more than a right one needs (seconds),
+/// or one whose every step hangs (under a minute).
+const SUBMISSION_LIMIT: Duration = Duration::from_secs(5 * 60);
 
 /// Grades one submission: its steps built here (in the build sandbox, if
 /// `sandbox`), then checked by this grader run again (in the grading
@@ -185,9 +209,17 @@ pub fn grade_submission(
 ) -> Result<Report, String> {
     let target = take_steps(name, holds)?;
     let graded = grade_taken(name, &target, sandbox);
-    if !keep_builds && let Err(e) = crate::build::forget(&target) {
-        // The grade stands; only disk space is lost.
-        eprintln!("warning: {name}: {e}");
+    if !keep_builds {
+        // Its copy of the step files, and what its steps wrote: no one
+        // graded later may find them, and the disk keeps its space.
+        let removed = crate::build::forget(&target).and_then(|()| {
+            std::fs::remove_dir_all(class_folder(name))
+                .map_err(|e| format!("cannot remove {}: {e}", class_folder(name).display()))
+        });
+        if let Err(e) = removed {
+            // The grade stands; only disk space is lost.
+            eprintln!("warning: {name}: {e}");
+        }
     }
     graded
 }
@@ -199,7 +231,7 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
     let session = Session::new(target.clone());
     let steps: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
     session.build_steps(&steps);
-    let scratch = grader_dir().join("class").join(safe_name(name)).join("run");
+    let scratch = class_folder(name).join("run");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
@@ -212,6 +244,15 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
     let plan_text = json!({"label": name, "dir": target.dir, "bins": bins}).to_string();
     std::fs::write(&plan, plan_text)
         .map_err(|e| format!("cannot write {}: {e}", plan.display()))?;
+    // What the grading in the sandbox may read of the grader's folders: the
+    // submission's own step files and bins.
+    let exes: Vec<PathBuf> = session
+        .builds()
+        .values()
+        .filter_map(|built| Some(built.as_ref().ok()?.path.clone()))
+        .chain([target.dir.clone()])
+        .collect();
+    let readable: Vec<&Path> = exes.iter().map(PathBuf::as_path).collect();
     exec::sandbox::hand_over(&scratch)
         .map_err(|e| format!("cannot hand {} to the sandbox: {e}", scratch.display()))?;
 
@@ -221,8 +262,12 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
         .arg(&plan)
         .env("GRADER_SCRATCH", &scratch);
     if let Some(sandbox) = sandbox {
-        cmd = sandbox.wrap(cmd, Role::Grade, &[&scratch]);
+        cmd = sandbox.wrap(cmd, Role::Grade, &[&scratch], &readable);
     }
+    // Never a file the steps could write: see `exec::handback`.
+    #[cfg(unix)]
+    let incoming = exec::handback::attach(&mut cmd)
+        .map_err(|e| format!("cannot make a pipe for the grading of {name}: {e}"))?;
     let run = exec::run_command(
         cmd,
         &format!("the grading of {name}"),
@@ -230,9 +275,12 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
         Bound::LOG,
     )
     .map_err(|e| e.to_string())?;
-    let outcomes = std::fs::read_to_string(scratch.join("outcomes.json"))
+    #[cfg(unix)]
+    let sent = incoming.received(Duration::from_secs(5));
+    #[cfg(not(unix))]
+    let sent = std::fs::read(scratch.join("outcomes.json")).unwrap_or_default();
+    let outcomes = serde_json::from_slice::<Value>(&sent)
         .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
         .and_then(|v| outcomes_from_json(&v));
     match outcomes {
         Some(outcomes) => Ok(Report::new(name, outcomes, started.elapsed().as_secs_f64())),
@@ -243,12 +291,18 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
                     SUBMISSION_LIMIT.as_secs() / 60
                 )
             } else {
-                "its grading ended without its outcomes".to_string()
+                // Killed or stopped by what it graded, most likely.
+                let how = run
+                    .end
+                    .map(|e| exec::describe(&e.status))
+                    .unwrap_or_default();
+                format!("its grading ended ({how}) without its outcomes")
             };
-            Err(format!(
-                "{why}: {}",
-                run.stderr.text().lines().last().unwrap_or("")
-            ))
+            let stderr = run.stderr.text();
+            Err(match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+                Some(last) => format!("{why}: {last}"),
+                None => why,
+            })
         }
     }
 }
@@ -279,6 +333,8 @@ pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
         .flatten()
         .filter_map(|(bin, built)| Some((bin.clone(), built_from_json(built)?)))
         .collect();
+    #[cfg(unix)]
+    let channel = exec::handback::take().ok_or("no channel to hand the outcomes back on")?;
     let session = Session::prebuilt(Target::files(dir, label), bins);
     let checks: Vec<&'static Check> = registry::all().iter().collect();
     let outcomes = session.run(&checks, default_workers(), &|_, _| {});
@@ -286,12 +342,23 @@ pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
         .iter()
         .map(|(c, o)| json!({"check": c.full_name(), "outcome": o.to_json()}))
         .collect();
-    let out = std::env::var_os("GRADER_SCRATCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("outcomes.json");
-    std::fs::write(&out, Value::Array(rows).to_string())
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    let sent = Value::Array(rows).to_string();
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        let mut channel = channel;
+        channel
+            .write_all(sent.as_bytes())
+            .map_err(|e| format!("cannot hand the outcomes back: {e}"))
+    }
+    #[cfg(not(unix))]
+    {
+        let out = std::env::var_os("GRADER_SCRATCH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("outcomes.json");
+        std::fs::write(&out, sent).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    }
 }
 
 /// How a class is graded.
@@ -588,7 +655,9 @@ mod tests {
         .unwrap();
         assert_eq!(target.label, "erin o'neil");
         assert!(
-            target.dir.ends_with("class/erin_o_neil/steps"),
+            target.dir.starts_with(grader_dir().join("class"))
+                && target.dir.ends_with("steps")
+                && target.dir.to_string_lossy().contains("erin_o_neil-"),
             "{}",
             target.dir.display()
         );
@@ -618,6 +687,43 @@ mod tests {
             "// mine"
         );
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn linked_folders_lead_nowhere() {
+        let class =
+            std::env::temp_dir().join(format!("grader-batch-dirlinks-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&class);
+        fs::create_dir_all(class.join("alice")).unwrap();
+        fs::write(class.join("alice/echo-thread.rs"), "// alice's").unwrap();
+        // Another's work, through a link to a folder; a crate through one;
+        // and links that go round in a loop.
+        fs::create_dir_all(class.join("mallory")).unwrap();
+        std::os::unix::fs::symlink("../alice", class.join("mallory/steal")).unwrap();
+        fs::create_dir_all(class.join("oscar/exercises")).unwrap();
+        fs::write(class.join("oscar/exercises/Cargo.toml"), "").unwrap();
+        std::os::unix::fs::symlink("../../alice", class.join("oscar/exercises/src")).unwrap();
+        fs::create_dir_all(class.join("loopy")).unwrap();
+        std::os::unix::fs::symlink(".", class.join("loopy/a")).unwrap();
+        std::os::unix::fs::symlink(".", class.join("loopy/b")).unwrap();
+        let found = submissions(&class).unwrap();
+        let holds = |who: &str| &found.iter().find(|s| s.name == who).unwrap().holds;
+        assert!(matches!(holds("alice"), Holds::StepFiles(_)));
+        for who in ["mallory", "oscar", "loopy"] {
+            assert!(
+                matches!(holds(who), Holds::Nothing(_)),
+                "{who}: {:?}",
+                holds(who)
+            );
+        }
+        let _ = fs::remove_dir_all(&class);
+    }
+
+    #[test]
+    fn two_names_that_look_alike_are_two_folders() {
+        assert_ne!(class_folder("amy x"), class_folder("amy_x"));
+        assert_ne!(class_folder("zoë"), class_folder("zoé"));
+        assert_eq!(class_folder("amy_x"), class_folder("amy_x"));
     }
 
     #[test]

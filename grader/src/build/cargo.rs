@@ -146,7 +146,11 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
         cmd.env("CARGO_INCREMENTAL", "0");
     }
     if let Some(sandbox) = SANDBOX.get() {
-        cmd = sandbox.wrap(cmd, Role::Build, &[]);
+        // The crate's own folder and bins, and its step files, wherever they are.
+        let crate_dir = spec.manifest.parent().unwrap_or(&spec.out_dir);
+        let sources = bin_folders(&spec.manifest);
+        let readable: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+        cmd = sandbox.wrap(cmd, Role::Build, &[&spec.out_dir, crate_dir], &readable);
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -273,6 +277,26 @@ fn readable(text: &str) -> String {
     } else {
         lines.join("\n")
     }
+}
+
+/// The folders of the bins a manifest names (`[[bin]] path`), as absolute paths.
+fn bin_folders(manifest: &Path) -> Vec<PathBuf> {
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let table: toml::Table = std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_default();
+    let mut folders: Vec<PathBuf> = table
+        .get("bin")
+        .and_then(|b| b.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|bin| bin.get("path")?.as_str())
+        .filter_map(|path| Some(dir.join(path).parent()?.to_path_buf()))
+        .collect();
+    folders.sort();
+    folders.dedup();
+    folders
 }
 
 /// Where a bin's executable is, given its target directory (for crates the

@@ -9,7 +9,10 @@
 //!
 //! The harness writes its verdicts, one JSON object a line, to a file of
 //! their own (`GRADER_VERDICTS`), never to the stdout that the student's
-//! code prints to: what a student prints cannot change a verdict.
+//! code prints to: what a student prints cannot change a verdict. The
+//! student's code runs in the harness's process, and may find that file:
+//! each line must start with a key made for the run, which the harness reads
+//! from a file and removes before the student's code runs.
 
 use super::Ctx;
 use crate::exec::{self, Bound, run_deadline};
@@ -145,17 +148,31 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
     })?;
     let verdicts = verdicts_file();
     let _ = std::fs::remove_file(&verdicts);
+    let key = crate::exec::secret();
+    let key_file = verdicts.with_extension("key");
+    std::fs::write(&key_file, &key)
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", key_file.display())))?;
     let mut cmd = Command::new(&exe.path);
-    cmd.args(only).env("GRADER_VERDICTS", &verdicts);
+    cmd.args(only)
+        .env("GRADER_VERDICTS", &verdicts)
+        .env("GRADER_VERDICTS_KEY", &key_file);
+    exec::as_step(&mut cmd);
     let limit = run_deadline();
     let run = exec::run_command(cmd, &bin(step), limit, Bound::LOG)
         .map_err(|e| Failure::new(e.to_string()))?;
     let read = std::fs::read_to_string(&verdicts).unwrap_or_default();
     let _ = std::fs::remove_file(&verdicts);
+    let _ = std::fs::remove_file(&key_file);
     let stderr = run.stderr.text();
     let mut ended = false;
     let mut ran = 0;
     for line in read.lines() {
+        let Some(line) = line
+            .strip_prefix(key.as_str())
+            .and_then(|l| l.strip_prefix(' '))
+        else {
+            continue;
+        };
         let Ok(verdict) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
@@ -224,6 +241,10 @@ fn verdicts_file() -> PathBuf {
         .unwrap_or_else(grader_dir)
         .join("verdicts");
     let _ = std::fs::create_dir_all(&dir);
+    if exec::steps_as_nobody() {
+        // The harness writes its verdicts, and removes its key, here.
+        let _ = exec::sandbox::hand_over(&dir);
+    }
     dir.join(format!(
         "{}-{}.jsonl",
         std::process::id(),

@@ -38,6 +38,16 @@ pub const LIMITS: Limits = Limits {
     cpu_seconds: 300,
 };
 
+/// The most one file a step writes may weigh, bytes: its scratch is on the
+/// tutor's disk, its `/tmp` in memory.
+pub const FILE_SIZE: u64 = 64 << 20;
+
+/// Limits on each process of a submission's build (cargo, rustc): a step
+/// file can keep the compiler busy (a constant that takes forever to
+/// evaluate) or make it take the machine's memory (a huge constant array).
+/// Far above what the steps' build and their dependencies' take.
+pub const BUILD_LIMITS: (u64, u64) = (6 << 30, 300);
+
 /// bubblewrap, found and tried.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
@@ -71,7 +81,7 @@ impl Sandbox {
             )?;
         let sandbox = Sandbox { bwrap };
         let tried = sandbox
-            .wrap(Command::new("true"), Role::Grade, &[])
+            .wrap(Command::new("true"), Role::Grade, &[], &[])
             .output()
             .map_err(|e| format!("bubblewrap could not run: {e}"))?;
         if !tried.status.success() {
@@ -84,8 +94,17 @@ impl Sandbox {
     }
 
     /// `cmd`, to be run in the sandbox, where it may write to `writable`
-    /// only (and, for a build, to the build folders).
-    pub fn wrap(&self, cmd: Command, role: Role, writable: &[&Path]) -> Command {
+    /// only (and, for a build, to the shared build directory). The answers,
+    /// the grader's builds and its copies of other submissions are hidden
+    /// but for `readable` and `writable` (a submission's own), and, when
+    /// grading, the grader itself.
+    pub fn wrap(
+        &self,
+        cmd: Command,
+        role: Role,
+        writable: &[&Path],
+        readable: &[&Path],
+    ) -> Command {
         let mut args: Vec<OsString> = [
             "--unshare-all",
             "--die-with-parent",
@@ -127,13 +146,39 @@ impl Sandbox {
                 mounts.push(("--ro-bind", dir));
             }
         }
-        if role == Role::Build {
-            mounts.push(("--bind", crate::target::cargo_target_dir()));
+        let root = crate::target::workspace_root();
+        let answers = [
+            root.join("solutions"),
+            root.join("grader/mutants"),
+            root.join("grader/variants"),
+        ];
+        let builds = match role {
+            // The compiled dependencies are shared; the bins are elsewhere.
+            Role::Build => {
+                mounts.push(("--bind", crate::target::cargo_target_dir()));
+                crate::target::grader_dir()
+            }
+            Role::Grade => crate::target::cargo_target_dir(),
+        };
+        for hidden in answers.into_iter().chain([builds]) {
+            if hidden.is_dir() {
+                mounts.push(("--tmpfs", hidden));
+            }
+        }
+        let grader = std::env::current_exe().ok().filter(|_| role == Role::Grade);
+        for path in readable.iter().map(|p| p.to_path_buf()).chain(grader) {
+            if path.exists() {
+                mounts.push(("--ro-bind", path));
+            }
         }
         for dir in writable {
+            // A build's output folder may not be there yet; bwrap binds
+            // only what is.
+            let _ = std::fs::create_dir_all(dir);
             mounts.push(("--bind", dir.to_path_buf()));
         }
         for (flag, path) in mounts {
+            let path = std::path::absolute(&path).unwrap_or(path);
             args.push(flag.into());
             if flag != "--tmpfs" {
                 args.push(path.clone().into_os_string());
@@ -161,6 +206,7 @@ impl Sandbox {
         if role == Role::Build {
             // Everything the build needs is downloaded already.
             wrapped.env("CARGO_NET_OFFLINE", "true");
+            limit_build(&mut wrapped);
         } else {
             confine(&mut wrapped);
         }
@@ -168,7 +214,7 @@ impl Sandbox {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     #[cfg(unix)]
     // SAFETY: geteuid reads this process's user.
     return unsafe { libc::geteuid() } == 0;
@@ -183,6 +229,43 @@ fn toolchain_home(home: &Path, name: &str, default: &str) -> PathBuf {
         .unwrap_or_else(|| home.join(default))
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(all(target_os = "linux", not(target_env = "gnu")))]
+type Resource = libc::c_int;
+
+/// Sets a limit, soft and hard, in a child about to start.
+#[cfg(target_os = "linux")]
+fn set_limit(resource: Resource, value: u64) -> std::io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: value as libc::rlim_t,
+        rlim_max: value as libc::rlim_t,
+    };
+    // SAFETY: setrlimit is async-signal-safe and reads only `limit`.
+    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The build sandbox's limits, set in the child before bubblewrap starts.
+#[cfg(target_os = "linux")]
+fn limit_build(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let (memory, cpu_seconds) = BUILD_LIMITS;
+    // SAFETY: set_limit is async-signal-safe and touches no memory of the
+    // parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            set_limit(libc::RLIMIT_AS, memory)?;
+            set_limit(libc::RLIMIT_CPU, cpu_seconds)
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn limit_build(_cmd: &mut Command) {}
+
 /// The grading sandbox's limits, and an unprivileged user if the grader is
 /// root, set in the child before bubblewrap starts.
 #[cfg(target_os = "linux")]
@@ -193,28 +276,18 @@ fn confine(cmd: &mut Command) {
     // and touch no memory of the parent.
     unsafe {
         cmd.pre_exec(move || {
-            let set = |resource, value: u64| {
-                let limit = libc::rlimit {
-                    rlim_cur: value as libc::rlim_t,
-                    rlim_max: value as libc::rlim_t,
-                };
-                if libc::setrlimit(resource, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            };
+            let set = set_limit;
             set(libc::RLIMIT_NPROC, limits.processes)?;
             set(libc::RLIMIT_AS, limits.memory)?;
             set(libc::RLIMIT_NOFILE, limits.open_files)?;
             set(libc::RLIMIT_CPU, limits.cpu_seconds)?;
-            if libc::geteuid() == 0 {
-                const NOBODY: libc::uid_t = 65534;
-                if libc::setgroups(0, std::ptr::null()) != 0
+            set(libc::RLIMIT_FSIZE, FILE_SIZE)?;
+            if libc::geteuid() == 0
+                && (libc::setgroups(0, std::ptr::null()) != 0
                     || libc::setgid(NOBODY) != 0
-                    || libc::setuid(NOBODY) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
+                    || libc::setuid(NOBODY) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
@@ -224,6 +297,9 @@ fn confine(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn confine(_cmd: &mut Command) {}
 
+/// The unprivileged user a grader run as root runs the steps as.
+pub const NOBODY: u32 = 65534;
+
 /// Makes `dir` writable by the user the grading sandbox runs as.
 pub fn hand_over(dir: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
@@ -232,7 +308,7 @@ pub fn hand_over(dir: &Path) -> std::io::Result<()> {
         let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         // SAFETY: chown of a path of ours, to nobody.
-        if unsafe { libc::chown(path.as_ptr(), 65534, 65534) } != 0 {
+        if unsafe { libc::chown(path.as_ptr(), NOBODY, NOBODY) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
     }
