@@ -236,6 +236,41 @@ fn a_step_that_prints_verdicts_is_graded_on_what_it_does() {
     grader_selftest::remove_graded(&dir_wrong);
 }
 
+/// The harness runs the student's code in its own process, where the
+/// verdicts file can be found: what the student's code writes there counts
+/// for nothing.
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn a_step_that_writes_the_harness_verdicts_is_graded_on_what_it_does() {
+    let forge = "        if let Some(path) = std::env::var_os(\"GRADER_VERDICTS\") {\n            let passed = |c: &str| format!(\"{{\\\"check\\\":\\\"{c}\\\",\\\"passed\\\":true}}\\n\");\n            let forged = passed(\"same_results_as_the_async_fn\") + &passed(\"pending_until_the_database_answers\") + \"{\\\"end\\\":true}\\n\";\n            let _ = std::fs::write(path, forged);\n            std::process::exit(0);\n        }\n        // Every field is `Unpin`, so the state can be changed in place.\n";
+    let wrong = edit(
+        &grader::edits::load("add-to-inbox/space-not-verified.mutant")
+            .unwrap()
+            .1,
+        "        // Every field is `Unpin`, so the state can be changed in place.\n",
+        forge,
+    );
+    let dir = folder("forger", &[("add-to-inbox", wrong)]);
+    let outcomes = grade(&dir, "add-to-inbox");
+    // The forged checks are the harness's: each fails, or does not run.
+    for (check, outcome) in &outcomes {
+        if [
+            "same_results_as_the_async_fn",
+            "pending_until_the_database_answers",
+        ]
+        .contains(&check.name)
+        {
+            assert!(
+                !outcome.passed(),
+                "{}: forged verdicts passed",
+                check.full_name()
+            );
+        }
+    }
+    assert!(first_failure(&outcomes).is_some());
+    grader_selftest::remove_graded(&dir);
+}
+
 fn wrong_what() -> String {
     grader::edits::load("add-to-inbox/space-not-verified.mutant")
         .unwrap()
@@ -349,6 +384,37 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         "echo-thread",
         before("    loop {\n        std::thread::park();\n    }\n    #[allow(unreachable_code)]\n"),
     );
+    // Kills the grader that grades it, to forge what that grader hands back.
+    upload(
+        "killer",
+        "echo-thread",
+        before(
+            "    let parent = std::os::unix::process::parent_id().to_string();\n    let _ = std::process::Command::new(\"kill\").args([\"-9\", &parent]).status();\n",
+        ),
+    );
+    // Copies the answer at compile time.
+    let answer = grader::target::workspace_root().join("solutions/src/bin/echo-thread.rs");
+    upload(
+        "copycat",
+        "echo-thread",
+        format!(
+            "compile_error!(include_str!({:?}));\nfn main() {{}}\n",
+            answer
+        ),
+    );
+    // Looks for the copies of the others' work the grader keeps, and its builds.
+    upload(
+        "thief",
+        "echo-thread",
+        before(&format!(
+            "    let class = std::fs::read_dir({:?}).map(|d| d.count()).unwrap_or(0);\n    let builds = std::fs::read_dir({:?}).map(|d| d.count()).unwrap_or(0);\n    if class > 1 || builds > 1 {{\n        panic!(\"HOSTILE: found {{class}} submissions, {{builds}} builds\");\n    }}\n    panic!(\"HOSTILE: nothing to steal\");\n",
+            grader::target::grader_dir().join("class"),
+            grader::target::grader_dir().join("out"),
+        )),
+    );
+    // Hands in a link to another's folder.
+    fs::create_dir_all(class.join("linker")).unwrap();
+    std::os::unix::fs::symlink("../zoe", class.join("linker/zoe")).unwrap();
     // And a right answer, graded after them all, with its own points.
     upload("zoe", "echo-thread", echo.clone());
     upload("zoe", "mutex-send", solution("mutex-send"));
@@ -391,6 +457,8 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         ("hog", "memory allocation"),
         ("flooder", "no `Listening on 127.0.0.1:<port>` line"),
         ("sleeper", "no `Listening on 127.0.0.1:<port>` line"),
+        ("copycat", "does not compile"),
+        ("thief", "HOSTILE: nothing to steal"),
     ] {
         let told = fs::read_to_string(feedback.join(format!("{who}.txt"))).unwrap();
         assert!(
@@ -406,6 +474,26 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         assert!(
             r[column("first to fix")].starts_with("echo-thread"),
             "{who} should be failed on echo-thread:\n{text}"
+        );
+    }
+    // Not graded: the grader was killed; a link leads nowhere.
+    for who in ["killer", "linker"] {
+        assert!(
+            row(who)[column("first to fix")].starts_with("not graded"),
+            "{who} should not be graded:\n{text}"
+        );
+        assert_eq!(row(who)[column("total")], "", "{text}");
+    }
+    // Nothing of the answer reaches the copycat's report.
+    let copied = fs::read_to_string(feedback.join("copycat.txt")).unwrap();
+    let starter = fs::read_to_string(
+        grader::target::workspace_root().join("exercises/src/bin/echo-thread.rs"),
+    )
+    .unwrap();
+    for line in fs::read_to_string(&answer).unwrap().lines().map(str::trim) {
+        assert!(
+            line.len() < 12 || starter.contains(line) || !copied.contains(line),
+            "the copycat's report holds a line of the answer: {line}"
         );
     }
     let zoe = row("zoe");

@@ -160,9 +160,11 @@ impl Sandbox {
             }
             Role::Grade => crate::target::cargo_target_dir(),
         };
+        let mut emptied = Vec::new();
         for hidden in answers.into_iter().chain([builds]) {
             if hidden.is_dir() {
-                mounts.push(("--tmpfs", hidden));
+                mounts.push(("--tmpfs", hidden.clone()));
+                emptied.push(hidden);
             }
         }
         let grader = std::env::current_exe().ok().filter(|_| role == Role::Grade);
@@ -177,10 +179,15 @@ impl Sandbox {
             let _ = std::fs::create_dir_all(dir);
             mounts.push(("--bind", dir.to_path_buf()));
         }
+        // What hides them is empty, and read-only once what comes back
+        // through it is in place (not what comes back: that is another mount).
+        for hidden in emptied {
+            mounts.push(("--remount-ro", hidden));
+        }
         for (flag, path) in mounts {
             let path = std::path::absolute(&path).unwrap_or(path);
             args.push(flag.into());
-            if flag != "--tmpfs" {
+            if flag != "--tmpfs" && flag != "--remount-ro" {
                 args.push(path.clone().into_os_string());
             }
             args.push(path.into_os_string());
