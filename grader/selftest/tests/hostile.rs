@@ -92,8 +92,8 @@ fn none_left(token: &str) -> Vec<String> {
     }
 }
 
-/// A right echo-thread that also starts a process for each client, and one
-/// in a session of its own; a right H2O factory whose run starts a copy of
+/// A right echo-thread that also starts a process for each client, one in
+/// a session of its own, and one there with an empty environment; a right H2O factory whose run starts a copy of
 /// itself in the background. They are graded right, and nothing of them
 /// outlives their checks.
 #[cfg(target_os = "linux")]
@@ -105,7 +105,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
         &solution("echo-thread"),
         "            eprintln!(\"Accepted connection\");\n",
         &format!(
-            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n"
+            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n            let _ = std::process::Command::new(\"env\").args([\"-i\", \"setsid\", \"sleep\", \"4240.{pid}\"]).spawn();\n"
         ),
     );
     let h2o = edit(
@@ -125,9 +125,14 @@ fn what_a_step_starts_does_not_outlive_its_check() {
             "{step} is right, and was failed"
         );
     }
-    for token in ["4242.1", "4242.2", "task2-struct-final 4242"] {
+    for token in [
+        format!("4242.{pid}"),
+        format!("4241.{pid}"),
+        format!("4240.{pid}"),
+        "task2-struct-final 4242".to_string(),
+    ] {
         assert_eq!(
-            none_left(token),
+            none_left(&token),
             Vec::<String>::new(),
             "left running: {token}"
         );

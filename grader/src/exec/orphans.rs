@@ -4,8 +4,10 @@
 //! daemon's double fork) takes it out of the group that the grader kills.
 //! The grader makes itself the "subreaper" of what it starts, so such a
 //! process, once its parent dies, becomes the grader's child instead of
-//! init's; [`hunt`] finds the grader's children that carry its mark and that
-//! it did not start itself, kills them and reaps them.
+//! init's; [`hunt`] finds the grader's children that it did not start
+//! itself and that escaped (in a session or group other than the grader's,
+//! or carrying its mark in their environment), kills them and reaps them.
+//! A child the grader's own code started directly stays in its group.
 
 #[cfg(target_os = "linux")]
 mod imp {
@@ -43,6 +45,8 @@ mod imp {
     pub fn hunt() {
         let me = std::process::id();
         let mark = format!("{}={me}", crate::exec::process::MARK);
+        // SAFETY: both read this process's own ids.
+        let (my_group, my_session) = unsafe { (libc::getpgrp() as u32, libc::getsid(0) as u32) };
         let started = started();
         let mut seen = HashSet::new();
         // Each round kills the orphans found; their own children become
@@ -50,7 +54,13 @@ mod imp {
         for _round in 0..16 {
             let found: Vec<u32> = children_of(me)
                 .into_iter()
-                .filter(|pid| !started.contains(pid) && carries(*pid, &mark))
+                .filter(|child| !started.contains(&child.pid))
+                .filter(|child| {
+                    child.session != my_session
+                        || child.group != my_group
+                        || carries(child.pid, &mark)
+                })
+                .map(|child| child.pid)
                 .filter(|pid| seen.insert(*pid))
                 .collect();
             if found.is_empty() {
@@ -66,19 +76,31 @@ mod imp {
         }
     }
 
+    struct Child {
+        pid: u32,
+        group: u32,
+        session: u32,
+    }
+
     /// The live processes whose parent is `parent`.
-    fn children_of(parent: u32) -> Vec<u32> {
+    fn children_of(parent: u32) -> Vec<Child> {
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
         dir.flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                    // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
-                    let mut rest = stat.rsplit_once(") ").map_or("", |(_, r)| r).split(' ');
-                    let (state, ppid) = (rest.next(), rest.next());
-                    state != Some("Z") && ppid == Some(&parent.to_string())
+            .filter_map(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // `pid (comm) state ppid pgrp session ...`; comm may hold
+                // spaces and parentheses.
+                let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').take(4).collect();
+                let [state, ppid, group, session] = rest[..] else {
+                    return None;
+                };
+                (state != "Z" && ppid.parse() == Ok(parent)).then(|| Child {
+                    pid,
+                    group: group.parse().unwrap_or(0),
+                    session: session.parse().unwrap_or(0),
                 })
             })
             .collect()
