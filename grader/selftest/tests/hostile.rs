@@ -276,6 +276,26 @@ fn a_step_that_writes_the_harness_verdicts_is_graded_on_what_it_does() {
     grader_selftest::remove_graded(&dir);
 }
 
+/// A thread per client, hidden in a child process: the threads and the
+/// CPU time of a step are those of all it runs.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn threads_in_a_child_process_are_the_step_s() {
+    let hidden = edit(
+        &solution("echo-thread"),
+        "fn main() -> std::io::Result<()> {\n",
+        "fn main() -> std::io::Result<()> {\n    if std::env::var_os(\"IN_A_CHILD\").is_none() {\n        let status = std::process::Command::new(std::env::current_exe()?)\n            .args(std::env::args().skip(1))\n            .env(\"IN_A_CHILD\", \"1\")\n            .status()?;\n        std::process::exit(status.code().unwrap_or(1));\n    }\n",
+    );
+    let dir = folder("hider", &[("echo-spawn", hidden)]);
+    let outcomes = grade(&dir, "echo-spawn");
+    assert_eq!(
+        first_failure(&outcomes).as_deref(),
+        Some("echo_spawn::few_threads_for_300_clients")
+    );
+    grader_selftest::remove_graded(&dir);
+}
+
 fn wrong_what() -> String {
     grader::edits::load("add-to-inbox/space-not-verified.mutant")
         .unwrap()

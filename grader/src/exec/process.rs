@@ -108,12 +108,23 @@ impl Process {
     pub fn cpu_so_far(&self) -> Option<Duration> {
         #[cfg(target_os = "linux")]
         {
-            // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; the
-            // command's name (field 2) may hold spaces, so count from its end.
-            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
-            let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
-            let ticks: u64 =
-                rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+            // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock
+            // ticks, and 16 and 17 (the children it waited for): its own,
+            // and those of the processes it started that still run.
+            let ticks_of = |pid: u32, fields: &[usize]| -> Option<u64> {
+                let rest = super::threads::stat(pid)?;
+                fields
+                    .iter()
+                    .map(|&i| rest.get(i)?.parse::<u64>().ok())
+                    .sum()
+            };
+            let own = ticks_of(self.pid, &[11, 12, 13, 14])?;
+            let others: u64 = super::threads::family(self.pid)
+                .into_iter()
+                .skip(1)
+                .filter_map(|pid| ticks_of(pid, &[11, 12]))
+                .sum();
+            let ticks = own + others;
             // SAFETY: sysconf reads a constant of the system.
             let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
             (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))

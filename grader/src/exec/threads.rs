@@ -5,13 +5,60 @@
 use super::{Bound, deadline, run_command};
 use std::process::Command;
 
-/// The number of OS threads of process `pid`, or why it cannot be counted.
+/// The fields of `/proc/<pid>/stat` after the command's name (which may
+/// hold spaces and parentheses): the state first, then the parent's pid, ...
+pub fn stat(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        stat.rsplit_once(") ")?
+            .1
+            .split(' ')
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Process `pid` and the live processes it started, and those they
+/// started, and so on (Linux): a server run in a child of the step is the
+/// step's, for its threads and its CPU time.
+pub fn family(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| Some((p, stat(p)?.get(1)?.parse().ok()?)))
+        .collect();
+    let mut family = vec![pid];
+    let mut i = 0;
+    while i < family.len() {
+        let parent = family[i];
+        family.extend(
+            parents
+                .iter()
+                .filter(|(p, pp)| *pp == parent && !family.contains(p))
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>(),
+        );
+        i += 1;
+    }
+    family
+}
+
+/// The number of OS threads of process `pid` (with those of the processes it
+/// started, on Linux), or why it cannot be counted.
 pub fn count(pid: u32) -> Result<usize, String> {
     if cfg!(target_os = "linux") {
         // One directory per thread.
-        std::fs::read_dir(format!("/proc/{pid}/task"))
+        let own = std::fs::read_dir(format!("/proc/{pid}/task"))
             .map(|dir| dir.count())
-            .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))
+            .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))?;
+        let others: usize = family(pid)
+            .into_iter()
+            .skip(1)
+            .filter_map(|p| Some(std::fs::read_dir(format!("/proc/{p}/task")).ok()?.count()))
+            .sum();
+        Ok(own + others)
     } else if cfg!(target_os = "macos") {
         // `ps -M` prints a header, then one line per thread.
         let mut ps = Command::new("ps");
@@ -42,10 +89,15 @@ pub fn switches(pid: u32) -> Result<u64, String> {
     if !cfg!(target_os = "linux") {
         return Err("context switches are counted on Linux only".to_string());
     }
-    let dir = std::fs::read_dir(format!("/proc/{pid}/task"))
+    // Its own threads first: a process that cannot be read is an error.
+    let own = std::fs::read_dir(format!("/proc/{pid}/task"))
         .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))?;
+    let others = family(pid)
+        .into_iter()
+        .skip(1)
+        .filter_map(|p| std::fs::read_dir(format!("/proc/{p}/task")).ok());
     let mut total = 0;
-    for task in dir.flatten() {
+    for task in own.chain(others.flatten()).flatten() {
         // A thread that ended meanwhile has nothing more to add.
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
