@@ -253,7 +253,8 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
         .chain([target.dir.clone()])
         .collect();
     let readable: Vec<&Path> = exes.iter().map(PathBuf::as_path).collect();
-    exec::sandbox::hand_over(&scratch)
+    let user = exec::sandbox::grading_user();
+    exec::sandbox::hand_over(&scratch, user)
         .map_err(|e| format!("cannot hand {} to the sandbox: {e}", scratch.display()))?;
 
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the grader: {e}"))?;
@@ -262,7 +263,7 @@ fn grade_taken(name: &str, target: &Target, sandbox: Option<&Sandbox>) -> Result
         .arg(&plan)
         .env("GRADER_SCRATCH", &scratch);
     if let Some(sandbox) = sandbox {
-        cmd = sandbox.wrap(cmd, Role::Grade, &[&scratch], &readable);
+        cmd = sandbox.wrap(cmd, Role::Grade(user), &[&scratch], &readable);
     }
     // Never a file the steps could write: see `exec::handback`.
     #[cfg(unix)]

@@ -243,7 +243,7 @@ fn verdicts_file() -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     if exec::steps_as_nobody() {
         // The harness writes its verdicts, and removes its key, here.
-        let _ = exec::sandbox::hand_over(&dir);
+        let _ = exec::sandbox::hand_over(&dir, exec::sandbox::NOBODY);
     }
     dir.join(format!(
         "{}-{}.jsonl",

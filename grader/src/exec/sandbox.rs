@@ -59,9 +59,20 @@ pub struct Sandbox {
 pub enum Role {
     /// cargo building a submission's steps: the build folders are writable.
     Build,
-    /// The grading of a submission: its scratch folder only, as an
-    /// unprivileged user, within the limits.
-    Grade,
+    /// The grading of a submission: its scratch folder only, within the
+    /// limits, as the unprivileged user given (when the grader is root):
+    /// one of its own, so that its processes count against its own limit,
+    /// never against another submission graded at the same time.
+    Grade(u32),
+}
+
+/// A user of its own for each submission graded, when the grader is root:
+/// ids no account uses, far above those of people and services (and below
+/// 2^31, which some tools read as signed).
+pub fn grading_user() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    1_500_000_000 + NEXT.fetch_add(1, Ordering::Relaxed) % 1_000_000
 }
 
 impl Sandbox {
@@ -81,7 +92,7 @@ impl Sandbox {
             )?;
         let sandbox = Sandbox { bwrap };
         let tried = sandbox
-            .wrap(Command::new("true"), Role::Grade, &[], &[])
+            .wrap(Command::new("true"), Role::Grade(NOBODY), &[], &[])
             .output()
             .map_err(|e| format!("bubblewrap could not run: {e}"))?;
         if !tried.status.success() {
@@ -158,7 +169,7 @@ impl Sandbox {
                 mounts.push(("--bind", crate::target::cargo_target_dir()));
                 crate::target::grader_dir()
             }
-            Role::Grade => crate::target::cargo_target_dir(),
+            Role::Grade(_) => crate::target::cargo_target_dir(),
         };
         let mut emptied = Vec::new();
         for hidden in answers.into_iter().chain([builds]) {
@@ -167,7 +178,9 @@ impl Sandbox {
                 emptied.push(hidden);
             }
         }
-        let grader = std::env::current_exe().ok().filter(|_| role == Role::Grade);
+        let grader = std::env::current_exe()
+            .ok()
+            .filter(|_| matches!(role, Role::Grade(_)));
         for path in readable.iter().map(|p| p.to_path_buf()).chain(grader) {
             if path.exists() {
                 mounts.push(("--ro-bind", path));
@@ -210,12 +223,13 @@ impl Sandbox {
         if let Some(dir) = cmd.get_current_dir() {
             wrapped.current_dir(dir);
         }
-        if role == Role::Build {
-            // Everything the build needs is downloaded already.
-            wrapped.env("CARGO_NET_OFFLINE", "true");
-            limit_build(&mut wrapped);
-        } else {
-            confine(&mut wrapped);
+        match role {
+            Role::Build => {
+                // Everything the build needs is downloaded already.
+                wrapped.env("CARGO_NET_OFFLINE", "true");
+                limit_build(&mut wrapped);
+            }
+            Role::Grade(user) => confine(&mut wrapped, user),
         }
         wrapped
     }
@@ -276,7 +290,7 @@ fn limit_build(_cmd: &mut Command) {}
 /// The grading sandbox's limits, and an unprivileged user if the grader is
 /// root, set in the child before bubblewrap starts.
 #[cfg(target_os = "linux")]
-fn confine(cmd: &mut Command) {
+fn confine(cmd: &mut Command, user: u32) {
     use std::os::unix::process::CommandExt;
     let limits = LIMITS;
     // SAFETY: setrlimit, setgroups, setgid and setuid are async-signal-safe
@@ -291,8 +305,8 @@ fn confine(cmd: &mut Command) {
             set(libc::RLIMIT_FSIZE, FILE_SIZE)?;
             if libc::geteuid() == 0
                 && (libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(NOBODY) != 0
-                    || libc::setuid(NOBODY) != 0)
+                    || libc::setgid(user) != 0
+                    || libc::setuid(user) != 0)
             {
                 return Err(std::io::Error::last_os_error());
             }
@@ -302,23 +316,23 @@ fn confine(cmd: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn confine(_cmd: &mut Command) {}
+fn confine(_cmd: &mut Command, _user: u32) {}
 
 /// The unprivileged user a grader run as root runs the steps as.
 pub const NOBODY: u32 = 65534;
 
-/// Makes `dir` writable by the user the grading sandbox runs as.
-pub fn hand_over(dir: &Path) -> std::io::Result<()> {
+/// Makes `dir` writable by `user`, who runs the steps (when the grader is root).
+pub fn hand_over(dir: &Path, user: u32) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     if is_root() {
         use std::os::unix::ffi::OsStrExt;
         let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        // SAFETY: chown of a path of ours, to nobody.
-        if unsafe { libc::chown(path.as_ptr(), NOBODY, NOBODY) } != 0 {
+        // SAFETY: chown of a path of ours.
+        if unsafe { libc::chown(path.as_ptr(), user, user) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
     }
-    let _ = dir;
+    let _ = (dir, user);
     Ok(())
 }
