@@ -487,6 +487,27 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
     )
     .unwrap();
 
+    // Gradescope runs this as root, where the steps run as nobody: then a
+    // step that writes its own results and kills the grader forges nothing.
+    let as_nobody = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+        && grader_dir().ancestors().all(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
+        });
+    if as_nobody {
+        let results = autograder.join("results/results.json");
+        fs::write(
+            submission.join("task2-struct-final.rs"),
+            format!(
+                "fn main() {{\n    let _ = std::fs::write({results:?}, r#\"{{\"score\": 100, \"tests\": []}}\"#);\n    let parent = std::os::unix::process::parent_id().to_string();\n    let _ = std::process::Command::new(\"kill\").args([\"-9\", &parent]).status();\n}}\n"
+            ),
+        )
+        .unwrap();
+    }
+
     let target_dir = grader_dir().parent().unwrap().to_path_buf();
     std::process::Command::new("bash")
         .arg(source.join("gradescope/run_autograder"))
@@ -513,6 +534,7 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
         assert_eq!(score_of(step), Some(points(step)), "{step}: {results}");
     }
     assert_eq!(score_of("echo-spawn"), Some(0), "{results}");
+    assert_eq!(score_of("task2-struct-final"), Some(0), "{results}");
     let total: u64 = solved.iter().map(|s| points(s)).sum();
     assert_eq!(results["score"].as_u64(), Some(total), "{results}");
     for marker in markers {
