@@ -408,6 +408,7 @@ pub fn grade_class(class: &Class) -> u8 {
     crate::build::cargo::build_each_once();
     let progress = Progress::new(submissions.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let unwritten = std::sync::atomic::AtomicUsize::new(0);
     let graded: Vec<std::sync::Mutex<Option<Result<Report, String>>>> = submissions
         .iter()
         .map(|_| std::sync::Mutex::new(None))
@@ -436,13 +437,27 @@ pub fn grade_class(class: &Class) -> u8 {
                         submission.name,
                         started.elapsed().as_secs_f64()
                     ));
+                    // Written now, not at the end: a grading stopped halfway
+                    // keeps what it did.
+                    if let Some(folder) = class.feedback {
+                        let name = &submission.name;
+                        let text = match &result {
+                            Ok(report) => crate::report::text::report(report, false),
+                            Err(why) => format!("{name}: not graded: {why}\n"),
+                        };
+                        let path = folder.join(format!("{name}.txt"));
+                        if let Err(e) = super::write_atomically(&path, text.trim_end()) {
+                            eprintln!("error: cannot write {}: {e}", path.display());
+                            unwritten.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
                     *graded[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
                 }
             });
         }
     });
     progress.finish();
-    let mut unwritten = 0;
+    let unwritten = unwritten.into_inner();
     let mut rows = vec![header()];
     for (submission, graded) in submissions.iter().zip(graded) {
         let graded = graded
@@ -454,17 +469,6 @@ pub fn grade_class(class: &Class) -> u8 {
             Ok(report) => row(name, report),
             Err(why) => row_not_graded(name, why),
         });
-        if let Some(folder) = class.feedback {
-            let text = match &graded {
-                Ok(report) => crate::report::text::report(report, false),
-                Err(why) => format!("{name}: not graded: {why}\n"),
-            };
-            let path = folder.join(format!("{name}.txt"));
-            if let Err(e) = super::write_atomically(&path, text.trim_end()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                unwritten += 1;
-            }
-        }
     }
     let sheet = csv(&rows);
     match class.output {
