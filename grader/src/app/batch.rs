@@ -336,6 +336,7 @@ pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
         .collect();
     #[cfg(unix)]
     let channel = exec::handback::take().ok_or("no channel to hand the outcomes back on")?;
+    exec::sandbox::guard_memory();
     let session = Session::prebuilt(Target::files(dir, label), bins);
     let checks: Vec<&'static Check> = registry::all().iter().collect();
     let outcomes = session.run(&checks, default_workers(), &|_, _| {});

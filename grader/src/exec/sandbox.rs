@@ -229,7 +229,10 @@ impl Sandbox {
                 wrapped.env("CARGO_NET_OFFLINE", "true");
                 limit_build(&mut wrapped);
             }
-            Role::Grade(user) => confine(&mut wrapped, user),
+            Role::Grade(user) => {
+                wrapped.env(SANDBOXED, "1");
+                confine(&mut wrapped, user);
+            }
         }
         wrapped
     }
@@ -317,6 +320,67 @@ fn confine(cmd: &mut Command, user: u32) {
 
 #[cfg(not(target_os = "linux"))]
 fn confine(_cmd: &mut Command, _user: u32) {}
+
+/// Tells a grader that it runs in the grading sandbox, in a process tree
+/// of its own.
+const SANDBOXED: &str = "GRADER_SANDBOXED";
+
+/// In the grading sandbox: a thread that keeps the memory of all the
+/// submission's processes together, and of its `/tmp`, within the limit
+/// one process has ([`LIMITS`]): many processes, each within its own
+/// limit, could otherwise take the machine's. Over it, every process but
+/// this grader is killed, and the checks that ran them fail.
+pub fn guard_memory() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os(SANDBOXED).is_some() {
+        std::thread::spawn(|| {
+            let me = std::process::id();
+            // SAFETY: sysconf reads a constant of the system.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+            loop {
+                let pids: Vec<u32> = std::fs::read_dir("/proc")
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .filter(|pid| *pid != me && *pid != 1)
+                    .collect();
+                let resident: u64 = pids
+                    .iter()
+                    .filter_map(|pid| {
+                        let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+                        statm.split(' ').nth(1)?.parse::<u64>().ok()
+                    })
+                    .sum::<u64>()
+                    * page;
+                if resident + tmp_used() > LIMITS.memory {
+                    eprintln!(
+                        "the submission's processes took more than {} GiB together: killed",
+                        LIMITS.memory >> 30
+                    );
+                    for pid in pids {
+                        // SAFETY: a signal to a process of this sandbox.
+                        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+    }
+}
+
+/// What the sandbox's private `/tmp` (in memory) holds, bytes.
+#[cfg(target_os = "linux")]
+fn tmp_used() -> u64 {
+    // SAFETY: statvfs fills the struct given, for a path of ours.
+    unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c"/tmp".as_ptr(), &mut stat) != 0 {
+            return 0;
+        }
+        (stat.f_blocks - stat.f_bfree) as u64 * stat.f_frsize as u64
+    }
+}
 
 /// The unprivileged user a grader run as root runs the steps as.
 pub const NOBODY: u32 = 65534;
