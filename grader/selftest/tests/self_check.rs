@@ -296,6 +296,7 @@ edited_steps! {
     echo_spawn_trailing_blanks_stripped => "echo-spawn/trailing-blanks-stripped.mutant",
     echo_spawn_write_not_awaited => "echo-spawn/write-not-awaited.mutant",
     echo_spawn_write_unawaited => "echo-spawn/write-unawaited.mutant",
+    echo_spawn_write_not_write_all => "echo-spawn/write-not-write-all.mutant",
     echo_spawn_writer_aborted_at_end_of_input => "echo-spawn/writer-aborted-at-end-of-input.mutant",
     echo_thread_accepted_logged_before_accept => "echo-thread/accepted-logged-before-accept.mutant",
     echo_thread_all_interfaces => "echo-thread/all-interfaces.mutant",

@@ -382,9 +382,29 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
                 "client A could not send the 1 MiB line: {e}"
             )));
         }
+        c.finish()?;
+        // A longer line to a client that reads only once it has sent it all:
+        // more than the sockets hold, so the server's writes block, or take
+        // only part and say so; all of it must come back all the same.
+        let mut long: Vec<u8> = (0..SLOW_READER_LINE)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        long.push(b'\n');
+        let mut c = s.connect("B")?;
+        c.send(&long)?;
+        c.expect(&long).map_err(|f| {
+            f.field(
+                "after:",
+                "a line of 8 MiB, more than the sockets hold, read only once it was all sent",
+            )
+        })?;
         c.finish()
     })
 }
+
+/// Larger than what a socket's send buffer grows to (4 MiB, on Linux) and
+/// the receive buffer of a client that does not read yet, together.
+const SLOW_READER_LINE: usize = 8 << 20;
 
 fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {
