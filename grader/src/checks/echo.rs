@@ -40,8 +40,22 @@ pub fn graded(step: &'static str) -> Vec<Check> {
     } else {
         &["starts"]
     };
+    // A write future driven by hand says which poll went wrong, where a
+    // client would only see a long echo come back wrong.
+    let long_line_needs: &'static [&'static str] = if own_runtime {
+        &["a_write_waits_again_after_a_partial_write"]
+    } else {
+        &["one_line"]
+    };
+    checks.push(check(step, "one_line", first, one_line));
+    if own_runtime {
+        checks.push(harness::case(
+            step,
+            "a_write_waits_again_after_a_partial_write",
+            &["one_line"],
+        ));
+    }
     checks.extend([
-        check(step, "one_line", first, one_line),
         check(
             step,
             "several_lines_in_one_write",
@@ -62,7 +76,7 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             &["one_line"],
             every_byte_value,
         ),
-        check(step, "one_mib_line", &["one_line"], one_mib_line),
+        check(step, "one_mib_line", long_line_needs, one_mib_line),
         check(
             step,
             "unterminated_fragment_not_echoed",
@@ -116,11 +130,6 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             "quiet_clients_cost_no_cpu",
             &["serves_300_clients_at_once"],
             quiet_clients_cost_no_cpu,
-        ));
-        checks.push(harness::case(
-            step,
-            "a_write_waits_again_after_a_partial_write",
-            &["one_mib_line"],
         ));
         checks.push(harness::case(
             step,
