@@ -356,6 +356,7 @@ edited_steps! {
     echo_thread_writer_cloned => "echo-thread/writer-cloned.variant",
     mini_executor_polled_in_place => "mini-executor/polled-in-place.variant",
     mini_executor_queue_iterated => "mini-executor/queue-iterated.variant",
+    mutex_send_futures_mutex => "mutex-send/futures-mutex.variant",
     mutex_send_handles_awaited_in_turn => "mutex-send/handles-awaited-in-turn.variant",
     mutex_send_lock_owned => "mutex-send/lock-owned.variant",
     task2_struct_final_owned_permits => "task2-struct-final/owned-permits.variant",

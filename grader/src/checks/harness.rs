@@ -63,7 +63,7 @@ const HARNESSES: &[Harness] = &[
         step: "mutex-send",
         source: include_str!("../../harness/mutex_send.rs"),
         subject: "foo, polled by hand",
-        shapes: "the slide's `State` (with its `count`), `ShareState`, `foo(state: ShareState)` and `bar`",
+        shapes: "the slide's `State` (with its `count`), `ShareState` (an `Arc` of an async `Mutex` with `try_lock`: tokio's, as the slide has it, or the futures crate's), `foo(state: ShareState)` and `bar`",
         lesson: Some((
             "cannot be sent between threads safely",
             "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
