@@ -331,9 +331,23 @@ fn with_server(ctx: &Ctx, check: impl FnOnce(&mut Server) -> Result<(), Failure>
 fn round_trip(server: &Server, name: &str, line: &[u8]) -> Result<(), Failure> {
     let mut c = server.connect(name)?;
     c.send(line)?;
-    c.expect(line)?;
+    expect_echo(&mut c, line)?;
     c.finish()
 }
+
+/// `c.expect(line)`; when it fails, whether the echo was only held back
+/// until the end of the connection, which the failure then says.
+fn expect_echo(c: &mut Client, line: &[u8]) -> Result<(), Failure> {
+    c.expect(line).map_err(|failure| {
+        if c.arrives_once_closed(line, deadline() / 4) {
+            failure.diagnose(HELD_BACK)
+        } else {
+            failure
+        }
+    })
+}
+
+const HELD_BACK: &str = "The echo came back only once the client closed its side: the server held the written bytes back until handle_client ended. A buffered writer (`BufWriter`) sends what it holds only when it is flushed, or dropped; each line must reach the client while it is still connected.";
 
 fn one_line(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| round_trip(s, "A", b"hello\n"))
@@ -349,7 +363,7 @@ fn line_split_over_writes(ctx: &Ctx) -> Verdict {
         for part in [&b"hel"[..], b"lo, wor", b"ld\n"] {
             c.send(part)?;
         }
-        c.expect(b"hello, world\n")?;
+        expect_echo(&mut c, b"hello, world\n")?;
         c.finish()
     })
 }
@@ -400,7 +414,13 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
             .collect();
         long.push(b'\n');
         let mut c = s.connect("B")?;
-        c.send(&long)?;
+        if let Err(failure) = c.send(&long) {
+            return Err(if c.has_unread() {
+                failure.diagnose(ECHOED_EARLY)
+            } else {
+                failure
+            });
+        }
         c.expect(&long).map_err(|f| {
             f.field(
                 "after:",
@@ -411,6 +431,8 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
     })
 }
 
+const ECHOED_EARLY: &str = "The server stopped reading client B's line before its `\\n` had come, and had already sent some of it back: it writes back bytes of a line that is not complete yet, and so waits on a client that is still sending. A line is echoed once all of it, through its `\\n`, has come.";
+
 /// Larger than what a socket's send buffer grows to (4 MiB, on Linux) and
 /// the receive buffer of a client that does not read yet, together.
 const SLOW_READER_LINE: usize = 8 << 20;
@@ -419,7 +441,7 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {
         let mut c = s.connect("A")?;
         c.send(b"complete\nfragment")?;
-        c.expect(b"complete\n")?;
+        expect_echo(&mut c, b"complete\n")?;
         // Half-close: end-of-file after the fragment; the server must close
         // the connection without echoing "fragment".
         c.finish()?;

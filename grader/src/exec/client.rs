@@ -121,6 +121,33 @@ impl Client {
         Ok(())
     }
 
+    /// Whether the server has sent bytes this client has not read yet.
+    pub fn has_unread(&self) -> bool {
+        let mut byte = [0u8; 1];
+        let peeked = self.stream.set_nonblocking(true).is_ok()
+            && self.stream.peek(&mut byte).is_ok_and(|n| n > 0);
+        let _ = self.stream.set_nonblocking(false);
+        peeked
+    }
+
+    /// After an echo that did not come: says the client has no more to send,
+    /// and tells whether `line` then comes back, within `span`. A server that
+    /// holds its writes back (a buffered writer never flushed) sends them as
+    /// its handler ends.
+    pub fn arrives_once_closed(&mut self, line: &[u8], span: Duration) -> bool {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let end = Instant::now() + span;
+        while got.len() < line.len() {
+            match self.read_some(&mut chunk, end) {
+                Ok(n) if n > 0 => got.extend_from_slice(&chunk[..n]),
+                _ => break,
+            }
+        }
+        got.ends_with(line)
+    }
+
     /// Says the client has no more to send, then expects the server to close
     /// the connection without sending anything more.
     pub fn finish(mut self) -> Result<(), Failure> {
