@@ -105,6 +105,21 @@ pub(crate) mod grader_harness {
 
     /// Wakes itself during its first poll and returns Pending, as a future
     /// that yields does; ready on the next poll.
+    /// Wakes itself and yields, so many times, then is ready.
+    struct Yields(usize);
+
+    impl Future for Yields {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
     struct WakesItself {
         polled: bool,
     }
@@ -259,18 +274,28 @@ seen: the executor kept the finished future"
     /// it when it starts and when it is woken, a few times at most, not on
     /// a clock while nothing happens.
     fn polls_only_when_woken() -> Outcome {
-        for spawned in [false, true] {
+        for case in 0..3 {
+            let spawned = case == 1;
             let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let (p, w) = (polls.clone(), wakes.clone());
-            let what = if spawned {
-                "a spawned task that sleeps 100 ms"
-            } else {
-                "block_on's future, which sleeps 100 ms"
+            let what = match case {
+                0 => "block_on's future, which sleeps 100 ms",
+                1 => "a spawned task that sleeps 100 ms",
+                _ => {
+                    "block_on's future, which sleeps 100 ms while a task it spawned yields 100 times"
+                }
             };
             within(what, move || {
                 let future = Counted {
-                    inner: Box::pin(sleep(Duration::from_millis(100))),
+                    inner: Box::pin(async move {
+                        // Another task's polls are no reason to poll this one.
+                        let busy = (case == 2).then(|| spawn(Yields(100)));
+                        sleep(Duration::from_millis(100)).await;
+                        if let Some(busy) = busy {
+                            busy.await;
+                        }
+                    }),
                     polls: p,
                     wakes: w,
                 };

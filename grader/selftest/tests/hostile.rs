@@ -326,8 +326,10 @@ fn nothing_outlives_a_grader_that_is_killed() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Once the steps are running and have started their processes...
-    let end = Instant::now() + Duration::from_secs(120);
+    // Once the steps are running and have started their processes (after
+    // their build, which waits for the other tests' builds: a guard against
+    // a hang, not a pace)...
+    let end = Instant::now() + Duration::from_secs(600);
     while running_with(&token).is_empty() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }

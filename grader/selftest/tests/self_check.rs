@@ -316,6 +316,7 @@ edited_steps! {
     mini_executor_busy_poll => "mini-executor/busy-poll.mutant",
     mini_executor_finished_polled_again => "mini-executor/finished-polled-again.mutant",
     mini_executor_late_wake_panics => "mini-executor/late-wake-panics.mutant",
+    mini_executor_polls_main_after_every_task => "mini-executor/polls-main-after-every-task.mutant",
     mini_executor_polls_on_a_clock => "mini-executor/polls-on-a-clock.mutant",
     mini_executor_self_wake_lost => "mini-executor/self-wake-lost.mutant",
     mini_executor_task_dropped_when_pending => "mini-executor/task-dropped-when-pending.mutant",
