@@ -394,7 +394,7 @@ fn every_byte_value(ctx: &Ctx) -> Verdict {
 }
 
 fn one_mib_line(ctx: &Ctx) -> Verdict {
-    let mut line: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut line = letters(1024 * 1024);
     line.push(b'\n');
     with_server(ctx, |s| {
         let mut c = s.connect("A")?;
@@ -409,9 +409,7 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
         // A longer line to a client that reads only once it has sent it all:
         // more than the sockets hold, so the server's writes block, or take
         // only part and say so; all of it must come back all the same.
-        let mut long: Vec<u8> = (0..SLOW_READER_LINE)
-            .map(|i| b'a' + (i % 26) as u8)
-            .collect();
+        let mut long = letters(SLOW_READER_LINE);
         long.push(b'\n');
         let mut c = s.connect("B")?;
         if let Err(failure) = c.send(&long) {
@@ -431,6 +429,14 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
     })
 }
 
+/// `n` bytes of `abc...zabc...`, made by copying (a build without
+/// optimisations makes a long line byte by byte slowly).
+fn letters(n: usize) -> Vec<u8> {
+    let mut bytes = b"abcdefghijklmnopqrstuvwxyz".repeat(n / 26 + 1);
+    bytes.truncate(n);
+    bytes
+}
+
 const ECHOED_EARLY: &str = "The server stopped reading client B's line before its `\\n` had come, and had already sent some of it back: it writes back bytes of a line that is not complete yet, and so waits on a client that is still sending. A line is echoed once all of it, through its `\\n`, has come.";
 
 /// Larger than what a socket's send buffer grows to (4 MiB, on Linux) and
@@ -448,7 +454,7 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
         // A long run of bytes without `\n` is no line either, however long:
         // nothing of it may come back, not even in pieces.
         let mut long = b"complete\n".to_vec();
-        long.extend((0..100 * 1024).map(|i| b'a' + (i % 26) as u8));
+        long.extend(letters(100 * 1024));
         let mut c = s.connect("B")?;
         let writer = c.send_in_background(long)?;
         c.expect(b"complete\n")?;
