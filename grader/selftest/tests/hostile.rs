@@ -397,13 +397,13 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         "echo-thread",
         before("    let hog = vec![1u8; 6 << 30];\n    std::hint::black_box(&hog);\n"),
     );
-    // Takes more memory than its limit in three processes, each within it,
-    // and serves once they have it.
+    // Takes more memory than the submission's budget (1 GiB here) in three
+    // processes, each within its own limit, and serves once they have it.
     upload(
         "herd",
         "echo-thread",
         before(
-            "    if std::env::var_os(\"HERD\").is_some() {\n        let v = vec![1u8; 1536 << 20];\n        std::hint::black_box(&v);\n        println!(\"grown\");\n        loop {\n            std::thread::park();\n        }\n    }\n    for _ in 0..3 {\n        let child = std::process::Command::new(std::env::current_exe().unwrap())\n            .env(\"HERD\", \"1\")\n            .stdout(std::process::Stdio::piped())\n            .spawn()\n            .unwrap();\n        let mut grown = String::new();\n        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.unwrap()), &mut grown).unwrap();\n    }\n    std::thread::sleep(std::time::Duration::from_secs(2));\n",
+            "    if std::env::var_os(\"HERD\").is_some() {\n        let v = vec![1u8; 400 << 20];\n        std::hint::black_box(&v);\n        println!(\"grown\");\n        loop {\n            std::thread::park();\n        }\n    }\n    for _ in 0..3 {\n        let child = std::process::Command::new(std::env::current_exe().unwrap())\n            .env(\"HERD\", \"1\")\n            .stdout(std::process::Stdio::piped())\n            .spawn()\n            .unwrap();\n        let mut grown = String::new();\n        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.unwrap()), &mut grown).unwrap();\n    }\n    std::thread::sleep(std::time::Duration::from_secs(2));\n",
         ),
     );
     // Prints without end.
@@ -467,6 +467,8 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         // Short enough that the sleeper costs little, long enough that the
         // forker reaches its limit before it on a loaded machine.
         .env("GRADER_TIMEOUT", "10")
+        // The herd's three processes take 1.2 GiB together: quick to take.
+        .env("GRADER_SANDBOX_MEMORY_MIB", "1024")
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -327,13 +327,19 @@ const SANDBOXED: &str = "GRADER_SANDBOXED";
 
 /// In the grading sandbox: a thread that keeps the memory of all the
 /// submission's processes together, and of its `/tmp`, within the limit
-/// one process has ([`LIMITS`]): many processes, each within its own
-/// limit, could otherwise take the machine's. Over it, every process but
+/// one process has ([`LIMITS`]; `GRADER_SANDBOX_MEMORY_MIB` sets another):
+/// many processes, each within its own limit, could otherwise take the
+/// machine's. Over it, every process but
 /// this grader is killed, and the checks that ran them fail.
 pub fn guard_memory() {
     #[cfg(target_os = "linux")]
     if std::env::var_os(SANDBOXED).is_some() {
-        std::thread::spawn(|| {
+        // The tutor may choose another budget, in MiB.
+        let budget = std::env::var("GRADER_SANDBOX_MEMORY_MIB")
+            .ok()
+            .and_then(|m| m.parse::<u64>().ok())
+            .map_or(LIMITS.memory, |mib| mib << 20);
+        std::thread::spawn(move || {
             let me = std::process::id();
             // SAFETY: sysconf reads a constant of the system.
             let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
@@ -345,18 +351,24 @@ pub fn guard_memory() {
                     .filter_map(|e| e.file_name().to_str()?.parse().ok())
                     .filter(|pid| *pid != me && *pid != 1)
                     .collect();
+                // Each one's own memory (resident, but for the pages of files
+                // it shares, such as its libraries: a thousand processes share
+                // one libc); files in /tmp are counted below.
                 let resident: u64 = pids
                     .iter()
                     .filter_map(|pid| {
                         let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-                        statm.split(' ').nth(1)?.parse::<u64>().ok()
+                        let mut fields = statm.split(' ').skip(1);
+                        let resident = fields.next()?.parse::<u64>().ok()?;
+                        let shared = fields.next()?.parse::<u64>().ok()?;
+                        Some(resident.saturating_sub(shared))
                     })
                     .sum::<u64>()
                     * page;
-                if resident + tmp_used() > LIMITS.memory {
+                if resident + tmp_used() > budget {
                     eprintln!(
-                        "the submission's processes took more than {} GiB together: killed",
-                        LIMITS.memory >> 30
+                        "the submission's processes took more than {} MiB together: killed",
+                        budget >> 20
                     );
                     for pid in pids {
                         // SAFETY: a signal to a process of this sandbox.
