@@ -84,17 +84,11 @@ mod imp {
 
     /// The live processes whose parent is `parent`.
     fn children_of(parent: u32) -> Vec<Child> {
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        dir.flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        crate::exec::threads::pids()
+            .into_iter()
             .filter_map(|pid| {
-                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-                // `pid (comm) state ppid pgrp session ...`; comm may hold
-                // spaces and parentheses.
-                let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').take(4).collect();
-                let [state, ppid, group, session] = rest[..] else {
+                let stat = crate::exec::threads::stat(pid)?;
+                let [state, ppid, group, session] = stat.get(..4)? else {
                     return None;
                 };
                 (state != "Z" && ppid.parse() == Ok(parent)).then(|| Child {

@@ -344,11 +344,8 @@ pub fn guard_memory() {
             // SAFETY: sysconf reads a constant of the system.
             let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
             loop {
-                let pids: Vec<u32> = std::fs::read_dir("/proc")
+                let pids: Vec<u32> = super::threads::pids()
                     .into_iter()
-                    .flatten()
-                    .flatten()
-                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
                     .filter(|pid| *pid != me && *pid != 1)
                     .collect();
                 // Each one's own memory (resident, but for the pages of files

@@ -18,15 +18,22 @@ pub fn stat(pid: u32) -> Option<Vec<String>> {
     )
 }
 
+/// Every process this one can see in `/proc` (Linux).
+pub fn pids() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
 /// Process `pid` and the live processes it started, and those they
 /// started, and so on (Linux): a server run in a child of the step is the
 /// step's, for its threads and its CPU time.
 pub fn family(pid: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+    let parents: Vec<(u32, u32)> = pids()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|p| Some((p, stat(p)?.get(1)?.parse().ok()?)))
         .collect();
     let mut family = vec![pid];
