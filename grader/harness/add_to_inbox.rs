@@ -1,316 +1,322 @@
-// The grader's harness for `AddToInbox`, appended to a copy of the student's
+// The grader's harness for `AddToInbox`: a module of a copy of the student's
 // add-to-inbox.rs. It runs the hand-written future and the slide's async fn
 // side by side, polling each by hand as an executor would, with wakers that
 // count their wakes, and answering the simulated database itself, one call
 // at a time. A check's error is a headline, then `label: value` lines: what
 // was seen, never the fix (the grader's hints give that, when asked).
-// Usage and output: see common.rs.
+// It names what it takes of the student's file, and invokes macros by their
+// full path: a name of that file (a macro, a function called `Err`) must
+// not change what the harness does. How it runs and reports: runner.rs.
 
-pub(crate) mod grader_harness {
-    use super::grader_harness_common::{Check, Outcome, run_checks};
-    use super::*;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::sync::atomic::AtomicUsize;
+#[path = "protocol.rs"]
+mod protocol;
+#[path = "runner.rs"]
+mod runner;
 
-    /// Counts the wakes of the task it stands for.
-    struct Counter(AtomicUsize);
+use super::{AddToInbox, Db, Error, Mail, add_to_inbox, service};
+use runner::{Check, Outcome, run_checks};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
+/// Counts the wakes of the task it stands for.
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counter() -> (Arc<Counter>, Waker) {
+    let counter = Arc::new(Counter(AtomicUsize::new(0)));
+    let waker = Waker::from(counter.clone());
+    (counter, waker)
+}
+
+fn wakes(counter: &Counter) -> usize {
+    counter.0.load(Ordering::SeqCst)
+}
+
+fn waiting_calls(db: &Db) -> usize {
+    db.0.lock().unwrap().waiting.len()
+}
+
+fn inbox(mail: &Mail, id: u64) -> Option<Vec<String>> {
+    mail.db
+        .0
+        .lock()
+        .unwrap()
+        .tables
+        .users
+        .get(&id)
+        .map(|u| u.inbox.clone())
+}
+
+/// What a run of a future did, to compare the two versions.
+#[derive(Debug, PartialEq)]
+struct Run {
+    result: Result<(), Error>,
+    calls: usize,
+    inbox: Option<Vec<String>>,
+    /// Whether the user is in the cache afterwards: `get_user` puts a
+    /// user it fetched there.
+    cached: bool,
+}
+
+/// How many times in a row a future may wake itself before it counts as
+/// a busy loop: a change of state or two needs one each.
+const SELF_WAKES: usize = 50;
+
+/// Polls `future` once, and again as long as it woke itself during the
+/// poll (as an executor would: it asked to be polled again).
+fn poll_awake<F: Future>(
+    future: &mut Pin<&mut F>,
+    counter: &Counter,
+    cx: &mut Context<'_>,
+) -> Result<Poll<F::Output>, String> {
+    for _ in 0..SELF_WAKES {
+        let before = wakes(counter);
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => return Ok(Poll::Ready(output)),
+            Poll::Pending if wakes(counter) > before => continue,
+            Poll::Pending => return Ok(Poll::Pending),
         }
     }
+    Err(::std::format!(
+        "woke itself {SELF_WAKES} times in a row without waiting for anything\nseen: a busy loop; a pending future waits for the database's answer"
+    ))
+}
 
-    fn counter() -> (Arc<Counter>, Waker) {
-        let counter = Arc::new(Counter(AtomicUsize::new(0)));
-        let waker = Waker::from(counter.clone());
-        (counter, waker)
-    }
-
-    fn wakes(counter: &Counter) -> usize {
-        counter.0.load(Ordering::SeqCst)
-    }
-
-    fn waiting_calls(db: &Db) -> usize {
-        db.0.lock().unwrap().waiting.len()
-    }
-
-    fn inbox(mail: &Mail, id: u64) -> Option<Vec<String>> {
-        mail.db
-            .0
-            .lock()
-            .unwrap()
-            .tables
-            .users
-            .get(&id)
-            .map(|u| u.inbox.clone())
-    }
-
-    /// What a run of a future did, to compare the two versions.
-    #[derive(Debug, PartialEq)]
-    struct Run {
-        result: Result<(), Error>,
-        calls: usize,
-        inbox: Option<Vec<String>>,
-        /// Whether the user is in the cache afterwards: `get_user` puts a
-        /// user it fetched there.
-        cached: bool,
-    }
-
-    /// How many times in a row a future may wake itself before it counts as
-    /// a busy loop: a change of state or two needs one each.
-    const SELF_WAKES: usize = 50;
-
-    /// Polls `future` once, and again as long as it woke itself during the
-    /// poll (as an executor would: it asked to be polled again).
-    fn poll_awake<F: Future>(
-        future: &mut Pin<&mut F>,
-        counter: &Counter,
-        cx: &mut Context<'_>,
-    ) -> Result<Poll<F::Output>, String> {
-        for _ in 0..SELF_WAKES {
-            let before = wakes(counter);
-            match future.as_mut().poll(cx) {
-                Poll::Ready(output) => return Ok(Poll::Ready(output)),
-                Poll::Pending if wakes(counter) > before => continue,
-                Poll::Pending => return Ok(Poll::Pending),
-            }
+/// Polls `future` to completion by hand, answering one database call at
+/// a time, and checks at each step that it waits and wakes as a future
+/// must: pending while its call waits, no new call on a poll that
+/// changed nothing, and a wake when the answer arrives.
+fn drive<F: Future<Output = Result<(), Error>>>(
+    future: F,
+    mail: &Mail,
+    id: u64,
+) -> Result<Run, String> {
+    let mut future = ::std::pin::pin!(future);
+    let (counter, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    for step in 1..=20 {
+        if let Poll::Ready(result) = poll_awake(&mut future, &counter, &mut cx)? {
+            return Ok(Run {
+                result,
+                calls: mail.db.calls(),
+                inbox: inbox(mail, id),
+                cached: mail.cache.lock().unwrap().contains_key(&id),
+            });
         }
-        Err(format!(
-            "woke itself {SELF_WAKES} times in a row without waiting for anything\nseen: a busy loop; a pending future waits for the database's answer"
-        ))
-    }
-
-    /// Polls `future` to completion by hand, answering one database call at
-    /// a time, and checks at each step that it waits and wakes as a future
-    /// must: pending while its call waits, no new call on a poll that
-    /// changed nothing, and a wake when the answer arrives.
-    fn drive<F: Future<Output = Result<(), Error>>>(
-        future: F,
-        mail: &Mail,
-        id: u64,
-    ) -> Result<Run, String> {
-        let mut future = std::pin::pin!(future);
-        let (counter, waker) = counter();
-        let mut cx = Context::from_waker(&waker);
-        for step in 1..=20 {
-            if let Poll::Ready(result) = poll_awake(&mut future, &counter, &mut cx)? {
-                return Ok(Run {
-                    result,
-                    calls: mail.db.calls(),
-                    inbox: inbox(mail, id),
-                    cached: mail.cache.lock().unwrap().contains_key(&id),
-                });
-            }
-            let waiting = waiting_calls(&mail.db);
-            let calls = mail.db.calls();
-            if waiting == 0 {
-                return Err(format!(
-                    "poll {step}: returned Pending, but no database call waits and it did not wake itself\nseen: nothing will ever wake this task, so it is never polled again"
-                ));
-            }
-            // A second poll with nothing new: still pending, and no new call.
-            if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
-                return Err(format!(
-                    "poll {step}: became ready on a second poll although the database had not answered"
-                ));
-            }
-            if mail.db.calls() != calls {
-                return Err(format!(
-                    "poll {step}: a second poll, with nothing answered, sent another database call\ncalls: {calls}, then {}\nseen: the sub-future of that state was started again instead of polled again",
-                    mail.db.calls()
-                ));
-            }
-            let before = wakes(&counter);
-            mail.db.answer_next();
-            if wakes(&counter) == before {
-                return Err(format!(
-                    "poll {step}: the database answered, but the task was not woken\nseen: it would wait forever; the answer wakes the waker its call was polled with"
-                ));
-            }
+        let waiting = waiting_calls(&mail.db);
+        let calls = mail.db.calls();
+        if waiting == 0 {
+            return Err(::std::format!(
+                "poll {step}: returned Pending, but no database call waits and it did not wake itself\nseen: nothing will ever wake this task, so it is never polled again"
+            ));
         }
-        Err("still pending after 20 answered calls".to_string())
-    }
-
-    /// The scenarios of the step's `main`: (name, address, user, free,
-    /// cached), and one more: the user is in the cache but gone from the
-    /// database, so that the last call, `add_to_inbox`, fails.
-    const SCENARIOS: &[(&str, &str, u64, usize, bool)] = &[
-        ("success", "hello@example.com", 7, 1, false),
-        ("message missing", "nobody@example.com", 7, 1, false),
-        ("no such user", "hello@example.com", 8, 1, false),
-        ("inbox full", "hello@example.com", 7, 0, false),
-        ("cached user", "hello@example.com", 7, 1, true),
-        (GONE, "hello@example.com", 7, 1, true),
-    ];
-    const GONE: &str = "cached user, gone from the database";
-
-    /// The mail service of a scenario.
-    fn scenario(name: &str, free: usize, cached: bool) -> Mail {
-        let mail = service(free, cached);
-        if name == GONE {
-            mail.db.0.lock().unwrap().tables.users.clear();
-        }
-        mail
-    }
-
-    fn same_results_as_the_async_fn() -> Outcome {
-        for &(name, email, id, free, cached) in SCENARIOS {
-            let slide = scenario(name, free, cached);
-            let expected = drive(add_to_inbox(slide.clone(), email.into(), id), &slide, id)
-                .map_err(|e| format!("scenario `{name}`, the slide's async fn: {e}"))?;
-            let hand = scenario(name, free, cached);
-            let got =
-                drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id).map_err(|e| {
-                    let mut lines = e.splitn(2, '\n');
-                    let headline = lines.next().unwrap_or("");
-                    let rest = lines.next().unwrap_or("");
-                    format!("{headline}\nscenario: {name}\n{rest}")
-                })?;
-            if got != expected {
-                return Err(format!(
-                    "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}, user cached: {}\nby hand: {:?}, {} database calls, inbox {:?}, user cached: {}{}",
-                    expected.result,
-                    expected.calls,
-                    expected.inbox,
-                    expected.cached,
-                    got.result,
-                    got.calls,
-                    got.inbox,
-                    got.cached,
-                    if got.cached != expected.cached {
-                        "\nseen: get_user's future puts a user it fetched into the cache: poll the `get_user` future itself, not the database call inside it"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn pending_until_the_database_answers() -> Outcome {
-        let mail = service(1, false);
-        let mut future =
-            std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
-        let (counter, waker) = counter();
-        let mut cx = Context::from_waker(&waker);
+        // A second poll with nothing new: still pending, and no new call.
         if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
-            return Err(
-                "the first poll returned Ready\nseen: it did not wait for load_message's answer"
-                    .into(),
-            );
+            return Err(::std::format!(
+                "poll {step}: became ready on a second poll although the database had not answered"
+            ));
         }
-        for again in 1..=3 {
-            if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
-                return Err(format!(
-                    "poll {}: Ready before the database answered anything",
-                    again + 1
-                ));
-            }
-        }
-        if mail.db.calls() != 1 {
-            return Err(format!(
-                "after 4 polls with no answer, {} database calls were sent\nexpected: 1 (load_message's), waited for in the LoadingMsg state",
+        if mail.db.calls() != calls {
+            return Err(::std::format!(
+                "poll {step}: a second poll, with nothing answered, sent another database call\ncalls: {calls}, then {}\nseen: the sub-future of that state was started again instead of polled again",
                 mail.db.calls()
             ));
         }
-        Ok(())
+        let before = wakes(&counter);
+        mail.db.answer_next();
+        if wakes(&counter) == before {
+            return Err(::std::format!(
+                "poll {step}: the database answered, but the task was not woken\nseen: it would wait forever; the answer wakes the waker its call was polled with"
+            ));
+        }
     }
+    Err("still pending after 20 answered calls".to_string())
+}
 
-    /// A task may be polled with a new waker each time (it moved to another
-    /// thread, say): an answer must wake the waker of the latest poll.
-    fn wakes_the_waker_of_the_latest_poll() -> Outcome {
-        let mail = service(1, false);
-        let mut future =
-            std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
-        let mut step = 0;
-        loop {
-            step += 1;
-            let (first, first_waker) = counter();
-            if poll_awake(&mut future, &first, &mut Context::from_waker(&first_waker))?.is_ready() {
-                return Ok(());
-            }
-            // Polled again, with another waker, as after a move.
-            let (latest, latest_waker) = counter();
-            if poll_awake(
-                &mut future,
-                &latest,
-                &mut Context::from_waker(&latest_waker),
-            )?
-            .is_ready()
-            {
-                return Ok(());
+/// The scenarios of the step's `main`: (name, address, user, free,
+/// cached), and one more: the user is in the cache but gone from the
+/// database, so that the last call, `add_to_inbox`, fails.
+const SCENARIOS: &[(&str, &str, u64, usize, bool)] = &[
+    ("success", "hello@example.com", 7, 1, false),
+    ("message missing", "nobody@example.com", 7, 1, false),
+    ("no such user", "hello@example.com", 8, 1, false),
+    ("inbox full", "hello@example.com", 7, 0, false),
+    ("cached user", "hello@example.com", 7, 1, true),
+    (GONE, "hello@example.com", 7, 1, true),
+];
+const GONE: &str = "cached user, gone from the database";
+
+/// The mail service of a scenario.
+fn scenario(name: &str, free: usize, cached: bool) -> Mail {
+    let mail = service(free, cached);
+    if name == GONE {
+        mail.db.0.lock().unwrap().tables.users.clear();
+    }
+    mail
+}
+
+fn same_results_as_the_async_fn() -> Outcome {
+    for &(name, email, id, free, cached) in SCENARIOS {
+        let slide = scenario(name, free, cached);
+        let expected = drive(add_to_inbox(slide.clone(), email.into(), id), &slide, id)
+            .map_err(|e| ::std::format!("scenario `{name}`, the slide's async fn: {e}"))?;
+        let hand = scenario(name, free, cached);
+        let got =
+            drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id).map_err(|e| {
+                let mut lines = e.splitn(2, '\n');
+                let headline = lines.next().unwrap_or("");
+                let rest = lines.next().unwrap_or("");
+                ::std::format!("{headline}\nscenario: {name}\n{rest}")
+            })?;
+        if got != expected {
+            return Err(::std::format!(
+                "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}, user cached: {}\nby hand: {:?}, {} database calls, inbox {:?}, user cached: {}{}",
+                expected.result,
+                expected.calls,
+                expected.inbox,
+                expected.cached,
+                got.result,
+                got.calls,
+                got.inbox,
+                got.cached,
+                if got.cached != expected.cached {
+                    "\nseen: get_user's future puts a user it fetched into the cache: poll the `get_user` future itself, not the database call inside it"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn pending_until_the_database_answers() -> Outcome {
+    let mail = service(1, false);
+    let mut future = ::std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
+    let (counter, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+        return Err(
+            "the first poll returned Ready\nseen: it did not wait for load_message's answer".into(),
+        );
+    }
+    for again in 1..=3 {
+        if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+            return Err(::std::format!(
+                "poll {}: Ready before the database answered anything",
+                again + 1
+            ));
+        }
+    }
+    if mail.db.calls() != 1 {
+        return Err(::std::format!(
+            "after 4 polls with no answer, {} database calls were sent\nexpected: 1 (load_message's), waited for in the LoadingMsg state",
+            mail.db.calls()
+        ));
+    }
+    Ok(())
+}
+
+/// A task may be polled with a new waker each time (it moved to another
+/// thread, say): an answer must wake the waker of the latest poll.
+fn wakes_the_waker_of_the_latest_poll() -> Outcome {
+    let mail = service(1, false);
+    let mut future = ::std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
+    let mut step = 0;
+    loop {
+        step += 1;
+        let (first, first_waker) = counter();
+        if poll_awake(&mut future, &first, &mut Context::from_waker(&first_waker))?.is_ready() {
+            return Ok(());
+        }
+        // Polled again, with another waker, as after a move.
+        let (latest, latest_waker) = counter();
+        if poll_awake(
+            &mut future,
+            &latest,
+            &mut Context::from_waker(&latest_waker),
+        )?
+        .is_ready()
+        {
+            return Ok(());
+        }
+        if !mail.db.answer_next() {
+            return Err(::std::format!(
+                "poll {step}: pending with no database call waiting"
+            ));
+        }
+        if wakes(&latest) == 0 {
+            let old = if wakes(&first) > 0 {
+                "the waker of the poll before it was woken instead"
+            } else {
+                "no waker was woken"
+            };
+            return Err(::std::format!(
+                "poll {step}: polled again with a new waker, then answered: the new waker was not woken\nseen: {old}; a task polled with a new waker is woken through it, or never polled again"
+            ));
+        }
+        if step > 20 {
+            return Err("still pending after 20 answered calls".into());
+        }
+    }
+}
+
+fn panics_when_polled_after_completion() -> Outcome {
+    // A success, and every error: each ends the state machine.
+    for &(scenario, email, id, free, cached) in SCENARIOS {
+        let mail = self::scenario(scenario, free, cached);
+        let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), id));
+        let (counter, waker) = counter();
+        let mut cx = Context::from_waker(&waker);
+        let mut pinned = future.as_mut();
+        let result = loop {
+            if let Poll::Ready(result) = poll_awake(&mut pinned, &counter, &mut cx)? {
+                break result;
             }
             if !mail.db.answer_next() {
-                return Err(format!(
-                    "poll {step}: pending with no database call waiting"
+                return Err(::std::format!(
+                    "pending with no database call waiting\nscenario: {scenario}"
                 ));
             }
-            if wakes(&latest) == 0 {
-                let old = if wakes(&first) > 0 {
-                    "the waker of the poll before it was woken instead"
-                } else {
-                    "no waker was woken"
-                };
-                return Err(format!(
-                    "poll {step}: polled again with a new waker, then answered: the new waker was not woken\nseen: {old}; a task polled with a new waker is woken through it, or never polled again"
-                ));
-            }
-            if step > 20 {
-                return Err("still pending after 20 answered calls".into());
-            }
+        };
+        let again = catch_unwind(AssertUnwindSafe(|| {
+            future.as_mut().poll(&mut cx).is_ready()
+        }));
+        if let Ok(ready) = again {
+            return Err(::std::format!(
+                "polled once more after it returned Ready, it returned {}\nscenario: {scenario}, which returned {result:?}\nexpected: a panic, as an async fn's future does",
+                if ready { "Ready again" } else { "Pending" }
+            ));
         }
     }
+    Ok(())
+}
 
-    fn panics_when_polled_after_completion() -> Outcome {
-        // A success, and every error: each ends the state machine.
-        for &(scenario, email, id, free, cached) in SCENARIOS {
-            let mail = self::scenario(scenario, free, cached);
-            let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), id));
-            let (counter, waker) = counter();
-            let mut cx = Context::from_waker(&waker);
-            let mut pinned = future.as_mut();
-            let result = loop {
-                if let Poll::Ready(result) = poll_awake(&mut pinned, &counter, &mut cx)? {
-                    break result;
-                }
-                if !mail.db.answer_next() {
-                    return Err(format!(
-                        "pending with no database call waiting\nscenario: {scenario}"
-                    ));
-                }
-            };
-            let again = catch_unwind(AssertUnwindSafe(|| {
-                future.as_mut().poll(&mut cx).is_ready()
-            }));
-            if let Ok(ready) = again {
-                return Err(format!(
-                    "polled once more after it returned Ready, it returned {}\nscenario: {scenario}, which returned {result:?}\nexpected: a panic, as an async fn's future does",
-                    if ready { "Ready again" } else { "Pending" }
-                ));
-            }
-        }
-        Ok(())
-    }
+const CHECKS: &[Check] = &[
+    ("same_results_as_the_async_fn", same_results_as_the_async_fn),
+    (
+        "pending_until_the_database_answers",
+        pending_until_the_database_answers,
+    ),
+    (
+        "wakes_the_waker_of_the_latest_poll",
+        wakes_the_waker_of_the_latest_poll,
+    ),
+    (
+        "panics_when_polled_after_completion",
+        panics_when_polled_after_completion,
+    ),
+];
 
-    const CHECKS: &[Check] = &[
-        ("same_results_as_the_async_fn", same_results_as_the_async_fn),
-        (
-            "pending_until_the_database_answers",
-            pending_until_the_database_answers,
-        ),
-        (
-            "wakes_the_waker_of_the_latest_poll",
-            wakes_the_waker_of_the_latest_poll,
-        ),
-        (
-            "panics_when_polled_after_completion",
-            panics_when_polled_after_completion,
-        ),
-    ];
-
-    pub(crate) fn run() -> ! {
-        run_checks(CHECKS)
-    }
+pub(crate) fn run() -> ! {
+    run_checks(CHECKS)
 }

@@ -1,438 +1,446 @@
-// The grader's harness for echo-own-runtime, appended to a copy of the
+// The grader's harness for echo-own-runtime: a module of a copy of the
 // student's file. It drives the step's own sockets and reactor by hand:
 // futures polled with wakers that count their wakes, and std clients on
 // loopback that make chosen sockets ready.
-// Usage and output: see common.rs.
+// It names what it takes of the student's file, and invokes macros by their
+// full path: a name of that file must not change what the harness does.
+// How it runs and reports: runner.rs.
 
-pub(crate) mod grader_harness {
-    use super::grader_harness_common::{Check, Outcome, deadline, run_checks};
-    use super::*;
-    use std::io::Write as _;
-    use std::sync::Condvar;
+#[path = "protocol.rs"]
+mod protocol;
+#[path = "runner.rs"]
+mod runner;
 
-    /// Counts the wakes of the task it stands for, and tells who waits.
-    #[derive(Default)]
-    struct Counter {
-        wakes: Mutex<usize>,
-        changed: Condvar,
+use super::{Reactor, TcpListener, TcpStream, block_on};
+use runner::{Check, Outcome, deadline, run_checks};
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// Counts the wakes of the task it stands for, and tells who waits.
+#[derive(Default)]
+struct Counter {
+    wakes: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        *self.wakes.lock().unwrap() += 1;
+        self.changed.notify_all();
+    }
+}
+
+impl Counter {
+    fn wakes(&self) -> usize {
+        *self.wakes.lock().unwrap()
     }
 
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            *self.wakes.lock().unwrap() += 1;
-            self.changed.notify_all();
-        }
+    /// Waits, up to the deadline, until it has been woken `n` times.
+    fn woken(&self, n: usize) -> bool {
+        self.woken_within(n, deadline())
     }
 
-    impl Counter {
-        fn wakes(&self) -> usize {
-            *self.wakes.lock().unwrap()
-        }
-
-        /// Waits, up to the deadline, until it has been woken `n` times.
-        fn woken(&self, n: usize) -> bool {
-            self.woken_within(n, deadline())
-        }
-
-        /// Waits, up to `span`, until it has been woken `n` times.
-        fn woken_within(&self, n: usize, span: std::time::Duration) -> bool {
-            let end = std::time::Instant::now() + span;
-            let mut wakes = self.wakes.lock().unwrap();
-            while *wakes < n {
-                let now = std::time::Instant::now();
-                if now >= end {
-                    return false;
-                }
-                wakes = self.changed.wait_timeout(wakes, end - now).unwrap().0;
+    /// Waits, up to `span`, until it has been woken `n` times.
+    fn woken_within(&self, n: usize, span: std::time::Duration) -> bool {
+        let end = std::time::Instant::now() + span;
+        let mut wakes = self.wakes.lock().unwrap();
+        while *wakes < n {
+            let now = std::time::Instant::now();
+            if now >= end {
+                return false;
             }
-            true
+            wakes = self.changed.wait_timeout(wakes, end - now).unwrap().0;
         }
+        true
     }
+}
 
-    /// How long a task polled Pending may still be woken by what its own
-    /// registration set off (a socket writable when first added, say),
-    /// before it counts as waiting.
-    fn settling() -> std::time::Duration {
-        deadline() / 25
-    }
+/// How long a task polled Pending may still be woken by what its own
+/// registration set off (a socket writable when first added, say),
+/// before it counts as waiting.
+fn settling() -> std::time::Duration {
+    deadline() / 25
+}
 
-    /// Polls each future again each time it is woken, as an executor
-    /// would, until none is woken for a while: a registration may wake its
-    /// task once, harmlessly. Returns each one's wakes so far; fails if a
-    /// future is woken again and again (a busy loop) or becomes ready.
-    fn settle<F: Future + Unpin>(
-        futures: &mut [F],
-        counters: &[(Arc<Counter>, Waker)],
-        what: &str,
-    ) -> Result<Vec<usize>, String>
-    where
-        F::Output: std::fmt::Debug,
-    {
-        // The wakes each had before its first poll: none.
-        let mut polled: Vec<usize> = vec![0; counters.len()];
-        for _round in 0..20 {
-            let mut woken = false;
-            // One window for them all: each has had all of it when it is
-            // looked at.
-            let end = std::time::Instant::now() + settling();
-            for ((future, (counter, waker)), seen) in
-                futures.iter_mut().zip(counters).zip(polled.iter_mut())
-            {
-                let now = counter.wakes();
-                let left = end.saturating_duration_since(std::time::Instant::now());
-                if now == *seen && !counter.woken_within(now + 1, left) {
-                    continue;
-                }
-                woken = true;
-                *seen = counter.wakes();
-                if let Poll::Ready(got) =
-                    std::pin::Pin::new(&mut *future).poll(&mut Context::from_waker(waker))
-                {
-                    return Err(format!(
-                        "{what} returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
-                    ));
-                }
-            }
-            if !woken {
-                return Ok(polled);
-            }
-        }
-        Err(format!(
-            "{what} was woken again and again, though nothing happened on its socket\nseen: a busy loop: each poll set off another wake"
-        ))
-    }
-
-    fn counter() -> (Arc<Counter>, Waker) {
-        let counter = Arc::new(Counter::default());
-        let waker = Waker::from(counter.clone());
-        (counter, waker)
-    }
-
-    /// Polls `future` until it is ready, waiting for its wakes as an
-    /// executor would, each up to the deadline.
-    fn ready<F: Future>(future: F, what: &str) -> Result<F::Output, String> {
-        let mut future = std::pin::pin!(future);
-        let (counter, waker) = counter();
-        let mut cx = Context::from_waker(&waker);
-        for seen in 0..100 {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return Ok(output);
-            }
-            if !counter.woken(seen + 1) {
-                return Err(format!(
-                    "{what} returned Pending and was never woken\nseen: nothing woke its task within {:?}",
-                    deadline()
-                ));
-            }
-        }
-        Err(format!("{what} was woken 100 times without becoming ready"))
-    }
-
-    /// The step's runtime, running an endless `block_on` on a thread of its
-    /// own: a reactor that runs on the executor's thread, while it is idle,
-    /// turns there; one with a thread of its own needs nothing of it.
-    fn runtime_running() {
-        static STARTED: std::sync::Once = std::sync::Once::new();
-        STARTED.call_once(|| {
-            std::thread::spawn(|| block_on(std::future::pending::<()>()));
-        });
-    }
-
-    /// A listener on loopback and `n` connections to it: each a std client
-    /// and the step's own stream for it.
-    fn connections(
-        n: usize,
-    ) -> Result<(TcpListener, Vec<(std::net::TcpStream, TcpStream)>), String> {
-        runtime_running();
-        let mut listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .map_err(|e| format!("TcpListener::bind failed: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("local_addr failed: {e}"))?;
-        let mut pairs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let client = std::net::TcpStream::connect(addr)
-                .map_err(|e| format!("a client could not connect: {e}"))?;
-            let (stream, _) =
-                ready(listener.accept(), "accept")?.map_err(|e| format!("accept failed: {e}"))?;
-            pairs.push((client, stream));
-        }
-        Ok((listener, pairs))
-    }
-
-    fn a_ready_socket_wakes_only_its_task() -> Outcome {
-        let (_listener, mut pairs) = connections(3)?;
-        let [(client_a, a), (_, b), (client_c, c)] = &mut pairs[..] else {
-            unreachable!("three connections")
-        };
-        let (mut buf_a, mut buf_b, mut buf_c) = ([0u8; 16], [0u8; 16], [0u8; 16]);
-        let mut reads = [
-            Box::pin(a.read(&mut buf_a)),
-            Box::pin(b.read(&mut buf_b)),
-            Box::pin(c.read(&mut buf_c)),
-        ];
-        let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
-        for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
-            if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
-                return Err(format!(
-                    "a read of a socket whose client sent nothing returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
-                ));
-            }
-        }
-        // What the registrations set off (a socket writable as it is added)
-        // is over before any client sends.
-        let quiet = settle(
-            &mut reads,
-            &counters,
-            "a read of a socket whose client sent nothing",
-        )?;
-        // A's client sends: A's task, and only A's, is woken.
-        client_a
-            .write_all(b"a\n")
-            .map_err(|e| format!("client A could not send: {e}"))?;
-        if !counters[0].0.woken(quiet[0] + 1) {
-            return Err("client A sent a line, but the task reading A's socket was not woken\nseen: the reactor did not wake the waker registered for A's socket".into());
-        }
-        // C's wake comes after the reactor has handled A's event whole.
-        client_c
-            .write_all(b"c\n")
-            .map_err(|e| format!("client C could not send: {e}"))?;
-        if !counters[2].0.woken(quiet[2] + 1) {
-            return Err(
-                "client C sent a line, but the task reading C's socket was not woken".into(),
-            );
-        }
-        if counters[1].0.wakes() > quiet[1] {
-            return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's and C's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
-        }
-        if !matches!(
-            reads[0]
-                .as_mut()
-                .poll(&mut Context::from_waker(&counters[0].1)),
-            Poll::Ready(Ok(2))
-        ) {
-            return Err("once woken, the read of A's socket did not return A's two bytes".into());
-        }
-        Ok(())
-    }
-
-    fn wakes_the_waker_of_the_latest_poll() -> Outcome {
-        let (_listener, mut pairs) = connections(1)?;
-        let (client, stream) = &mut pairs[0];
-        let mut buf = [0u8; 16];
-        let (first, first_waker) = counter();
-        let (latest, latest_waker) = counter();
+/// Polls each future again each time it is woken, as an executor
+/// would, until none is woken for a while: a registration may wake its
+/// task once, harmlessly. Returns each one's wakes so far; fails if a
+/// future is woken again and again (a busy loop) or becomes ready.
+fn settle<F: Future + Unpin>(
+    futures: &mut [F],
+    counters: &[(Arc<Counter>, Waker)],
+    what: &str,
+) -> Result<Vec<usize>, String>
+where
+    F::Output: std::fmt::Debug,
+{
+    // The wakes each had before its first poll: none.
+    let mut polled: Vec<usize> = ::std::vec![0; counters.len()];
+    for _round in 0..20 {
+        let mut woken = false;
+        // One window for them all: each has had all of it when it is
+        // looked at.
+        let end = std::time::Instant::now() + settling();
+        for ((future, (counter, waker)), seen) in
+            futures.iter_mut().zip(counters).zip(polled.iter_mut())
         {
-            let mut read = Box::pin(stream.read(&mut buf));
-            for waker in [&first_waker, &latest_waker] {
-                if read
-                    .as_mut()
-                    .poll(&mut Context::from_waker(waker))
-                    .is_ready()
-                {
-                    return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
-                }
+            let now = counter.wakes();
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if now == *seen && !counter.woken_within(now + 1, left) {
+                continue;
             }
-            client
-                .write_all(b"hello\n")
-                .map_err(|e| format!("the client could not send: {e}"))?;
-            if !latest.woken(1) {
-                let seen = if first.wakes() > 0 {
-                    "the waker of the first poll was woken instead"
-                } else {
-                    "no waker was woken"
-                };
-                return Err(format!(
-                    "polled twice, with a new waker the second time; then the client sent a line: the new waker was not woken\nseen: {seen}; a task polled with a new waker is woken through it, or never polled again"
+            woken = true;
+            *seen = counter.wakes();
+            if let Poll::Ready(got) =
+                std::pin::Pin::new(&mut *future).poll(&mut Context::from_waker(waker))
+            {
+                return Err(::std::format!(
+                    "{what} returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
                 ));
             }
         }
-        Ok(())
+        if !woken {
+            return Ok(polled);
+        }
     }
+    Err(::std::format!(
+        "{what} was woken again and again, though nothing happened on its socket\nseen: a busy loop: each poll set off another wake"
+    ))
+}
 
-    /// A write that fills the socket's buffers waits; woken when the client
-    /// reads, it writes what fits and fills them again: it must wait again,
-    /// registered anew, since each readiness event comes once.
-    fn a_write_waits_again_after_a_partial_write() -> Outcome {
-        use std::io::Read as _;
-        const BIG: usize = 16 << 20;
-        // Byte `i` is `i % 251`: a byte sent twice, or lost, shows.
-        let byte = |i: usize| (i % 251) as u8;
-        // Checks what arrived at `offset`; says where it first went wrong.
-        let arrived = move |bytes: &[u8], offset: usize| -> Result<(), String> {
-            match bytes
-                .iter()
-                .enumerate()
-                .find(|&(k, b)| *b != byte(offset + k))
-            {
-                None => Ok(()),
-                Some((k, _)) => Err(format!(
-                    "the client received wrong bytes from offset {}: some of what write_all wrote came twice, or was skipped\nseen: after a short write, only the bytes not yet written are written next",
-                    offset + k
-                )),
-            }
-        };
-        let (_listener, mut pairs) = connections(1)?;
-        let (client, stream) = &mut pairs[0];
-        // A guard against a hang of the harness itself, not a pace.
-        client
-            .set_read_timeout(Some(deadline()))
-            .map_err(|e| format!("the client's read timeout: {e}"))?;
-        let data: Vec<u8> = (0..BIG).map(byte).collect();
-        let (counter, waker) = counter();
-        let mut cx = Context::from_waker(&waker);
-        let mut write = Box::pin(stream.write_all(&data));
-        if write.as_mut().poll(&mut cx).is_ready() {
-            return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+fn counter() -> (Arc<Counter>, Waker) {
+    let counter = Arc::new(Counter::default());
+    let waker = Waker::from(counter.clone());
+    (counter, waker)
+}
+
+/// Polls `future` until it is ready, waiting for its wakes as an
+/// executor would, each up to the deadline.
+fn ready<F: Future>(future: F, what: &str) -> Result<F::Output, String> {
+    let mut future = ::std::pin::pin!(future);
+    let (counter, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    for seen in 0..100 {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Ok(output);
         }
-        // Woken, it is polled again, as an executor would; a registration
-        // may wake it once, but with the socket full it must come to wait.
-        let mut quiet = None;
-        // The wakes before the last poll: none before the first.
-        let mut polled = 0;
-        for _round in 0..20 {
-            if counter.wakes() == polled && !counter.woken_within(polled + 1, settling()) {
-                quiet = Some(polled);
-                break;
-            }
-            polled = counter.wakes();
-            if write.as_mut().poll(&mut cx).is_ready() {
-                return Err("write_all of 16 MiB to a client that reads nothing returned Ready\nseen: it did not wait for the client to read".into());
-            }
-        }
-        let Some(quiet) = quiet else {
-            return Err("write_all returned Pending and woke its own task at once, again and again, while the client read nothing and the socket stayed full\nseen: a busy loop: at `WouldBlock`, register with the reactor for `Interest::Write`; it wakes the task once the socket can take more".into());
-        };
-        // The client reads what is there, without waiting for more; once
-        // the socket is drained, the writer's task must be woken.
-        client
-            .set_nonblocking(true)
-            .map_err(|e| format!("the client's non-blocking mode: {e}"))?;
-        let mut chunk = vec![0u8; 64 << 10];
-        let mut read = 0;
-        while counter.wakes() == quiet {
-            match client.read(&mut chunk) {
-                Ok(0) => return Err("the connection ended in the middle of a write_all".into()),
-                Ok(n) => {
-                    arrived(&chunk[..n], read)?;
-                    read += n;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if !counter.woken(quiet + 1) {
-                        return Err(format!(
-                            "the client read all {read} bytes there were, and the writing task was never woken\nseen: a socket whose buffer drained is writable again: the reactor wakes the task that waits to write"
-                        ));
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("the client read {read} bytes, then: {e}")),
-            }
-        }
-        client
-            .set_nonblocking(false)
-            .map_err(|e| format!("the client's blocking mode: {e}"))?;
-        // Woken: it writes what fits, which is not all, and must wait again.
-        // The client then reads the rest, to the end of the connection.
-        let reader = std::thread::spawn({
-            let mut client = client.try_clone().map_err(|e| e.to_string())?;
-            move || -> Result<usize, String> {
-                let mut chunk = vec![0u8; 64 << 10];
-                let mut total = read;
-                loop {
-                    match client.read(&mut chunk) {
-                        Ok(0) => return Ok(total),
-                        Ok(n) => {
-                            arrived(&chunk[..n], total)?;
-                            total += n;
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(format!("the client read {total} bytes, then: {e}")),
-                    }
-                }
-            }
-        });
-        let mut seen = counter.wakes();
-        loop {
-            match write.as_mut().poll(&mut cx) {
-                Poll::Ready(Ok(())) => break,
-                Poll::Ready(Err(e)) => return Err(format!("write_all failed: {e}")),
-                Poll::Pending => {}
-            }
-            if !counter.woken(seen + 1) {
-                // The reader stops at the first wrong byte: that is the cause.
-                if reader.is_finished() {
-                    reader
-                        .join()
-                        .map_err(|_| "the harness's reader panicked".to_string())??;
-                }
-                return Err("write_all wrote part of its bytes after a wake, returned Pending again, and was never woken again as the client read the rest\nseen: a socket in oneshot mode reports one event, then nothing until it is armed again: register again at every WouldBlock".into());
-            }
-            seen = counter.wakes();
-        }
-        // The end of the connection tells the client that all has come.
-        drop(write);
-        drop(pairs);
-        let total = reader
-            .join()
-            .map_err(|_| "the harness's reader panicked".to_string())??;
-        if total != BIG {
-            return Err(format!(
-                "write_all returned Ok, but the client received {total} of its {BIG} bytes"
+        if !counter.woken(seen + 1) {
+            return Err(::std::format!(
+                "{what} returned Pending and was never woken\nseen: nothing woke its task within {:?}",
+                deadline()
             ));
         }
-        Ok(())
     }
+    Err(::std::format!(
+        "{what} was woken 100 times without becoming ready"
+    ))
+}
 
-    fn a_dropped_socket_leaves_the_reactor() -> Outcome {
-        const CONNECTIONS: usize = 1000;
-        for round in 0..CONNECTIONS / 100 {
-            let (listener, mut pairs) = connections(100)?;
-            for (_, stream) in &mut pairs {
-                let mut buf = [0u8; 16];
-                let mut read = Box::pin(stream.read(&mut buf));
-                let (_counter, waker) = counter();
-                if read
-                    .as_mut()
-                    .poll(&mut Context::from_waker(&waker))
-                    .is_ready()
-                {
-                    return Err(format!(
-                        "connection {round}00+: a read of a quiet socket returned at once"
+/// The step's runtime, running an endless `block_on` on a thread of its
+/// own: a reactor that runs on the executor's thread, while it is idle,
+/// turns there; one with a thread of its own needs nothing of it.
+fn runtime_running() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| block_on(std::future::pending::<()>()));
+    });
+}
+
+/// A listener on loopback and `n` connections to it: each a std client
+/// and the step's own stream for it.
+fn connections(n: usize) -> Result<(TcpListener, Vec<(std::net::TcpStream, TcpStream)>), String> {
+    runtime_running();
+    let mut listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .map_err(|e| ::std::format!("TcpListener::bind failed: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ::std::format!("local_addr failed: {e}"))?;
+    let mut pairs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let client = std::net::TcpStream::connect(addr)
+            .map_err(|e| ::std::format!("a client could not connect: {e}"))?;
+        let (stream, _) = ready(listener.accept(), "accept")?
+            .map_err(|e| ::std::format!("accept failed: {e}"))?;
+        pairs.push((client, stream));
+    }
+    Ok((listener, pairs))
+}
+
+fn a_ready_socket_wakes_only_its_task() -> Outcome {
+    let (_listener, mut pairs) = connections(3)?;
+    let [(client_a, a), (_, b), (client_c, c)] = &mut pairs[..] else {
+        ::std::unreachable!("three connections")
+    };
+    let (mut buf_a, mut buf_b, mut buf_c) = ([0u8; 16], [0u8; 16], [0u8; 16]);
+    let mut reads = [
+        Box::pin(a.read(&mut buf_a)),
+        Box::pin(b.read(&mut buf_b)),
+        Box::pin(c.read(&mut buf_c)),
+    ];
+    let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
+    for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
+        if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+            return Err(::std::format!(
+                "a read of a socket whose client sent nothing returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
+            ));
+        }
+    }
+    // What the registrations set off (a socket writable as it is added)
+    // is over before any client sends.
+    let quiet = settle(
+        &mut reads,
+        &counters,
+        "a read of a socket whose client sent nothing",
+    )?;
+    // A's client sends: A's task, and only A's, is woken.
+    client_a
+        .write_all(b"a\n")
+        .map_err(|e| ::std::format!("client A could not send: {e}"))?;
+    if !counters[0].0.woken(quiet[0] + 1) {
+        return Err("client A sent a line, but the task reading A's socket was not woken\nseen: the reactor did not wake the waker registered for A's socket".into());
+    }
+    // C's wake comes after the reactor has handled A's event whole.
+    client_c
+        .write_all(b"c\n")
+        .map_err(|e| ::std::format!("client C could not send: {e}"))?;
+    if !counters[2].0.woken(quiet[2] + 1) {
+        return Err("client C sent a line, but the task reading C's socket was not woken".into());
+    }
+    if counters[1].0.wakes() > quiet[1] {
+        return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's and C's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
+    }
+    if !::std::matches!(
+        reads[0]
+            .as_mut()
+            .poll(&mut Context::from_waker(&counters[0].1)),
+        Poll::Ready(Ok(2))
+    ) {
+        return Err("once woken, the read of A's socket did not return A's two bytes".into());
+    }
+    Ok(())
+}
+
+fn wakes_the_waker_of_the_latest_poll() -> Outcome {
+    let (_listener, mut pairs) = connections(1)?;
+    let (client, stream) = &mut pairs[0];
+    let mut buf = [0u8; 16];
+    let (first, first_waker) = counter();
+    let (latest, latest_waker) = counter();
+    {
+        let mut read = Box::pin(stream.read(&mut buf));
+        for waker in [&first_waker, &latest_waker] {
+            if read
+                .as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_ready()
+            {
+                return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+            }
+        }
+        client
+            .write_all(b"hello\n")
+            .map_err(|e| ::std::format!("the client could not send: {e}"))?;
+        if !latest.woken(1) {
+            let seen = if first.wakes() > 0 {
+                "the waker of the first poll was woken instead"
+            } else {
+                "no waker was woken"
+            };
+            return Err(::std::format!(
+                "polled twice, with a new waker the second time; then the client sent a line: the new waker was not woken\nseen: {seen}; a task polled with a new waker is woken through it, or never polled again"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A write that fills the socket's buffers waits; woken when the client
+/// reads, it writes what fits and fills them again: it must wait again,
+/// registered anew, since each readiness event comes once.
+fn a_write_waits_again_after_a_partial_write() -> Outcome {
+    use std::io::Read as _;
+    const BIG: usize = 16 << 20;
+    // Byte `i` is `i % 251`: a byte sent twice, or lost, shows.
+    let byte = |i: usize| (i % 251) as u8;
+    // Checks what arrived at `offset`; says where it first went wrong.
+    let arrived = move |bytes: &[u8], offset: usize| -> Result<(), String> {
+        match bytes
+            .iter()
+            .enumerate()
+            .find(|&(k, b)| *b != byte(offset + k))
+        {
+            None => Ok(()),
+            Some((k, _)) => Err(::std::format!(
+                "the client received wrong bytes from offset {}: some of what write_all wrote came twice, or was skipped\nseen: after a short write, only the bytes not yet written are written next",
+                offset + k
+            )),
+        }
+    };
+    let (_listener, mut pairs) = connections(1)?;
+    let (client, stream) = &mut pairs[0];
+    // A guard against a hang of the harness itself, not a pace.
+    client
+        .set_read_timeout(Some(deadline()))
+        .map_err(|e| ::std::format!("the client's read timeout: {e}"))?;
+    let data: Vec<u8> = (0..BIG).map(byte).collect();
+    let (counter, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    let mut write = Box::pin(stream.write_all(&data));
+    if write.as_mut().poll(&mut cx).is_ready() {
+        return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+    }
+    // Woken, it is polled again, as an executor would; a registration
+    // may wake it once, but with the socket full it must come to wait.
+    let mut quiet = None;
+    // The wakes before the last poll: none before the first.
+    let mut polled = 0;
+    for _round in 0..20 {
+        if counter.wakes() == polled && !counter.woken_within(polled + 1, settling()) {
+            quiet = Some(polled);
+            break;
+        }
+        polled = counter.wakes();
+        if write.as_mut().poll(&mut cx).is_ready() {
+            return Err("write_all of 16 MiB to a client that reads nothing returned Ready\nseen: it did not wait for the client to read".into());
+        }
+    }
+    let Some(quiet) = quiet else {
+        return Err("write_all returned Pending and woke its own task at once, again and again, while the client read nothing and the socket stayed full\nseen: a busy loop: at `WouldBlock`, register with the reactor for `Interest::Write`; it wakes the task once the socket can take more".into());
+    };
+    // The client reads what is there, without waiting for more; once
+    // the socket is drained, the writer's task must be woken.
+    client
+        .set_nonblocking(true)
+        .map_err(|e| ::std::format!("the client's non-blocking mode: {e}"))?;
+    let mut chunk = ::std::vec![0u8; 64 << 10];
+    let mut read = 0;
+    while counter.wakes() == quiet {
+        match client.read(&mut chunk) {
+            Ok(0) => return Err("the connection ended in the middle of a write_all".into()),
+            Ok(n) => {
+                arrived(&chunk[..n], read)?;
+                read += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if !counter.woken(quiet + 1) {
+                    return Err(::std::format!(
+                        "the client read all {read} bytes there were, and the writing task was never woken\nseen: a socket whose buffer drained is writable again: the reactor wakes the task that waits to write"
                     ));
                 }
             }
-            drop(pairs);
-            drop(listener);
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(::std::format!("the client read {read} bytes, then: {e}")),
         }
-        let left = Reactor::get().wakers.lock().unwrap().len();
-        if left > 0 {
-            return Err(format!(
-                "after {CONNECTIONS} connections came and went, the reactor still holds {left} of their wakers\nseen: a socket that is dropped stays registered; its entry must go with it"
-            ));
+    }
+    client
+        .set_nonblocking(false)
+        .map_err(|e| ::std::format!("the client's blocking mode: {e}"))?;
+    // Woken: it writes what fits, which is not all, and must wait again.
+    // The client then reads the rest, to the end of the connection.
+    let reader = std::thread::spawn({
+        let mut client = client.try_clone().map_err(|e| e.to_string())?;
+        move || -> Result<usize, String> {
+            let mut chunk = ::std::vec![0u8; 64 << 10];
+            let mut total = read;
+            loop {
+                match client.read(&mut chunk) {
+                    Ok(0) => return Ok(total),
+                    Ok(n) => {
+                        arrived(&chunk[..n], total)?;
+                        total += n;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(::std::format!("the client read {total} bytes, then: {e}"));
+                    }
+                }
+            }
         }
-        Ok(())
+    });
+    let mut seen = counter.wakes();
+    loop {
+        match write.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(())) => break,
+            Poll::Ready(Err(e)) => return Err(::std::format!("write_all failed: {e}")),
+            Poll::Pending => {}
+        }
+        if !counter.woken(seen + 1) {
+            // The reader stops at the first wrong byte: that is the cause.
+            if reader.is_finished() {
+                reader
+                    .join()
+                    .map_err(|_| "the harness's reader panicked".to_string())??;
+            }
+            return Err("write_all wrote part of its bytes after a wake, returned Pending again, and was never woken again as the client read the rest\nseen: a socket in oneshot mode reports one event, then nothing until it is armed again: register again at every WouldBlock".into());
+        }
+        seen = counter.wakes();
     }
-
-    const CHECKS: &[Check] = &[
-        (
-            "a_ready_socket_wakes_only_its_task",
-            a_ready_socket_wakes_only_its_task,
-        ),
-        (
-            "wakes_the_waker_of_the_latest_poll",
-            wakes_the_waker_of_the_latest_poll,
-        ),
-        (
-            "a_write_waits_again_after_a_partial_write",
-            a_write_waits_again_after_a_partial_write,
-        ),
-        (
-            "a_dropped_socket_leaves_the_reactor",
-            a_dropped_socket_leaves_the_reactor,
-        ),
-    ];
-
-    pub(crate) fn run() -> ! {
-        run_checks(CHECKS)
+    // The end of the connection tells the client that all has come.
+    drop(write);
+    drop(pairs);
+    let total = reader
+        .join()
+        .map_err(|_| "the harness's reader panicked".to_string())??;
+    if total != BIG {
+        return Err(::std::format!(
+            "write_all returned Ok, but the client received {total} of its {BIG} bytes"
+        ));
     }
+    Ok(())
+}
+
+fn a_dropped_socket_leaves_the_reactor() -> Outcome {
+    const CONNECTIONS: usize = 1000;
+    for round in 0..CONNECTIONS / 100 {
+        let (listener, mut pairs) = connections(100)?;
+        for (_, stream) in &mut pairs {
+            let mut buf = [0u8; 16];
+            let mut read = Box::pin(stream.read(&mut buf));
+            let (_counter, waker) = counter();
+            if read
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_ready()
+            {
+                return Err(::std::format!(
+                    "connection {round}00+: a read of a quiet socket returned at once"
+                ));
+            }
+        }
+        drop(pairs);
+        drop(listener);
+    }
+    let left = Reactor::get().wakers.lock().unwrap().len();
+    if left > 0 {
+        return Err(::std::format!(
+            "after {CONNECTIONS} connections came and went, the reactor still holds {left} of their wakers\nseen: a socket that is dropped stays registered; its entry must go with it"
+        ));
+    }
+    Ok(())
+}
+
+const CHECKS: &[Check] = &[
+    (
+        "a_ready_socket_wakes_only_its_task",
+        a_ready_socket_wakes_only_its_task,
+    ),
+    (
+        "wakes_the_waker_of_the_latest_poll",
+        wakes_the_waker_of_the_latest_poll,
+    ),
+    (
+        "a_write_waits_again_after_a_partial_write",
+        a_write_waits_again_after_a_partial_write,
+    ),
+    (
+        "a_dropped_socket_leaves_the_reactor",
+        a_dropped_socket_leaves_the_reactor,
+    ),
+];
+
+pub(crate) fn run() -> ! {
+    run_checks(CHECKS)
 }

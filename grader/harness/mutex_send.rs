@@ -1,138 +1,130 @@
-// The grader's harness for mutex-send, appended to a copy of the student's
+// The grader's harness for mutex-send: a module of a copy of the student's
 // mutex-send.rs. It polls the slide's `foo` by hand: its critical section
 // must await (the slide's `bar(&mut st).await`) while it holds the lock.
-// Usage and output: see common.rs.
+// It needs of the lock only what the lesson does: that `foo`'s future is
+// `Send`, and that a second `foo` waits, asleep, while the first holds it;
+// so any async lock (tokio's `Mutex` or `RwLock`, the futures crate's) will do.
+// It names what it takes of the student's file, and invokes macros by their
+// full path: a name of that file must not change what the harness does.
+// How it runs and reports: runner.rs.
 
-pub(crate) mod grader_harness {
-    use super::grader_harness_common::{Check, Outcome, run_checks};
-    use super::*;
-    use std::future::Future;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::{Context, Poll, Wake, Waker};
+#[path = "protocol.rs"]
+mod protocol;
+#[path = "runner.rs"]
+mod runner;
 
-    /// What a `try_lock` gave: tokio's says `Result`, the futures crate's
-    /// `Option`; either async mutex is a right answer.
-    trait Tried<G> {
-        fn got(self) -> Option<G>;
+use super::{ShareState, foo};
+use runner::{Check, Outcome, run_checks};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Wake, Waker};
+
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
+}
 
-    impl<G, E> Tried<G> for Result<G, E> {
-        fn got(self) -> Option<G> {
-            self.ok()
-        }
+fn counted() -> (Arc<Counter>, Waker) {
+    let counter = Arc::new(Counter(AtomicUsize::new(0)));
+    (counter.clone(), Waker::from(counter))
+}
+
+/// A runtime's context, as `tokio::spawn` gives its tasks: an async lock
+/// may need one. The futures are still polled only by this harness.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// tokio::spawn takes only what is `Send`: so must foo's future be, however
+/// the step runs it. The harness does not compile otherwise.
+fn spawnable<T: Send>(_: &T) {}
+
+/// Polls `future` up to 100 times: whether it ended.
+fn ends<F: Future + ?Sized>(mut future: std::pin::Pin<&mut F>, cx: &mut Context<'_>) -> bool {
+    (0..100).any(|_| future.as_mut().poll(cx).is_ready())
+}
+
+/// A first `foo` pauses inside its critical section (at `bar`'s await);
+/// a second `foo` must not get through meanwhile: the first holds the lock.
+fn holds_the_lock_across_the_await() -> Outcome {
+    let runtime = runtime();
+    let _context = runtime.enter();
+    let state: ShareState = Default::default();
+    let mut first = Box::pin(foo(state.clone()));
+    spawnable(&first);
+    let (_, first_waker) = counted();
+    let mut first_cx = Context::from_waker(&first_waker);
+    if first.as_mut().poll(&mut first_cx).is_ready() {
+        return Err("foo finished at its first poll: nothing in it awaits\nseen: the slide's critical section awaits (`bar(&mut st).await`) while it holds the lock; this one never pauses there".into());
     }
-
-    impl<G> Tried<G> for Option<G> {
-        fn got(self) -> Option<G> {
-            self
-        }
+    let mut second = Box::pin(foo(state.clone()));
+    let (_, second_waker) = counted();
+    let mut second_cx = Context::from_waker(&second_waker);
+    if ends(second.as_mut(), &mut second_cx) {
+        return Err("a second foo ran to its end while the first was paused inside its critical section\nseen: the lock was free while the first foo waited at its await; the slide's `bar(&mut st).await` pauses while the guard is held".into());
     }
-
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
+    if !ends(first.as_mut(), &mut first_cx) {
+        return Err("foo did not end after 100 polls".into());
     }
-
-    fn holds_the_lock_across_the_await() -> Outcome {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a tokio runtime");
-        let _context = runtime.enter();
-        let state: ShareState = Default::default();
-        let mut task = Box::pin(foo(state.clone()));
-        // tokio::spawn takes only what is `Send`: so must foo's future be,
-        // however the step runs it. This does not compile otherwise.
-        fn spawnable<T: Send>(_: &T) {}
-        spawnable(&task);
-        let waker = Waker::from(Arc::new(Counter(AtomicUsize::new(0))));
-        let mut cx = Context::from_waker(&waker);
-        if task.as_mut().poll(&mut cx).is_ready() {
-            return Err("foo finished at its first poll: nothing in it awaits\nseen: the slide's critical section awaits (`bar(&mut st).await`) while it holds the lock; this one never pauses there".into());
-        }
-        if state.try_lock().got().is_some() {
-            return Err("foo paused at an await without holding the lock\nseen: the lock was free while foo waited; the slide's `bar(&mut st).await` pauses inside the critical section".into());
-        }
-        for _ in 0..100 {
-            if task.as_mut().poll(&mut cx).is_ready() {
-                let count = state.try_lock().got().map(|st| st.count);
-                return match count {
-                    Some(1) => Ok(()),
-                    Some(n) => Err(format!("foo added {n} to the count, not 1")),
-                    None => Err("foo ended, but the lock is still held".into()),
-                };
-            }
-        }
-        Err("foo did not end after 100 polls".into())
+    if !ends(second.as_mut(), &mut second_cx) {
+        return Err("the first foo ended, and a second one, waiting for the lock, never did\nseen: the first foo's guard was not let go when it ended".into());
     }
+    Ok(())
+}
 
-    fn counted() -> (Arc<Counter>, Waker) {
-        let counter = Arc::new(Counter(AtomicUsize::new(0)));
-        (counter.clone(), Waker::from(counter))
+/// A second `foo` comes while the first holds the lock: it must wait for
+/// the lock, asleep, and be woken when the first lets it go. One that tries
+/// the lock and yields, again and again, spins instead.
+fn waits_for_the_lock_without_spinning() -> Outcome {
+    let runtime = runtime();
+    let _context = runtime.enter();
+    let state: ShareState = Default::default();
+    let mut first = Box::pin(foo(state.clone()));
+    let (_, first_waker) = counted();
+    let mut first_cx = Context::from_waker(&first_waker);
+    if first.as_mut().poll(&mut first_cx).is_ready() {
+        return Err("foo finished at its first poll: nothing in it awaits".into());
     }
-
-    /// A second `foo` comes while the first holds the lock: it must wait
-    /// for the lock, asleep, and be woken when the first lets it go. One
-    /// that tries the lock and yields, again and again, spins instead.
-    fn waits_for_the_lock_without_spinning() -> Outcome {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a tokio runtime");
-        let _context = runtime.enter();
-        let state: ShareState = Default::default();
-        let mut first = Box::pin(foo(state.clone()));
-        let (_, first_waker) = counted();
-        let mut first_cx = Context::from_waker(&first_waker);
-        if first.as_mut().poll(&mut first_cx).is_ready() {
-            return Err("foo finished at its first poll: nothing in it awaits".into());
-        }
-        let mut second = Box::pin(foo(state.clone()));
-        let (second_wakes, second_waker) = counted();
-        let mut second_cx = Context::from_waker(&second_waker);
-        if second.as_mut().poll(&mut second_cx).is_ready() {
-            return Err("a second foo finished while the first held the lock".into());
-        }
-        if second_wakes.0.load(Ordering::SeqCst) > 0 {
-            return Err("a second foo, waiting for the lock the first holds, woke its own task at once\nseen: it spins (tries the lock, yields, tries again) instead of awaiting the lock: `lock().await` sleeps until the lock is free".into());
-        }
-        for _ in 0..100 {
-            if first.as_mut().poll(&mut first_cx).is_ready() {
-                break;
-            }
-        }
-        if second_wakes.0.load(Ordering::SeqCst) == 0 {
-            return Err(
-                "the first foo let the lock go, but the second, waiting for it, was not woken"
-                    .into(),
-            );
-        }
-        for _ in 0..100 {
-            if second.as_mut().poll(&mut second_cx).is_ready() {
-                let count = state.try_lock().got().map(|st| st.count);
-                return match count {
-                    Some(2) => Ok(()),
-                    Some(n) => Err(format!("two foos, one after the other, counted {n}, not 2")),
-                    None => Err("both foos ended, but the lock is still held".into()),
-                };
-            }
-        }
-        Err("the second foo did not end after 100 polls".into())
+    let mut second = Box::pin(foo(state.clone()));
+    let (second_wakes, second_waker) = counted();
+    let mut second_cx = Context::from_waker(&second_waker);
+    if second.as_mut().poll(&mut second_cx).is_ready() {
+        return Err("a second foo finished while the first held the lock".into());
     }
-
-    const CHECKS: &[Check] = &[
-        (
-            "waits_for_the_lock_without_spinning",
-            waits_for_the_lock_without_spinning,
-        ),
-        (
-            "holds_the_lock_across_the_await",
-            holds_the_lock_across_the_await,
-        ),
-    ];
-
-    pub(crate) fn run() -> ! {
-        run_checks(CHECKS)
+    if second_wakes.0.load(Ordering::SeqCst) > 0 {
+        return Err("a second foo, waiting for the lock the first holds, woke its own task at once\nseen: it spins (tries the lock, yields, tries again) instead of awaiting the lock: `lock().await` sleeps until the lock is free".into());
     }
+    if !ends(first.as_mut(), &mut first_cx) {
+        return Err("foo did not end after 100 polls".into());
+    }
+    if second_wakes.0.load(Ordering::SeqCst) == 0 {
+        return Err(
+            "the first foo let the lock go, but the second, waiting for it, was not woken".into(),
+        );
+    }
+    if !ends(second.as_mut(), &mut second_cx) {
+        return Err("the second foo did not end after 100 polls".into());
+    }
+    Ok(())
+}
+
+const CHECKS: &[Check] = &[
+    (
+        "waits_for_the_lock_without_spinning",
+        waits_for_the_lock_without_spinning,
+    ),
+    (
+        "holds_the_lock_across_the_await",
+        holds_the_lock_across_the_await,
+    ),
+];
+
+pub(crate) fn run() -> ! {
+    run_checks(CHECKS)
 }

@@ -41,7 +41,12 @@ impl Session {
     pub fn builds(&self) -> HashMap<String, Built> {
         let mut builds = HashMap::new();
         for step in crate::catalogue::STEPS {
-            for bin in [step.name.to_string(), harness::bin(step.name)] {
+            let bins = [
+                step.name.to_string(),
+                harness::bin(step.name),
+                build::safety_bin(step.name),
+            ];
+            for bin in bins {
                 if let Some(built) = self.bins.made(&bin) {
                     builds.insert(bin, built);
                 }
@@ -50,14 +55,38 @@ impl Session {
         builds
     }
 
-    /// The step's executable, built the first time it is asked for.
+    /// The step's executable, built the first time it is asked for; never
+    /// one whose file holds code the grader does not run.
     pub fn step_exe(&self, step: &str) -> Built {
         let source = self.target.source(step);
         if !source.is_file() {
             return Err(NotBuilt::NoFile(source));
         }
+        self.refusal(step)?;
         self.bins
             .get(step, || build::write_steps_crate(&self.target))
+    }
+
+    /// Whether the step's file holds unsafe code beyond what it may (see
+    /// `build::safety`): checked by the compiler when the file holds any.
+    fn refusal(&self, step: &str) -> Result<(), NotBuilt> {
+        if !self.needs_safety_check(step) {
+            return Ok(());
+        }
+        self.bins
+            .get(&build::safety_bin(step), || {
+                build::write_steps_crate(&self.target)
+            })
+            .map(drop)
+    }
+
+    fn needs_safety_check(&self, step: &str) -> bool {
+        // A session that grades prebuilt bins knows from them.
+        if self.bins.made(&build::safety_bin(step)).is_some() {
+            return true;
+        }
+        std::fs::read_to_string(self.target.source(step))
+            .is_ok_and(|text| build::safety::needs_check(&text))
     }
 
     /// Builds the steps' bins, and their harnesses', in one run of cargo, so
@@ -70,18 +99,23 @@ impl Session {
             if harness::has(step) {
                 bins.push(harness::bin(step));
             }
+            if self.needs_safety_check(step) {
+                bins.push(build::safety_bin(step));
+            }
         }
         let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
         self.bins
             .build_all(&bins, || build::write_steps_crate(&self.target));
     }
 
-    /// The harness compiled around the student's file of `step`.
+    /// The harness compiled around the student's file of `step`; never
+    /// around one that holds code the grader does not run.
     pub fn harness_exe(&self, step: &str) -> Built {
         let source = self.target.source(step);
         if !source.is_file() {
             return Err(NotBuilt::NoFile(source));
         }
+        self.refusal(step)?;
         self.bins.get(&harness::bin(step), || {
             build::write_steps_crate(&self.target)
         })
@@ -247,11 +281,7 @@ fn next(queue: &Mutex<Queue>, changed: &Condvar) -> Option<&'static Check> {
 
 /// The message a panic carried.
 pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    crate::protocol::panic_text(&**panic)
 }
 
 /// How many checks run at once: they mostly wait for the steps, so more

@@ -33,8 +33,26 @@ pub struct Spec {
 pub enum Bin {
     /// Its executable, and the warnings the compiler gave (rendered).
     Built { exe: PathBuf, warnings: Vec<String> },
-    /// The compiler's errors, rendered, cut to a readable length.
-    DoesNotCompile(String),
+    /// The compiler's errors, rendered and cut to a readable length, and
+    /// each as the compiler gave it.
+    DoesNotCompile {
+        rendered: String,
+        errors: Vec<Diagnostic>,
+    },
+}
+
+/// One diagnostic of the compiler, as its JSON message gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// `error`, `warning`, ...
+    pub level: String,
+    /// `E0133`, or a lint's name (`unsafe_code`), if it has one.
+    pub code: Option<String>,
+    pub message: String,
+    /// The line of its primary span, if it has one.
+    pub line: Option<usize>,
+    /// As the compiler prints it.
+    pub rendered: String,
 }
 
 /// Cargo could not run, or did not finish.
@@ -84,6 +102,24 @@ pub fn build_each_once() {
     ONCE_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Where cargo builds what the finished executables are made from (cargo's
+/// `build-dir`): the workspace's target directory, whose dependencies are
+/// built once for every crate the grader builds. A class's builds have one
+/// of their own, which holds nothing of this workspace's (the solutions'
+/// builds, say), for a step file to take in at compile time.
+pub fn build_dir() -> PathBuf {
+    if SANDBOX.get().is_some() {
+        crate::target::grader_dir().join("class-build")
+    } else {
+        cargo_target_dir()
+    }
+}
+
+/// Whether builds are a class's: in the sandbox, each crate built once.
+pub fn for_a_class() -> bool {
+    SANDBOX.get().is_some()
+}
+
 /// Removes what cargo built for `package` of the crate at `manifest`, in
 /// the shared build directory and in `out_dir`.
 pub fn clean(
@@ -98,7 +134,7 @@ pub fn clean(
         .args(["--package", package, "--quiet"])
         .arg("--target-dir")
         .arg(out_dir)
-        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir())
+        .env("CARGO_BUILD_BUILD_DIR", build_dir())
         .stdin(Stdio::null());
     let run = crate::exec::run_command(cmd, "cargo clean", BUILD_LIMIT, crate::exec::Bound::LOG)
         .map_err(|e| e.to_string())?;
@@ -138,10 +174,11 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
     for bin in bins {
         cmd.args(["--bin", bin]);
     }
+    let build_dir = build_dir();
     cmd.args(["--keep-going", "--message-format=json", "--color", "never"])
         .arg("--target-dir")
         .arg(&spec.out_dir)
-        .env("CARGO_BUILD_BUILD_DIR", cargo_target_dir());
+        .env("CARGO_BUILD_BUILD_DIR", &build_dir);
     if ONCE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
         cmd.env("CARGO_INCREMENTAL", "0");
     }
@@ -150,7 +187,12 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
         let crate_dir = spec.manifest.parent().unwrap_or(&spec.out_dir);
         let sources = bin_folders(&spec.manifest);
         let readable: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
-        cmd = sandbox.wrap(cmd, Role::Build, &[&spec.out_dir, crate_dir], &readable);
+        cmd = sandbox.wrap(
+            cmd,
+            Role::Build,
+            &[&spec.out_dir, crate_dir, &build_dir],
+            &readable,
+        );
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -179,10 +221,23 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
                     exe,
                     warnings: warnings.remove(*bin).unwrap_or_default(),
                 },
-                (_, Some(errors)) => Bin::DoesNotCompile(readable(&errors.join("\n"))),
+                (_, Some(errors)) => Bin::DoesNotCompile {
+                    rendered: readable(
+                        &errors
+                            .iter()
+                            .take(MAX_DIAGNOSTICS)
+                            .map(|d| d.rendered.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                    errors,
+                },
                 // Not the compiler: cargo itself (a manifest it cannot read,
                 // a bin it does not know) said why, on stderr.
-                (None, None) => Bin::DoesNotCompile(readable(&errors_of_cargo(&cargo_said))),
+                (None, None) => Bin::DoesNotCompile {
+                    rendered: readable(&errors_of_cargo(&cargo_said)),
+                    errors: Vec::new(),
+                },
             };
             (bin.to_string(), result)
         })
@@ -193,7 +248,7 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
 #[derive(Default)]
 struct Messages {
     exes: BTreeMap<String, PathBuf>,
-    errors: BTreeMap<String, Vec<String>>,
+    errors: BTreeMap<String, Vec<Diagnostic>>,
     warnings: BTreeMap<String, Vec<String>>,
 }
 
@@ -219,18 +274,40 @@ fn read_messages(stdout: impl std::io::Read) -> Messages {
             }
             Some("compiler-message") => {
                 let diagnostic = &message["message"];
-                let into = match diagnostic["level"].as_str() {
-                    Some("error" | "error: internal compiler error") => &mut read.errors,
-                    Some("warning") => &mut read.warnings,
-                    _ => continue,
-                };
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
                 let rendered = diagnostic["rendered"]
                     .as_str()
                     .or(diagnostic["message"].as_str())
-                    .unwrap_or_default();
-                let kept = into.entry(name.to_string()).or_default();
-                if kept.len() < MAX_DIAGNOSTICS {
-                    kept.push(rendered.to_string());
+                    .unwrap_or_default()
+                    .to_string();
+                match diagnostic["level"].as_str() {
+                    Some("error" | "error: internal compiler error") => {
+                        let line = diagnostic["spans"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .find(|span| span["is_primary"] == true)
+                            .and_then(|span| span["line_start"].as_u64())
+                            .map(|n| n as usize);
+                        let kept = read.errors.entry(name.to_string()).or_default();
+                        if kept.len() >= MAX_ERRORS {
+                            continue;
+                        }
+                        kept.push(Diagnostic {
+                            level: "error".to_string(),
+                            code: diagnostic["code"]["code"].as_str().map(str::to_string),
+                            message: text(&diagnostic["message"]),
+                            line,
+                            rendered,
+                        });
+                    }
+                    Some("warning") => {
+                        let kept = read.warnings.entry(name.to_string()).or_default();
+                        if kept.len() < MAX_DIAGNOSTICS {
+                            kept.push(rendered);
+                        }
+                    }
+                    _ => {}
                 }
             }
             _ => {}
@@ -239,7 +316,9 @@ fn read_messages(stdout: impl std::io::Read) -> Messages {
     read
 }
 
-/// How many diagnostics of one bin are kept.
+/// How many errors of one bin are kept, to judge them (see `safety`).
+const MAX_ERRORS: usize = 500;
+/// How many diagnostics of one bin are kept to be shown.
 const MAX_DIAGNOSTICS: usize = 20;
 /// How many lines of them a failure shows.
 const MAX_DIAGNOSTIC_LINES: usize = 60;
@@ -323,7 +402,10 @@ not json
         let read = read_messages(messages.as_bytes());
         assert_eq!(read.exes.len(), 1);
         assert_eq!(read.exes["a"], PathBuf::from("/t/debug/a"));
-        assert_eq!(read.errors["b"], ["error[E0308]: mismatched types"]);
+        let errors = &read.errors["b"];
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].rendered, "error[E0308]: mismatched types");
+        assert_eq!(errors[0].message, "E0308");
         assert_eq!(read.warnings["b"], ["warning: unused"]);
     }
 

@@ -12,6 +12,8 @@
 //! step builds it, and every later check gets the same result.
 
 pub mod cargo;
+pub(crate) mod lexer;
+pub(crate) mod safety;
 pub mod scratch;
 
 use crate::checks::harness;
@@ -40,6 +42,9 @@ pub enum NotBuilt {
     NoFile(PathBuf),
     /// The grader could not build at all (cargo missing, a disk full): why.
     Grader(String),
+    /// The step holds code the grader does not run (see `safety`): where
+    /// and what.
+    Refused(String),
 }
 
 impl std::fmt::Display for NotBuilt {
@@ -48,6 +53,7 @@ impl std::fmt::Display for NotBuilt {
             NotBuilt::DoesNotCompile(errors) => write!(f, "{errors}"),
             NotBuilt::NoFile(path) => write!(f, "there is no file {}", path.display()),
             NotBuilt::Grader(why) => write!(f, "{why}"),
+            NotBuilt::Refused(why) => write!(f, "{why}"),
         }
     }
 }
@@ -60,6 +66,7 @@ pub fn built_to_json(built: &Built) -> serde_json::Value {
         Err(NotBuilt::DoesNotCompile(errors)) => json!({"does_not_compile": errors}),
         Err(NotBuilt::NoFile(path)) => json!({"no_file": path}),
         Err(NotBuilt::Grader(why)) => json!({"grader": why}),
+        Err(NotBuilt::Refused(why)) => json!({"refused": why}),
     }
 }
 
@@ -83,6 +90,8 @@ pub fn built_from_json(value: &serde_json::Value) -> Option<Built> {
         NotBuilt::DoesNotCompile(errors)
     } else if let Some(path) = text("no_file") {
         NotBuilt::NoFile(path.into())
+    } else if let Some(why) = text("refused") {
+        NotBuilt::Refused(why)
     } else {
         NotBuilt::Grader(text("grader")?)
     }))
@@ -172,18 +181,89 @@ fn run_cargo(
         Ok(built) => built
             .into_iter()
             .map(|(bin, result)| {
-                let result = match result {
-                    Bin::Built { exe, warnings } => Ok(Exe {
-                        path: exe,
-                        warnings,
-                    }),
-                    Bin::DoesNotCompile(errors) => Err(NotBuilt::DoesNotCompile(errors)),
+                let result = if bin.starts_with(SAFETY) {
+                    judged(result)
+                } else {
+                    match result {
+                        Bin::Built { exe, warnings } if bin.starts_with(harness::PREFIX) => {
+                            exec_only(&exe)
+                                .map(|path| Exe { path, warnings })
+                                .map_err(|e| {
+                                    NotBuilt::Grader(format!(
+                                        "cannot make {} run-only: {e}",
+                                        exe.display()
+                                    ))
+                                })
+                        }
+                        Bin::Built { exe, warnings } => Ok(Exe {
+                            path: exe,
+                            warnings,
+                        }),
+                        Bin::DoesNotCompile { rendered, .. } => {
+                            Err(NotBuilt::DoesNotCompile(rendered))
+                        }
+                    }
                 };
                 (bin, result)
             })
             .collect(),
         Err(e) => all_fail(e.to_string()),
     }
+}
+
+/// The prefix of the bins that check a step's unsafe code (see `safety`).
+const SAFETY: &str = "safety-";
+
+/// The bin that checks the unsafe code of `step`'s file.
+pub fn safety_bin(step: &str) -> String {
+    format!("{SAFETY}{step}")
+}
+
+/// What the check of a step's unsafe code found: `Ok` (no executable is
+/// made: the `Exe` has no path) or why the step is refused.
+fn judged(built: Bin) -> Built {
+    match built {
+        Bin::DoesNotCompile { errors, .. } => match safety::judge(&errors) {
+            Ok(()) => Ok(Exe {
+                path: PathBuf::new(),
+                warnings: Vec::new(),
+            }),
+            Err(refusal) => Err(NotBuilt::Refused(refusal.to_string())),
+        },
+        Bin::Built { .. } => Err(NotBuilt::Grader(
+            "the check of unsafe code built an executable, which it never should".to_string(),
+        )),
+    }
+}
+
+/// A copy of a harness's executable that only runs, and cannot be read, by
+/// anyone but root (Linux): Linux starts it as a process that no other
+/// process of the same user can look into (its memory, environment and
+/// descriptors, through `/proc` or a debugger), and its key stays its own.
+/// Elsewhere the executable itself.
+fn exec_only(exe: &std::path::Path) -> std::io::Result<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
+            return Ok(exe.to_path_buf());
+        };
+        let dir = dir.join("run-only");
+        std::fs::create_dir_all(&dir)?;
+        let copy = dir.join(name);
+        // Made aside and renamed: another grading may run the last copy.
+        let partial = dir.join(format!(
+            "{}.{}.partial",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        std::fs::copy(exe, &partial)?;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o111))?;
+        std::fs::rename(&partial, &copy)?;
+        Ok(copy)
+    }
+    #[cfg(not(target_os = "linux"))]
+    Ok(exe.to_path_buf())
 }
 
 /// The bins of a target's steps. Whatever the target, they are built from a
@@ -207,11 +287,7 @@ pub fn forget(target: &Target) -> Result<(), String> {
     let dir = steps_crate(target);
     let out_dir = grader_dir().join("out").join(target.key());
     if dir.join("Cargo.toml").exists() {
-        cargo::clean(
-            &dir.join("Cargo.toml"),
-            &format!("steps-{}", target.key()),
-            &out_dir,
-        )?;
+        cargo::clean(&dir.join("Cargo.toml"), &package_name(target), &out_dir)?;
     }
     for gone in [&out_dir, &dir] {
         match std::fs::remove_dir_all(gone) {
@@ -226,6 +302,26 @@ pub fn forget(target: &Target) -> Result<(), String> {
 
 fn steps_crate(target: &Target) -> PathBuf {
     grader_dir().join("crates").join(target.key())
+}
+
+/// The name of the scratch crate of a target's steps. A class's crates
+/// share a build directory: each has a name no one can guess (kept in its
+/// folder), so that no step file can name another's build at compile time
+/// (`include_bytes!` of a classmate's executable).
+fn package_name(target: &Target) -> String {
+    let base = format!("steps-{}", target.key());
+    if !cargo::for_a_class() {
+        return base;
+    }
+    let kept = steps_crate(target).join("package-name");
+    if let Ok(name) = std::fs::read_to_string(&kept)
+        && name.starts_with(&base)
+    {
+        return name;
+    }
+    let name = format!("{base}-{}", crate::exec::secret());
+    let _ = scratch::write_if_changed(&kept, &name);
+    name
 }
 
 /// Writes (or brings up to date) the scratch crate of a target's steps: a
@@ -248,6 +344,13 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
         };
         let path = source.canonicalize().unwrap_or(source);
         bin(step.name, &path.to_string_lossy());
+        // What of it is unsafe, checked by the compiler in the same run.
+        if safety::needs_check(&text) {
+            let file = format!("src/safety/{}.rs", step.name);
+            scratch::write_if_changed(&dir.join(&file), &safety::checked_copy(&text))
+                .map_err(|e| e.to_string())?;
+            bin(&safety_bin(step.name), &file);
+        }
         // The harness around it, built with it, in the same run of cargo.
         if harness::has(step.name) {
             for (file, text) in harness::files(step.name, &text) {
@@ -271,9 +374,9 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
         )
     })?;
     let manifest = format!(
-        "# Written by the grader: the step files of {}.\n[package]\nname = \"steps-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
+        "# Written by the grader: the step files of {}.\n[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
         target.label.replace('\n', " "),
-        target.key(),
+        package_name(target),
         scratch::workspace_profiles()
     );
     scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;

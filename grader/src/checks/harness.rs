@@ -1,23 +1,27 @@
 //! Driving a student's code poll by poll, as trybuild drives a crate: the
 //! grader writes a small crate around a copy of the student's file with a
-//! harness appended (`grader/harness/*.rs`), builds it, and runs it.
+//! harness as a module of it (`grader/harness/*.rs`), builds it, and runs it.
 //!
 //! A black-box run of many tasks catches a wrong `WaterFactory` only when
 //! threads interleave badly; a harness chooses the order of polls itself, so
 //! it catches the same mistakes on every run. For `AddToInbox` and the mini
 //! executor it is the way to see inside: which state waits, who is woken.
 //!
-//! The harness writes its verdicts, one JSON object a line, to a file of
-//! their own (`GRADER_VERDICTS`), never to the stdout that the student's
-//! code prints to: what a student prints cannot change a verdict. The
-//! student's code runs in the harness's process, and may find that file:
-//! each line must start with a key made for the run, which the harness reads
-//! from a file and removes before the student's code runs.
+//! The harness reports to the grader as `protocol` says: one line per check
+//! in a file of its own, never on the stdout that the student's code prints
+//! to, each line carrying a key that only this run of the harness knows. The
+//! student's code runs in the harness's process, but cannot learn the key:
+//! the key comes on stdin, read before any of the student's code runs (a
+//! step file holds no code that runs before `main`: see `build::safety`);
+//! the harness runs from a copy that its user cannot read, so that no other
+//! process can look into it; and its module is a child of the student's
+//! file, whose names (a macro, a function called `Err`) reach none of it.
 
 use super::Ctx;
-use crate::exec::{self, Bound, run_deadline};
+use crate::exec::{self, Bound, deadline, run_deadline};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
+use crate::protocol::{self, Said};
 use crate::target::grader_dir;
 use std::path::PathBuf;
 use std::process::Command;
@@ -63,7 +67,7 @@ const HARNESSES: &[Harness] = &[
         step: "mutex-send",
         source: include_str!("../../harness/mutex_send.rs"),
         subject: "foo, polled by hand",
-        shapes: "the slide's `State` (with its `count`), `ShareState` (an `Arc` of an async `Mutex` with `try_lock`: tokio's, as the slide has it, or the futures crate's), `foo(state: ShareState)` and `bar`",
+        shapes: "the slide's `State` (with `Default`), `ShareState` (an `Arc` of an async lock: tokio's `Mutex` as the slide has it, or its `RwLock`, or the futures crate's `Mutex`) and `foo(state: ShareState)`",
         lesson: Some((
             "cannot be sent between threads safely",
             "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
@@ -79,8 +83,12 @@ const HARNESSES: &[Harness] = &[
     },
 ];
 
-/// Appended after every harness: it runs the checks and reports them.
-const COMMON: &str = include_str!("../../harness/common.rs");
+/// Compiled into every harness: it runs the checks and reports them.
+const RUNNER: &str = include_str!("../../harness/runner.rs");
+
+/// What a harness and the grader say to each other (`crate::protocol`),
+/// compiled into both.
+const PROTOCOL: &str = include_str!("../../harness/protocol.rs");
 
 fn harness(step: &str) -> &'static Harness {
     HARNESSES
@@ -89,9 +97,12 @@ fn harness(step: &str) -> &'static Harness {
         .unwrap_or_else(|| panic!("no harness for {step}"))
 }
 
+/// The prefix of the harnesses' bins.
+pub(crate) const PREFIX: &str = "harness-";
+
 /// The harness bin of a step.
 pub fn bin(step: &str) -> String {
-    format!("harness-{step}")
+    format!("{PREFIX}{step}")
 }
 
 /// Whether the step has a harness.
@@ -100,20 +111,27 @@ pub fn has(step: &str) -> bool {
 }
 
 /// The files of the step's harness bin, inside the crate of the target's
-/// steps: its `main`, and a copy of the student's file with the harness and
-/// its common part appended (the harness sees the file's private items).
-pub fn files(step: &str, student: &str) -> [(String, String); 2] {
+/// steps: its `main`; a copy of the student's file, with the harness
+/// declared as a module of it (so that the harness sees the file's private
+/// items); and the harness, its runner and the protocol.
+pub fn files(step: &str, student: &str) -> [(String, String); 5] {
     let harness = harness(step);
     let bin = bin(step);
+    let dir = format!("src/harness/{step}");
     let main = format!(
-        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
+        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}/student.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
+    );
+    // After the student's code, on a line of its own, whatever that code
+    // ends with (a comment, say).
+    let student = format!(
+        "{student}\n\n// Written by the grader: its harness, a module of this file.\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n"
     );
     [
         (format!("src/bin/{bin}.rs"), main),
-        (
-            format!("src/harness/{step}.rs"),
-            format!("{student}\n\n{}\n\n{COMMON}", harness.source),
-        ),
+        (format!("{dir}/student.rs"), student),
+        (format!("{dir}/harness.rs"), harness.source.to_string()),
+        (format!("{dir}/runner.rs"), RUNNER.to_string()),
+        (format!("{dir}/protocol.rs"), PROTOCOL.to_string()),
     ]
 }
 
@@ -149,63 +167,47 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
     let verdicts = verdicts_file();
     let _ = std::fs::remove_file(&verdicts);
     let key = crate::exec::secret();
-    let key_file = verdicts.with_extension("key");
-    std::fs::write(&key_file, &key)
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", key_file.display())))?;
     let mut cmd = Command::new(&exe.path);
-    cmd.args(only)
-        .env("GRADER_VERDICTS", &verdicts)
-        .env("GRADER_VERDICTS_KEY", &key_file);
     exec::as_step(&mut cmd);
+    cmd.args(only)
+        .env(protocol::VERDICTS, &verdicts)
+        .env(protocol::TIMEOUT, deadline().as_secs_f64().to_string());
     let limit = run_deadline();
-    let run = exec::run_command(cmd, &bin(step), limit, Bound::LOG)
+    let run = exec::run_command_with_input(cmd, &bin(step), format!("{key}\n"), limit, Bound::LOG)
         .map_err(|e| Failure::new(e.to_string()))?;
     let read = std::fs::read_to_string(&verdicts).unwrap_or_default();
     let _ = std::fs::remove_file(&verdicts);
-    let _ = std::fs::remove_file(&key_file);
     let stderr = run.stderr.text();
-    let mut ended = false;
-    let mut ran = 0;
-    for line in read.lines() {
-        let Some(line) = line
-            .strip_prefix(key.as_str())
-            .and_then(|l| l.strip_prefix(' '))
-        else {
-            continue;
+    let report = protocol::read_report(&key, &read);
+    // A failed check is reported as soon as it is seen: what came after it
+    // (a hang at the end, say) changes nothing.
+    let verdicts = match &report {
+        Ok(verdicts) => verdicts.as_slice(),
+        Err(_) => &[],
+    };
+    for (name, said) in verdicts {
+        let (headline, details, timed_out) = match said {
+            Said::Passed => continue,
+            Said::Failed { headline, details } => (headline, details.as_slice(), false),
+            Said::TimedOut { headline } => (headline, &[][..], true),
         };
-        let Ok(verdict) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if verdict["end"] == true {
-            ended = true;
-            continue;
+        let mut f = Failure::new(format!(
+            "{}: {}: {headline}",
+            harness.subject,
+            name.replace('_', " ")
+        ));
+        for (label, value) in details {
+            let label = if label.is_empty() {
+                String::new()
+            } else {
+                format!("{label}:")
+            };
+            f = f.field(&label, value);
         }
-        ran += 1;
-        if verdict["passed"] == false {
-            let name = verdict["check"].as_str().unwrap_or("a check");
-            let headline = verdict["headline"].as_str().unwrap_or("");
-            let mut f = Failure::new(format!(
-                "{}: {}: {headline}",
-                harness.subject,
-                name.replace('_', " ")
-            ));
-            for detail in verdict["details"].as_array().into_iter().flatten() {
-                let label = detail[0].as_str().unwrap_or("");
-                let value = detail[1].as_str().unwrap_or("");
-                f = f.field(
-                    &if label.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{label}:")
-                    },
-                    value,
-                );
-            }
-            if verdict["timed_out"] == true {
-                f = f.timed_out();
-            }
-            return Err(f.noting_todo(headline).noting_todo(&stderr));
+        if timed_out {
+            f = f.timed_out();
         }
+        return Err(f.noting_todo(headline).noting_todo(&stderr));
     }
     if run.timed_out() {
         return Err(Failure::new(format!(
@@ -217,13 +219,19 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
         .timed_out()
         .noting_todo(&stderr));
     }
-    if !ended || ran == 0 {
+    let ran = verdicts.len();
+    let wanted = only.map_or(ran > 0, |name| ran == 1 && verdicts[0].0 == name);
+    if report.is_err() || !wanted {
         let how = run
             .end
             .map(|e| exec::describe(&e.status))
             .unwrap_or_default();
+        let why = match report {
+            Err(why) => why,
+            Ok(_) => "it reported no check of those asked".to_string(),
+        };
         return Err(Failure::new(format!(
-            "{}: the harness ended ({how}) before it reported every check",
+            "{}: the harness ended ({how}) without a whole report: {why}",
             harness.subject
         ))
         .block("its stderr", &tail(&stderr, 15))
@@ -241,13 +249,128 @@ fn verdicts_file() -> PathBuf {
         .unwrap_or_else(grader_dir)
         .join("verdicts");
     let _ = std::fs::create_dir_all(&dir);
-    if exec::steps_as_nobody() {
-        // The harness writes its verdicts, and removes its key, here.
-        let _ = exec::sandbox::hand_over(&dir, exec::sandbox::NOBODY);
+    if let Some(user) = exec::steps_user() {
+        // The harness writes its verdicts here.
+        let _ = exec::sandbox::hand_over(&dir, user);
     }
     dir.join(format!(
-        "{}-{}.jsonl",
+        "{}-{}.lines",
         std::process::id(),
         RUNS.fetch_add(1, Ordering::Relaxed)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::build::lexer::{Token, line_of, tokens};
+    use crate::protocol::{Line, Said, decode, encode, read_report};
+
+    /// A harness is compiled after the student's file, as a module of it: a
+    /// macro the file defines reaches it by its bare name, and a glob import
+    /// of the file would bring in its every name (a function called `Err`).
+    /// So a harness invokes each macro by its path, and names each item it
+    /// takes from the file.
+    #[test]
+    fn harnesses_invoke_macros_by_path_and_import_no_glob() {
+        let sources = super::HARNESSES
+            .iter()
+            .map(|h| (h.step, h.source))
+            .chain([("runner", super::RUNNER), ("protocol", super::PROTOCOL)]);
+        for (name, text) in sources {
+            let all = tokens(text);
+            let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
+            for (i, token) in all.iter().enumerate() {
+                let word = at(i);
+                // `if !(..)`, `return !x`: a keyword, then a `not`.
+                let keyword = matches!(
+                    word,
+                    "if" | "while"
+                        | "match"
+                        | "return"
+                        | "in"
+                        | "else"
+                        | "let"
+                        | "mut"
+                        | "move"
+                        | "break"
+                        | "macro_rules"
+                );
+                let invoked = matches!(at(i + 2), "(" | "[" | "{");
+                if token.token == Token::Word && at(i + 1) == "!" && invoked && !keyword {
+                    let by_path = i >= 2 && at(i - 1) == ":" && at(i - 2) == ":";
+                    assert!(
+                        by_path,
+                        "harness {name}, line {}: `{word}!` is invoked by its bare name; write `::std::{word}!`",
+                        line_of(text, token.start)
+                    );
+                }
+                if word == "super" && at(i + 1) == ":" && at(i + 3) == "*" {
+                    panic!(
+                        "harness {name}, line {}: a glob import of the student's file",
+                        line_of(text, token.start)
+                    );
+                }
+            }
+        }
+    }
+
+    fn verdict(seq: u32, check: &str, said: Said) -> Line {
+        Line::Verdict {
+            seq,
+            check: check.to_string(),
+            said,
+        }
+    }
+
+    #[test]
+    fn every_line_crosses_unchanged() {
+        let failed = Said::Failed {
+            headline: "poll 2:\tready\\early\r\nseen".to_string(),
+            details: vec![
+                ("calls".to_string(), "1, then 2".to_string()),
+                (String::new(), "a line without a label".to_string()),
+            ],
+        };
+        for line in [
+            verdict(0, "a_check", Said::Passed),
+            verdict(1, "b", failed),
+            verdict(
+                2,
+                "c",
+                Said::TimedOut {
+                    headline: "no result".to_string(),
+                },
+            ),
+            Line::End { count: 3 },
+        ] {
+            let text = encode("k3y", &line);
+            assert!(!text.contains('\n'), "{text}");
+            assert_eq!(decode("k3y", &text), Some(line));
+            assert_eq!(decode("other", &text), None);
+        }
+    }
+
+    #[test]
+    fn a_report_counts_only_whole_keyed_reports() {
+        let lines =
+            |lines: &[Line]| -> String { lines.iter().map(|l| encode("key", l) + "\n").collect() };
+        let pass = |seq, name| verdict(seq, name, Said::Passed);
+        let whole = lines(&[pass(0, "a"), pass(1, "b"), Line::End { count: 2 }]);
+        assert_eq!(read_report("key", &whole).unwrap().len(), 2);
+        // Lines without the key, or with another, are not the harness's.
+        let forged = format!("{whole}forged\tverdict\t2\tc\tpassed\n");
+        assert_eq!(read_report("key", &forged).unwrap().len(), 2);
+        assert_eq!(
+            read_report("", &whole).map(|v| v.len()),
+            Err("it did not report to its end".to_string())
+        );
+        // A verdict taken out, or the end missing, or said twice.
+        let taken = lines(&[pass(0, "a"), Line::End { count: 2 }]);
+        assert!(read_report("key", &taken).is_err());
+        let skipped = lines(&[pass(1, "b"), Line::End { count: 1 }]);
+        assert!(read_report("key", &skipped).is_err());
+        assert!(read_report("key", &lines(&[pass(0, "a")])).is_err());
+        let twice = lines(&[pass(0, "a"), Line::End { count: 1 }, Line::End { count: 1 }]);
+        assert!(read_report("key", &twice).is_err());
+    }
 }

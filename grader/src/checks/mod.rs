@@ -47,6 +47,9 @@ pub fn compiles(step: &'static str) -> Check {
     check(step, "compiles", &[], |ctx| ctx.exe().map(|_| Pass::Passed))
 }
 
+/// Why a step with unsafe code is refused, and what to write instead.
+const REFUSED: &str = "a step file is safe Rust, beyond the `unsafe` its starter gives (echo-own-runtime's `Poller::add`): code in `unsafe` (a raw pointer, `transmute`, an `unsafe impl` or `unsafe fn`, `#[unsafe(no_mangle)]`, assembly) could run before `main` or reach into the grader's harness, so the grader does not run it. The lesson needs none of it: std's `Wake` trait makes a waker from an `Arc`, tokio's locks have guards that are `Send`, and `self.get_mut()` reaches the fields of an `Unpin` future.";
+
 /// What a check runs with: its session (the target and its builds) and
 /// the check itself.
 pub struct Ctx<'s> {
@@ -87,6 +90,10 @@ impl Ctx<'_> {
             NotBuilt::Grader(why) => {
                 Failure::new(format!("the grader could not build {step}: {why}"))
             }
+            NotBuilt::Refused(why) => Failure::new(format!(
+                "{step} holds code the grader does not run: {why}"
+            ))
+            .diagnose(REFUSED),
         }
     }
 

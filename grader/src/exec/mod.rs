@@ -37,12 +37,8 @@ use std::time::Duration;
 /// before the check fails. A correct step needs a tiny fraction of it, even
 /// on a loaded machine. `GRADER_TIMEOUT=<seconds>` changes it.
 pub fn deadline() -> Duration {
-    let secs = std::env::var("GRADER_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .unwrap_or(5.0);
-    Duration::from_secs_f64(secs)
+    use crate::protocol;
+    protocol::deadline_of(std::env::var(protocol::TIMEOUT).ok().as_deref())
 }
 
 /// A key no one can guess, for one run of a program the grader trusts
@@ -68,18 +64,23 @@ pub fn secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether the steps run as `nobody`: asked for (`GRADER_STEPS_AS_NOBODY=1`,
-/// as Gradescope's autograder does, where the grader runs as root beside the
-/// results file), the grader is root, and `nobody` can reach the builds.
-/// Then a step can neither write the grader's files nor signal it.
-pub fn steps_as_nobody() -> bool {
-    static DROP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DROP.get_or_init(|| {
-        if !cfg!(unix)
-            || std::env::var_os("GRADER_STEPS_AS_NOBODY").is_none_or(|v| v != "1")
-            || !sandbox::is_root()
-        {
-            return false;
+/// The user the steps run as, when it is not the grader's own: the one a
+/// class's sandbox gives a submission (the grader there runs as root); or
+/// `nobody`, when asked for (`GRADER_STEPS_AS_NOBODY=1`, as Gradescope's
+/// autograder does where it has no sandbox), the grader is root, and
+/// `nobody` can reach the builds. Then a step can neither write the
+/// grader's files nor signal it, nor look into it.
+pub fn steps_user() -> Option<u32> {
+    static USER: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *USER.get_or_init(|| {
+        if !cfg!(unix) || !sandbox::is_root() {
+            return None;
+        }
+        if let Some(user) = sandbox::steps_user() {
+            return Some(user);
+        }
+        if std::env::var_os("GRADER_STEPS_AS_NOBODY").is_none_or(|v| v != "1") {
+            return None;
         }
         let builds = crate::target::grader_dir();
         #[cfg(unix)]
@@ -94,19 +95,29 @@ pub fn steps_as_nobody() -> bool {
                 "warning: the steps run as root: nobody cannot reach {}",
                 builds.display()
             );
+            return None;
         }
-        reachable
+        Some(sandbox::NOBODY)
     })
 }
 
 /// Prepares `cmd`, a step or a harness around one, to run as the user the
-/// steps run as.
+/// steps run as, with nothing of the grader's environment but `PATH`: no
+/// token or setting of the machine's reaches a step. Call it before giving
+/// `cmd` an environment of its own.
 pub fn as_step(cmd: &mut Command) {
     #[cfg(unix)]
-    if steps_as_nobody() {
+    {
         use std::os::unix::process::CommandExt;
-        // std drops root's other groups too.
-        cmd.uid(sandbox::NOBODY).gid(sandbox::NOBODY);
+        let path = std::env::var_os("PATH");
+        cmd.env_clear();
+        if let Some(path) = path {
+            cmd.env("PATH", path);
+        }
+        if let Some(user) = steps_user() {
+            // std drops root's other groups too.
+            cmd.uid(user).gid(user);
+        }
     }
     #[cfg(not(unix))]
     let _ = cmd;
@@ -147,16 +158,48 @@ pub fn run(exe: &Path, args: &[&str], limit: Duration, bound: Bound) -> Result<R
 
 /// As [`run`], for a command already set up (its environment, its directory).
 pub fn run_command(
-    mut cmd: Command,
+    cmd: Command,
     what: &str,
     limit: Duration,
     bound: Bound,
 ) -> Result<Run, StartError> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("RUST_BACKTRACE", "0");
+    run_fed(cmd, what, None, limit, bound)
+}
+
+/// As [`run_command`], with `input` on its stdin, which then closes.
+pub fn run_command_with_input(
+    cmd: Command,
+    what: &str,
+    input: String,
+    limit: Duration,
+    bound: Bound,
+) -> Result<Run, StartError> {
+    run_fed(cmd, what, Some(input), limit, bound)
+}
+
+fn run_fed(
+    mut cmd: Command,
+    what: &str,
+    input: Option<String>,
+    limit: Duration,
+    bound: Bound,
+) -> Result<Run, StartError> {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .env("RUST_BACKTRACE", "0");
     let mut process = Process::start(cmd, what)?;
+    if let (Some(input), Some(mut stdin)) = (input, process.take_stdin()) {
+        // On a thread: a child that never reads must not hold the grader.
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(input.as_bytes());
+        });
+    }
     let stdout = Capture::follow(process.take_stdout().expect("stdout is piped"), bound);
     let stderr = Capture::follow(process.take_stderr().expect("stderr is piped"), bound);
     let end = process.wait(limit);

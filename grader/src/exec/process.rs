@@ -89,6 +89,13 @@ impl Process {
         self.pid
     }
 
+    pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
+        #[cfg(unix)]
+        return self.child.stdin.take();
+        #[cfg(windows)]
+        return self.child.stdin().take();
+    }
+
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         #[cfg(unix)]
         return self.child.stdout.take();

@@ -57,12 +57,14 @@ pub struct Sandbox {
 /// What a sandboxed command may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// cargo building a submission's steps: the build folders are writable.
+    /// cargo building a submission's steps, with the toolchain and the
+    /// downloaded crates.
     Build,
-    /// The grading of a submission: its scratch folder only, within the
-    /// limits, as the unprivileged user given (when the grader is root):
-    /// one of its own, so that its processes count against its own limit,
-    /// never against another submission graded at the same time.
+    /// The grading of a submission, within the limits, by this grader run
+    /// again; when the grader is root, the steps run as the user given: one
+    /// of the submission's own, so that its processes count against its own
+    /// limit, never against another submission graded at the same time,
+    /// and so that no step can signal its grader or look into it.
     Grade(u32),
 }
 
@@ -104,11 +106,19 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    /// `cmd`, to be run in the sandbox, where it may write to `writable`
-    /// only (and, for a build, to the shared build directory). The answers,
-    /// the grader's builds and its copies of other submissions are hidden
-    /// but for `readable` and `writable` (a submission's own), and, when
-    /// grading, the grader itself.
+    /// `cmd`, to be run in the sandbox. Of the file system it sees only the
+    /// system's own folders (`/usr`, `/etc`, ...), read-only, a private
+    /// `/tmp`, and what it is given: `writable`, `readable`, and for a build
+    /// the toolchain and the downloaded crates, for a grading the grader
+    /// itself. Nothing else of the machine is there: not this repository
+    /// (its solutions, its history), not the grader's other builds, not
+    /// another submission, wherever they are.
+    ///
+    /// Run by root, bubblewrap makes its namespaces as root and reaches
+    /// every path it binds, however private the folders around it; the
+    /// grading inside then runs the steps as the submission's own user
+    /// (see [`Role::Grade`]). Run by anyone else, it needs a user
+    /// namespace, and the steps run as that user.
     pub fn wrap(
         &self,
         cmd: Command,
@@ -117,73 +127,55 @@ impl Sandbox {
         readable: &[&Path],
     ) -> Command {
         let mut args: Vec<OsString> = [
-            "--unshare-all",
             "--die-with-parent",
             "--new-session",
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
         ]
         .iter()
         .map(OsString::from)
         .collect();
-        let mut mounts: Vec<(&str, PathBuf)> = Vec::new();
-        // A private /tmp, and the tutor's home hidden (dropped to `nobody`,
-        // the grading cannot see root's home anyway). What the grader needs
-        // of them comes back, read-only: the toolchain, the downloaded
-        // crates, this repository and its builds, wherever they are.
-        let mut hidden = vec![PathBuf::from("/tmp")];
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .filter(|h| h.is_dir());
-        if let Some(home) = home.clone().filter(|_| role == Role::Build || !is_root()) {
-            mounts.push(("--tmpfs", home.clone()));
-            hidden.push(home);
+        if !is_root() {
+            args.push("--unshare-user".into());
         }
-        let home = home.unwrap_or_else(|| PathBuf::from("/nonexistent"));
-        for dir in [
-            toolchain_home(&home, "RUSTUP_HOME", ".rustup"),
-            toolchain_home(&home, "CARGO_HOME", ".cargo"),
-            crate::target::workspace_root().to_path_buf(),
-            crate::target::cargo_target_dir(),
-        ] {
-            if hidden.iter().any(|h| dir.starts_with(h)) && dir.is_dir() {
-                mounts.push(("--ro-bind", dir));
-            }
-        }
-        let root = crate::target::workspace_root();
-        let answers = [
-            root.join("solutions"),
-            root.join("grader/mutants"),
-            root.join("grader/variants"),
-        ];
-        let builds = match role {
-            // The compiled dependencies are shared; the bins are elsewhere.
-            Role::Build => {
-                mounts.push(("--bind", crate::target::cargo_target_dir()));
-                crate::target::grader_dir()
-            }
-            Role::Grade(_) => crate::target::cargo_target_dir(),
+        let push = |args: &mut Vec<OsString>, flag: &str, paths: &[&Path]| {
+            args.push(flag.into());
+            args.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
         };
-        let mut emptied = Vec::new();
-        for hidden in answers.into_iter().chain([builds]) {
-            if hidden.is_dir() {
-                mounts.push(("--tmpfs", hidden.clone()));
-                emptied.push(hidden);
+        for dir in SYSTEM.iter().map(Path::new) {
+            match std::fs::symlink_metadata(dir) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    if let Ok(to) = std::fs::read_link(dir) {
+                        push(&mut args, "--symlink", &[&to, dir]);
+                    }
+                }
+                Ok(meta) if meta.is_dir() => push(&mut args, "--ro-bind", &[dir, dir]),
+                _ => {}
             }
         }
-        let grader = std::env::current_exe()
-            .ok()
-            .filter(|_| matches!(role, Role::Grade(_)));
-        for path in readable.iter().map(|p| p.to_path_buf()).chain(grader) {
+        push(&mut args, "--proc", &[Path::new("/proc")]);
+        push(&mut args, "--dev", &[Path::new("/dev")]);
+        args.extend(["--perms".into(), "1777".into()]);
+        push(&mut args, "--tmpfs", &[Path::new("/tmp")]);
+        let mut mounts: Vec<(&str, PathBuf)> = Vec::new();
+        match role {
+            Role::Build => {
+                for dir in toolchain() {
+                    mounts.push(("--ro-bind", dir));
+                }
+            }
+            Role::Grade(_) => {
+                if let Ok(grader) = std::env::current_exe() {
+                    mounts.push(("--ro-bind", grader));
+                }
+            }
+        }
+        for path in readable {
             if path.exists() {
-                mounts.push(("--ro-bind", path));
+                mounts.push(("--ro-bind", path.to_path_buf()));
             }
         }
         for dir in writable {
@@ -192,18 +184,9 @@ impl Sandbox {
             let _ = std::fs::create_dir_all(dir);
             mounts.push(("--bind", dir.to_path_buf()));
         }
-        // What hides them is empty, and read-only once what comes back
-        // through it is in place (not what comes back: that is another mount).
-        for hidden in emptied {
-            mounts.push(("--remount-ro", hidden));
-        }
         for (flag, path) in mounts {
             let path = std::path::absolute(&path).unwrap_or(path);
-            args.push(flag.into());
-            if flag != "--tmpfs" && flag != "--remount-ro" {
-                args.push(path.clone().into_os_string());
-            }
-            args.push(path.into_os_string());
+            push(&mut args, flag, &[&path, &path]);
         }
         if let Some(first) = writable.first() {
             args.extend(["--chdir".into(), first.as_os_str().to_owned()]);
@@ -231,11 +214,50 @@ impl Sandbox {
             }
             Role::Grade(user) => {
                 wrapped.env(SANDBOXED, "1");
-                confine(&mut wrapped, user);
+                if is_root() {
+                    wrapped.env(STEPS_USER, user.to_string());
+                }
+                confine(&mut wrapped);
             }
         }
         wrapped
     }
+}
+
+/// The system's own folders, read-only in the sandbox: programs, libraries
+/// and settings, nothing of a person's.
+const SYSTEM: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// What a build needs of the toolchain: rustup's toolchains, and of cargo's
+/// home its programs and the downloaded crates (not its credentials).
+fn toolchain() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/nonexistent"));
+    let cargo_home = toolchain_home(&home, "CARGO_HOME", ".cargo");
+    let mut dirs = vec![toolchain_home(&home, "RUSTUP_HOME", ".rustup")];
+    for part in ["bin", "registry", "git", "config.toml", "config"] {
+        dirs.push(cargo_home.join(part));
+    }
+    // Where cargo itself is, if it is elsewhere (a system's cargo).
+    if let Some(cargo) = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|c| Some(c.parent()?.parent()?.to_path_buf()))
+    {
+        dirs.push(cargo);
+    }
+    dirs.into_iter().filter(|d| d.exists()).collect()
+}
+
+/// Tells a grader run as root in the sandbox which user its steps run as.
+const STEPS_USER: &str = "GRADER_STEPS_USER";
+
+/// The user a grading in the sandbox runs its steps as, if it was told one
+/// (it runs as root): a submission's own.
+pub fn steps_user() -> Option<u32> {
+    std::env::var(STEPS_USER).ok()?.parse().ok()
 }
 
 pub fn is_root() -> bool {
@@ -290,14 +312,15 @@ fn limit_build(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn limit_build(_cmd: &mut Command) {}
 
-/// The grading sandbox's limits, and an unprivileged user if the grader is
-/// root, set in the child before bubblewrap starts.
+/// The grading sandbox's limits, set in the child before bubblewrap starts:
+/// the steps inherit them (as root, the grading itself is not held to the
+/// number of processes, its steps are: they run as a user of their own).
 #[cfg(target_os = "linux")]
-fn confine(cmd: &mut Command, user: u32) {
+fn confine(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     let limits = LIMITS;
-    // SAFETY: setrlimit, setgroups, setgid and setuid are async-signal-safe
-    // and touch no memory of the parent.
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the
+    // parent.
     unsafe {
         cmd.pre_exec(move || {
             let set = set_limit;
@@ -305,21 +328,13 @@ fn confine(cmd: &mut Command, user: u32) {
             set(libc::RLIMIT_AS, limits.memory)?;
             set(libc::RLIMIT_NOFILE, limits.open_files)?;
             set(libc::RLIMIT_CPU, limits.cpu_seconds)?;
-            set(libc::RLIMIT_FSIZE, FILE_SIZE)?;
-            if libc::geteuid() == 0
-                && (libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(user) != 0
-                    || libc::setuid(user) != 0)
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
+            set(libc::RLIMIT_FSIZE, FILE_SIZE)
         });
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn confine(_cmd: &mut Command, _user: u32) {}
+fn confine(_cmd: &mut Command) {}
 
 /// Tells a grader that it runs in the grading sandbox, in a process tree
 /// of its own.

@@ -156,16 +156,29 @@ fn output(cmd: Command) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// A process that has waited (two sleeps) has been switched out: its
+    /// count, read while it waits again, is above zero. Another process,
+    /// so that the other tests' threads, ending meanwhile, count for nothing.
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_thread_that_waits_adds_switches() {
-        let pid = std::process::id();
-        let before = switches(pid).unwrap();
-        for _ in 0..5 {
-            // Each sleep is a wait: the thread is switched out.
-            std::thread::sleep(std::time::Duration::from_millis(1));
+    fn a_process_that_waits_has_switches() {
+        let mut child = Command::new("sh")
+            .args(["-c", "sleep 0.01; sleep 0.01; exec sleep 60"])
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Its last command replaces the shell once the two sleeps are over.
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| !c.starts_with("sleep"))
+            && std::time::Instant::now() < end
+        {
+            std::thread::yield_now();
         }
-        assert!(switches(pid).unwrap() > before);
+        let switched = switches(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(switched.unwrap() > 0);
     }
 
     #[test]

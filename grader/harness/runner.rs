@@ -1,0 +1,128 @@
+// Runs a harness's checks and reports them, as `protocol.rs` says: each
+// check on a thread of its own with a deadline, one verdict per check,
+// numbered, then the end. Shared by every harness; compiled inside it, after
+// the student's code, so it names what it uses in full and invokes no macro
+// by a bare name (a student's file could define one of that name), and what
+// it keeps (the key, the verdicts file) no name of the student's code reaches.
+// A check returns `Err` with a headline on its first line and `label: value`
+// lines after it.
+
+use super::protocol::{self, Line, Said};
+use ::std::io::{Read as _, Write as _};
+use ::std::time::Duration;
+
+pub(super) type Outcome = Result<(), String>;
+pub(super) type Check = (&'static str, fn() -> Outcome);
+
+/// How long one awaited event may take: the grader's deadline, read once,
+/// before any of the student's code runs. It only turns a hang into a failure.
+pub(super) fn deadline() -> Duration {
+    static DEADLINE: ::std::sync::OnceLock<Duration> = ::std::sync::OnceLock::new();
+    *DEADLINE
+        .get_or_init(|| protocol::deadline_of(::std::env::var(protocol::TIMEOUT).ok().as_deref()))
+}
+
+pub(super) use protocol::panic_text;
+
+/// Makes this process's memory, environment and descriptors unreachable
+/// through `/proc` by any process but root's, this one's own code included
+/// (Linux): the key is read after this. The grader also runs harnesses from
+/// a file that the steps' user cannot read, which makes them so from the start.
+fn hide_this_process() {
+    #[cfg(target_os = "linux")]
+    {
+        unsafe extern "C" {
+            fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+        }
+        const PR_SET_DUMPABLE: i32 = 4;
+        // SAFETY: prctl with PR_SET_DUMPABLE only changes a flag of this process.
+        unsafe {
+            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
+}
+
+/// Fails the harness as a whole: the grader reads no report.
+fn give_up(why: &str) -> ! {
+    let _ = ::std::writeln!(::std::io::stderr(), "the grader's harness: {why}");
+    ::std::process::exit(3)
+}
+
+/// Runs the checks (the one named on the command line, or all) and exits.
+/// A check that fails ends the run; one that hangs is reported at its
+/// deadline, and the harness exits at once, without waiting for its thread.
+/// Called once, by `main`, before any of the student's code runs; a second
+/// call (from the student's code) aborts the process.
+pub(super) fn run_checks(checks: &[Check]) -> ! {
+    static STARTED: ::std::sync::atomic::AtomicBool = ::std::sync::atomic::AtomicBool::new(false);
+    if STARTED.swap(true, ::std::sync::atomic::Ordering::SeqCst) {
+        ::std::process::abort();
+    }
+    hide_this_process();
+    let deadline = deadline();
+    let mut key = String::new();
+    if ::std::io::stdin().read_to_string(&mut key).is_err() || key.trim().is_empty() {
+        give_up("no key on stdin");
+    }
+    let key = key.trim().to_string();
+    let only = ::std::env::args().nth(1);
+    let Some(path) = ::std::env::var_os(protocol::VERDICTS) else {
+        give_up("GRADER_VERDICTS names no file");
+    };
+    let mut out = match ::std::fs::File::create(&path) {
+        Ok(out) => out,
+        Err(e) => give_up(&::std::format!("cannot write the verdicts: {e}")),
+    };
+    let mut count = 0;
+    for (name, check) in checks {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
+        let (tx, rx) = ::std::sync::mpsc::channel();
+        let check = *check;
+        ::std::thread::spawn(move || {
+            let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(check))
+                .unwrap_or_else(|panic| Err(::std::format!("panicked: {}", panic_text(&*panic))));
+            let _ = tx.send(outcome);
+        });
+        // Longer than the deadlines a check keeps itself, so that its own
+        // account of a hang is the one reported.
+        let said = match rx.recv_timeout(deadline * 3 / 2) {
+            Ok(Ok(())) => Said::Passed,
+            Ok(Err(detail)) => {
+                let mut lines = detail.lines();
+                let headline = lines.next().unwrap_or("").to_string();
+                let details = lines
+                    .map(|line| {
+                        let (label, value) = line.split_once(": ").unwrap_or(("", line));
+                        (label.to_string(), value.to_string())
+                    })
+                    .collect();
+                Said::Failed { headline, details }
+            }
+            Err(_) => Said::TimedOut {
+                headline: ::std::format!(
+                    "no result within {deadline:?}: it waits for something that never happens"
+                ),
+            },
+        };
+        let failed = said != Said::Passed;
+        let line = Line::Verdict {
+            seq: count,
+            check: name.to_string(),
+            said,
+        };
+        if ::std::writeln!(out, "{}", protocol::encode(&key, &line)).is_err() {
+            give_up("cannot write a verdict");
+        }
+        count += 1;
+        if failed {
+            break;
+        }
+    }
+    let end = protocol::encode(&key, &Line::End { count });
+    if ::std::writeln!(out, "{end}").is_err() || out.flush().is_err() {
+        give_up("cannot write the end of the verdicts");
+    }
+    ::std::process::exit(0)
+}

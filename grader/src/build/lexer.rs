@@ -1,0 +1,284 @@
+//! Rust source read as tokens, as far as the grader needs it: which words
+//! are code, and not inside a comment, a string or a character literal.
+//! Enough to find a step's `unsafe` blocks and the macros a harness invokes;
+//! never to parse.
+
+/// What a token is, as far as the grader tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// A word: an identifier or a keyword (`r#` raw identifiers without it).
+    Word,
+    /// A string, byte string, C string or character literal of any kind.
+    Literal,
+    /// A lifetime or a loop label: `'a`.
+    Lifetime,
+    /// A number.
+    Number,
+    /// One character of punctuation: `{`, `!`, `:`, ...
+    Punct,
+}
+
+/// A token and where it is: `text[start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spanned {
+    pub(crate) token: Token,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// The tokens of `text`, comments and whitespace left out. Text that is not
+/// Rust (an unterminated string, say) ends the list where it starts.
+pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        let token = if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        } else if text[i..].starts_with("//") {
+            i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            continue;
+        } else if text[i..].starts_with("/*") {
+            match block_comment_end(text, i) {
+                Some(end) => i = end,
+                None => break,
+            }
+            continue;
+        } else if let Some(end) = raw_string_end(text, i) {
+            i = end;
+            Token::Literal
+        } else if let Some(end) = prefixed_string_end(text, i) {
+            i = end;
+            Token::Literal
+        } else if c == b'"' {
+            match quoted_end(text, i + 1, b'"') {
+                Some(end) => i = end,
+                None => break,
+            }
+            Token::Literal
+        } else if c == b'\'' {
+            match char_or_lifetime(text, i) {
+                Some((end, token)) => {
+                    i = end;
+                    token
+                }
+                None => break,
+            }
+        } else if text[i..].starts_with("r#") && is_word_start(text, i + 2) {
+            i = word_end(text, i + 2);
+            out.push(Spanned {
+                token: Token::Word,
+                start: start + 2,
+                end: i,
+            });
+            continue;
+        } else if is_word_start(text, i) {
+            i = word_end(text, i);
+            Token::Word
+        } else if c.is_ascii_digit() {
+            i += 1;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            Token::Number
+        } else {
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+            Token::Punct
+        };
+        out.push(Spanned {
+            token,
+            start,
+            end: i,
+        });
+    }
+    out
+}
+
+fn is_word_start(text: &str, at: usize) -> bool {
+    text[at..]
+        .chars()
+        .next()
+        .is_some_and(|c| c == '_' || c.is_alphabetic())
+}
+
+/// Whether the character before `at` belongs to a word: then a quote at
+/// `at` is not a string's prefix.
+fn after_word(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c == '_' || c.is_alphanumeric())
+}
+
+fn word_end(text: &str, at: usize) -> usize {
+    at + text[at..]
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(text.len() - at, |(n, _)| n)
+}
+
+/// The end of the (nested) block comment that starts at `at`.
+fn block_comment_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0;
+    let mut i = at;
+    while i + 1 < bytes.len() {
+        match (bytes[i], bytes[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The end of a quoted literal whose body starts at `at`, escapes skipped.
+fn quoted_end(text: &str, at: usize, quote: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `r"..."`, `r#"..."#`, `br"..."`, `cr"..."`: their end, if one starts here.
+fn raw_string_end(text: &str, at: usize) -> Option<usize> {
+    let rest = &text[at..];
+    let after_prefix = ["br", "cr", "r"]
+        .iter()
+        .find(|p| rest.starts_with(**p))
+        .map(|p| at + p.len())?;
+    if after_word(text, at) {
+        return None;
+    }
+    let hashes = text[after_prefix..]
+        .bytes()
+        .take_while(|b| *b == b'#')
+        .count();
+    let open = after_prefix + hashes;
+    if text.as_bytes().get(open) != Some(&b'"') {
+        return None;
+    }
+    let close = format!("\"{}", "#".repeat(hashes));
+    // An unterminated raw string runs to the end of the text.
+    Some(
+        text[open + 1..]
+            .find(&close)
+            .map_or(text.len(), |n| open + 1 + n + close.len()),
+    )
+}
+
+/// `b"..."`, `c"..."`, `b'x'`: their end, if one starts here.
+fn prefixed_string_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let prefix = bytes[at];
+    if prefix != b'b' && prefix != b'c' {
+        return None;
+    }
+    if after_word(text, at) {
+        return None;
+    }
+    match bytes.get(at + 1) {
+        Some(b'"') => quoted_end(text, at + 2, b'"'),
+        Some(b'\'') if prefix == b'b' => quoted_end(text, at + 2, b'\''),
+        _ => None,
+    }
+}
+
+/// A character literal (`'a'`, `'\n'`, `'é'`) or a lifetime (`'a`).
+fn char_or_lifetime(text: &str, at: usize) -> Option<(usize, Token)> {
+    let mut chars = text[at + 1..].char_indices();
+    let (_, first) = chars.next()?;
+    if first == '\\' {
+        return quoted_end(text, at + 1, b'\'').map(|end| (end, Token::Literal));
+    }
+    match chars.next() {
+        Some((n, '\'')) => Some((at + 1 + n + 1, Token::Literal)),
+        _ if first == '_' || first.is_alphabetic() => {
+            Some((word_end(text, at + 1), Token::Lifetime))
+        }
+        _ => None,
+    }
+}
+
+/// The words of `text` that are code, with where each starts.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    tokens(text)
+        .into_iter()
+        .filter(|t| t.token == Token::Word)
+        .map(move |t| (t.start, &text[t.start..t.end]))
+}
+
+/// The line (from 1) of a byte offset.
+#[cfg(test)]
+pub(crate) fn line_of(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Token, &str)> {
+        tokens(text)
+            .into_iter()
+            .map(|t| (t.token, &text[t.start..t.end]))
+            .collect()
+    }
+
+    #[test]
+    fn words_in_comments_strings_and_characters_are_not_code() {
+        let text = r##"// unsafe
+/* unsafe /* nested unsafe */ still */ let s = "unsafe \" unsafe"; let r = r#"unsafe "# ;
+let c = '"'; let b = b"unsafe"; let q = '\''; fn f<'unsafe_life>() {} unsafe { }"##;
+        let code: Vec<&str> = words(text).map(|(_, w)| w).collect();
+        assert_eq!(
+            code.iter().filter(|w| **w == "unsafe").count(),
+            1,
+            "{code:?}"
+        );
+        assert!(code.contains(&"f"));
+    }
+
+    #[test]
+    fn lifetimes_characters_and_raw_identifiers() {
+        assert_eq!(
+            kinds("'a 'b' '\\n' r#unsafe 'é'"),
+            [
+                (Token::Lifetime, "'a"),
+                (Token::Literal, "'b'"),
+                (Token::Literal, "'\\n'"),
+                (Token::Word, "unsafe"),
+                (Token::Literal, "'é'"),
+            ]
+        );
+        // A word ending in r or b before a quote is not a raw string.
+        assert_eq!(
+            kinds("for\"x\""),
+            [(Token::Word, "for"), (Token::Literal, "\"x\"")]
+        );
+    }
+
+    #[test]
+    fn lines_count_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+}

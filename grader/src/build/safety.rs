@@ -1,0 +1,232 @@
+//! Which code a step file may hold: safe Rust, and the `unsafe` its
+//! starter gives (echo-own-runtime registers a socket with `polling`'s
+//! `Poller::add`, which is an `unsafe fn`). Code beyond that could run
+//! before `main` (a function in `.init_array`, a symbol of the same name as
+//! one the harness calls) or read the harness's memory, and so forge what
+//! the harness reports: such a file is refused, with the line and the
+//! construct, before anything of it runs.
+//!
+//! The compiler decides, not a reading of the text: a copy of the file, with
+//! `unsafe` taken off every block (`unsafe {` becomes `{`) and the
+//! `unsafe_code` lint forbidden, is compiled beside the step. Every unsafe
+//! operation inside a block is then an error that names it (E0133: "call to
+//! unsafe function `Poller::add`"), and every other unsafe construct (an
+//! `unsafe fn`, an `unsafe impl`, `#[unsafe(no_mangle)]`, `global_asm!`) an
+//! error of the lint. The file is taken only if each is a call that is
+//! allowed. A `compile_error!` at the end of the copy keeps the compiler
+//! from making an executable of it: the check costs no code generation.
+
+use super::cargo::Diagnostic;
+use super::lexer::{Token, tokens, words};
+
+/// The unsafe functions a step may call: the starter's `Poller::add` (and
+/// its sibling with a mode), and `Pin`'s unchecked projections, which a
+/// hand-written future may use; none of them reads or writes memory it is
+/// not given.
+const ALLOWED: &[(&str, &str)] = &[
+    ("Poller::", "::add"),
+    ("Poller::", "::add_with_mode"),
+    ("Pin::", "::new_unchecked"),
+    ("Pin::", "::get_unchecked_mut"),
+    ("Pin::", "::map_unchecked_mut"),
+    ("Pin::", "::map_unchecked"),
+    ("Pin::", "::into_inner_unchecked"),
+];
+
+/// What the copy's `compile_error!` says: not a refusal.
+const END: &str = "the end of the grader's check of unsafe code";
+
+/// Whether the file needs the compiler's check: it holds the word `unsafe`
+/// or names an assembly macro. Without them, a file is safe Rust, and no
+/// code of it runs before `main`.
+pub(crate) fn needs_check(text: &str) -> bool {
+    words(text).any(|(_, w)| matches!(w, "unsafe" | "asm" | "global_asm" | "naked_asm"))
+}
+
+/// The copy the compiler checks: the lint forbidden (on the first line, so
+/// that the lines keep their numbers), `unsafe` taken off every block, and
+/// the end.
+pub(crate) fn checked_copy(text: &str) -> String {
+    let (bom, text) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let all = tokens(text);
+    let mut copy = String::with_capacity(text.len() + 128);
+    copy.push_str(bom);
+    copy.push_str("#![forbid(unsafe_code)] ");
+    let mut from = 0;
+    for (i, token) in all.iter().enumerate() {
+        let is_block = token.token == Token::Word
+            && &text[token.start..token.end] == "unsafe"
+            && all
+                .get(i + 1)
+                .is_some_and(|next| &text[next.start..next.end] == "{");
+        if is_block {
+            copy.push_str(&text[from..token.start]);
+            // Spaces, so that columns stay where they were.
+            copy.push_str("      ");
+            from = token.end;
+        }
+    }
+    copy.push_str(&text[from..]);
+    copy.push_str(&format!("\ncompile_error!({END:?});\n"));
+    copy
+}
+
+/// Why a file is refused: the construct, and its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) line: Option<usize>,
+    /// The compiler's words for it: "dereference of raw pointer",
+    /// "declaration of a `no_mangle` function".
+    pub(crate) what: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.what),
+            None => write!(f, "{}", self.what),
+        }
+    }
+}
+
+/// The compiler's verdict on the copy: `Ok` if every error is an allowed
+/// call (or the copy's end), else the first that is not. An error of
+/// another kind is refused too: it may hide the errors that name unsafe
+/// code (the compiler stops before its check of them).
+pub(crate) fn judge(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
+    for d in diagnostics {
+        let lint = d.code.as_deref() == Some("unsafe_code");
+        if d.level != "error" && !lint {
+            continue;
+        }
+        if d.message == END {
+            continue;
+        }
+        let is_e_code = d.code.as_deref().is_some_and(|c| c.starts_with('E'));
+        // A lint a student's `deny(warnings)` made an error stops nothing.
+        if !lint && !is_e_code && d.code.is_some() {
+            continue;
+        }
+        if d.code.as_deref() == Some("E0133") && allowed(&d.message) {
+            continue;
+        }
+        let what = d
+            .message
+            .trim_end_matches(" is unsafe and requires unsafe block")
+            .to_string();
+        return Err(Refusal {
+            line: d.line,
+            what: if lint || matches!(d.code.as_deref(), Some("E0133" | "E0453")) {
+                what
+            } else {
+                format!("code the grader cannot check for unsafety ({what})")
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Whether an E0133 message names an allowed function.
+fn allowed(message: &str) -> bool {
+    let Some(name) = message
+        .strip_prefix("call to unsafe function `")
+        .and_then(|rest| rest.split('`').next())
+    else {
+        return false;
+    };
+    ALLOWED
+        .iter()
+        .any(|(ty, function)| name.starts_with(ty) && name.ends_with(function))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnostic(code: &str, message: &str, line: usize) -> Diagnostic {
+        Diagnostic {
+            level: "error".to_string(),
+            code: (!code.is_empty()).then(|| code.to_string()),
+            message: message.to_string(),
+            line: Some(line),
+            rendered: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_files_with_unsafe_or_assembly_need_the_check() {
+        assert!(!needs_check("fn main() { let s = \"unsafe\"; } // unsafe"));
+        assert!(needs_check("fn main() { unsafe { f() } }"));
+        assert!(needs_check("core::arch::global_asm!(\"nop\");"));
+        assert!(needs_check("#[unsafe(no_mangle)] fn f() {}"));
+    }
+
+    #[test]
+    fn the_copy_takes_unsafe_off_blocks_only_and_keeps_the_lines() {
+        let text = "//! doc\nunsafe fn f() {}\nfn main() {\n    let x = unsafe /* why */ { f() };\n    let s = \"unsafe {\";\n}\n";
+        let copy = checked_copy(text);
+        assert!(
+            copy.starts_with("#![forbid(unsafe_code)] //! doc\n"),
+            "{copy}"
+        );
+        assert!(copy.contains("unsafe fn f() {}"), "{copy}");
+        assert!(copy.contains("let x =        /* why */ { f() };"), "{copy}");
+        assert!(copy.contains("\"unsafe {\""), "{copy}");
+        assert_eq!(
+            copy.lines().position(|l| l.contains("let x")),
+            text.lines().position(|l| l.contains("let x"))
+        );
+        assert!(
+            copy.trim_end()
+                .ends_with(&format!("compile_error!({END:?});"))
+        );
+    }
+
+    #[test]
+    fn the_starter_s_call_is_allowed_and_the_rest_refused() {
+        let allowed = [
+            diagnostic("", END, 99),
+            diagnostic(
+                "E0133",
+                "call to unsafe function `Poller::add` is unsafe and requires unsafe block",
+                7,
+            ),
+            diagnostic(
+                "E0133",
+                "call to unsafe function `Pin::<&'a mut T>::get_unchecked_mut` is unsafe and requires unsafe block",
+                8,
+            ),
+            diagnostic("unused_variables", "unused variable: `x`", 3),
+        ];
+        assert_eq!(judge(&allowed), Ok(()));
+        for (code, message, said) in [
+            (
+                "E0133",
+                "dereference of raw pointer is unsafe and requires unsafe block",
+                "line 4: dereference of raw pointer",
+            ),
+            (
+                "E0133",
+                "call to unsafe function `std::intrinsics::transmute` is unsafe and requires unsafe block",
+                "line 4: call to unsafe function `std::intrinsics::transmute`",
+            ),
+            (
+                "unsafe_code",
+                "declaration of a `no_mangle` function",
+                "line 4: declaration of a `no_mangle` function",
+            ),
+            (
+                "E0308",
+                "mismatched types",
+                "line 4: code the grader cannot check for unsafety (mismatched types)",
+            ),
+        ] {
+            let mut all = allowed.to_vec();
+            all.push(diagnostic(code, message, 4));
+            assert_eq!(judge(&all).unwrap_err().to_string(), said);
+        }
+    }
+}
