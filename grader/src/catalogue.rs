@@ -185,8 +185,8 @@ mod tests {
                 (
                     s.name.to_string(),
                     format!(
-                        "cd grader && GRADE=../submission/exercises cargo test --locked -p grader --test grade {}::",
-                        s.test_prefix()
+                        "cd grader && cargo run --locked -q -p grader -- result ../grade.json {}",
+                        s.name
                     ),
                     s.points.to_string(),
                 )
@@ -202,6 +202,11 @@ mod tests {
                 .join(",")
         );
         assert!(yml.contains(&runners), "the reporter should list {runners}");
+        // Graded once, in the sandbox, before the tests read its report.
+        assert!(
+            yml.contains("cargo run --locked -q -p grader -- --submission ../submission --format json --output ../grade.json"),
+            "the workflow should grade the submission in the sandbox first"
+        );
     }
 
     #[test]

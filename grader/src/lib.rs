@@ -15,7 +15,8 @@
 //! - `build/`: cargo, and the small crates the grader writes itself;
 //! - `exec/`: the student's programs as processes the grader controls;
 //! - `report/`: the outcomes as text, JSON and Gradescope's format;
-//! - `app/`: `cargo run -p grader`'s options, watch mode, class grading;
+//! - `app/`: `cargo run -p grader`'s options, watch mode, hints, editions;
+//! - `class/`: grading a class, or one submission, in the sandboxes;
 //! - `edits`: the self-check's mutants and variants; `target`: what is graded.
 //!
 //! The grade tests (`tests/grade`) list the registry as tests named
@@ -25,6 +26,7 @@ pub mod app;
 pub mod build;
 pub mod catalogue;
 pub mod checks;
+pub mod class;
 pub mod edits;
 pub mod exec;
 pub mod failure;

@@ -2,10 +2,10 @@
 //! tests) in this process, and prints one row per step, the first thing to
 //! fix, and the total. See `--help`.
 
-use grader::app::options::{self, Command, Format, USAGE};
+use grader::app::options::{self, Command, Format, Options, USAGE};
 use grader::app::{grade, write_atomically};
 use grader::exec::sandbox::Sandbox;
-use grader::report::{gradescope, json, text};
+use grader::report::{Report, gradescope, json, text};
 use grader::target;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     if let Some(plan) = &options.prebuilt {
-        return match grader::app::batch::grade_prebuilt(plan) {
+        return match grader::class::grade_prebuilt(plan) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Some(dir) = &options.batch {
+    if options.batch.is_some() || options.submission.is_some() {
         let sandbox = if options.no_sandbox {
             None
         } else {
@@ -42,16 +42,68 @@ fn main() -> ExitCode {
                 }
             }
         };
-        return ExitCode::from(grader::app::batch::grade_class(
-            &grader::app::batch::Class {
+        if let Some(dir) = &options.batch {
+            return ExitCode::from(grader::class::grade_class(&grader::class::Class {
                 dir,
                 output: options.output.as_deref(),
                 feedback: options.feedback.as_deref(),
                 jobs: options.jobs,
                 sandbox,
                 keep_builds: options.keep_builds,
-            },
-        ));
+            }));
+        }
+        if let Some(dir) = &options.submission {
+            return match grader::class::grade_one(dir, sandbox, options.keep_builds) {
+                Ok(report) => show(&report, &options),
+                Err(why) => {
+                    let why = format!("{}: not graded: {why}", dir.display());
+                    // Gradescope shows the student what its results say.
+                    if let (Format::Gradescope, Some(path)) = (options.format, &options.output) {
+                        let results = serde_json::json!({"score": 0, "output": why, "tests": []});
+                        let _ = write_atomically(path, &results.to_string());
+                    }
+                    eprintln!("error: {why}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+    }
+    match &options.command {
+        Command::ExportStudent { dir, hint_levels } => {
+            return say(grader::app::export::export_student(dir, *hint_levels));
+        }
+        Command::ExportGradescope(dir) => {
+            return say(grader::app::export::export_gradescope(dir));
+        }
+        Command::Sandbox => {
+            return match Sandbox::find() {
+                Ok(_) => {
+                    println!("class grading's sandbox (bubblewrap) works here");
+                    ExitCode::SUCCESS
+                }
+                Err(why) => {
+                    println!("no sandbox here: {why}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Command::Result { report, step } => {
+            return match grader::app::result::of_step(report, step) {
+                Ok((said, passed)) => {
+                    print!("{said}");
+                    if passed {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        _ => {}
     }
     let target = match target::from_env() {
         Ok(target) => target,
@@ -59,7 +111,6 @@ fn main() -> ExitCode {
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match options.command {
-        Command::Report => {}
         Command::Step(step) => {
             let report = grade(&target, Some(&[step.name]), true);
             print!("{}", text::step(&report, step.name, color));
@@ -74,10 +125,8 @@ fn main() -> ExitCode {
             print!("{}", grader::app::hint::next(&target, step, &report));
             return ExitCode::SUCCESS;
         }
-        Command::ExportStudent(dir) => {
-            return say(grader::app::export::export_student(&dir));
-        }
         Command::Reset(step) => return say(grader::app::reset::reset(&target, step)),
+        _ => {}
     }
     if options.watch {
         return match grader::app::watch::watch(&target, color) {
@@ -85,17 +134,22 @@ fn main() -> ExitCode {
             Err(e) => usage_error(&e),
         };
     }
+    show(&grade(&target, None, true), &options)
+}
 
-    let report = grade(&target, None, true);
+/// Prints a report in the format asked for, or writes it; the exit code
+/// says whether every graded step passed.
+fn show(report: &Report, options: &Options) -> ExitCode {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let machine = match options.format {
         Format::Text => None,
-        Format::Json => Some(json::report(&report)),
-        Format::Gradescope => Some(gradescope::report(&report, &options.visibility)),
+        Format::Json => Some(json::report(report)),
+        Format::Gradescope => Some(gradescope::report(report, &options.visibility)),
     };
     match (machine, &options.output) {
-        (None, _) => print!("{}", text::report(&report, color)),
+        (None, _) => print!("{}", text::report(report, color)),
         (Some(value), Some(path)) => {
-            print!("{}", text::report(&report, color));
+            print!("{}", text::report(report, color));
             let json = serde_json::to_string_pretty(&value).expect("JSON values serialize");
             if let Err(e) = write_atomically(path, &json) {
                 eprintln!("error: cannot write {}: {e}", path.display());
@@ -105,7 +159,7 @@ fn main() -> ExitCode {
         // The JSON alone on stdout, for a pipe; the report for people on stderr.
         (Some(value), None) => {
             let color = color && std::io::stderr().is_terminal();
-            eprint!("{}", text::report(&report, color));
+            eprint!("{}", text::report(report, color));
             println!(
                 "{}",
                 serde_json::to_string_pretty(&value).expect("JSON values serialize")

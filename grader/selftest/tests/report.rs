@@ -377,7 +377,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         .collect();
     let points = |step: &str| grader::catalogue::find(step).unwrap().points.to_string();
     let column = |name: &str| {
-        grader::app::batch::header()
+        grader::class::sheet::header()
             .iter()
             .position(|h| h.starts_with(&format!("{name} (")) || h == name)
             .unwrap()

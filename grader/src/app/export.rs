@@ -2,8 +2,14 @@
 //! to a class. It holds the exercises, the grader (without the mutants and
 //! variants its self-check makes from the solutions), the students' README
 //! and pages, and the GitHub Classroom workflow; never the solutions, nor
-//! the bench that is built from them. Its grader grades its exercises as
-//! this one does.
+//! the bench that is built from them, nor any history. Its grader grades its
+//! exercises as this one does. `--hint-levels N` keeps the hints up to level
+//! N, for a tutor who grades with it (level 3 comes close to the answer).
+//!
+//! `export-gradescope DIR`: the folder to zip as Gradescope's autograder:
+//! the student edition, its hints to level 1 (all a failure shows), with
+//! `setup.sh` and `run_autograder` at its root, as Gradescope asks. The
+//! steps it grades can read what the autograder holds: no answer is there.
 
 use crate::build::cargo::cargo;
 use crate::target::workspace_root;
@@ -38,9 +44,47 @@ cargo run --locked -q -p grader -- --help > /dev/null
 echo 'the grader is ready'
 ";
 
-/// Writes the student edition into `dir`, which must be empty or new.
-/// Returns what it wrote, in a line.
-pub fn export_student(dir: &Path) -> Result<String, String> {
+/// Writes the student edition into `dir`, which must be empty or new, its
+/// hints up to `hint_levels`. Returns what it wrote, in a line.
+pub fn export_student(dir: &Path, hint_levels: usize) -> Result<String, String> {
+    let files = write_edition(dir, hint_levels)?;
+    let hints = match hint_levels {
+        3 => String::new(),
+        n => format!(", hints to level {n}"),
+    };
+    Ok(format!(
+        "wrote the student edition to {} ({files} files): the exercises, the grader, the students' pages and the Classroom workflow; no solutions{hints}",
+        dir.display()
+    ))
+}
+
+/// What Gradescope's autograder runs, at the root of the folder to zip.
+const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
+
+/// Writes Gradescope's autograder into `dir`: the student edition, its
+/// hints to level 1, and Gradescope's scripts at its root.
+pub fn export_gradescope(dir: &Path) -> Result<String, String> {
+    let files = write_edition(dir, 1)?;
+    let root = workspace_root();
+    for script in GRADESCOPE {
+        let to = dir.join(script);
+        fs::copy(root.join("gradescope").join(script), &to)
+            .map_err(|e| format!("cannot copy gradescope/{script}: {e}"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&to, fs::Permissions::from_mode(0o755));
+        }
+    }
+    Ok(format!(
+        "wrote Gradescope's autograder to {} ({} files): zip what it holds (not the folder itself) and upload it; the student edition with its hints to level 1, setup.sh and run_autograder; no solutions",
+        dir.display(),
+        files + GRADESCOPE.len()
+    ))
+}
+
+/// Writes the student edition into `dir`; how many files.
+fn write_edition(dir: &Path, hint_levels: usize) -> Result<usize, String> {
     if dir.exists()
         && fs::read_dir(dir)
             .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
@@ -53,6 +97,9 @@ pub fn export_student(dir: &Path) -> Result<String, String> {
     let mut files = 0;
     for taken in TAKEN {
         files += copy(&root.join(taken), &dir.join(taken), root)?;
+    }
+    if hint_levels < 3 {
+        cut_hints(&dir.join("grader/hints"), hint_levels)?;
     }
     write(
         &dir.join("README.md"),
@@ -86,11 +133,31 @@ pub fn export_student(dir: &Path) -> Result<String, String> {
             String::from_utf8_lossy(&trimmed.stderr).trim()
         ));
     }
-    Ok(format!(
-        "wrote the student edition to {} ({} files): the exercises, the grader, the students' pages and the Classroom workflow; no solutions",
-        dir.display(),
-        files + 4
-    ))
+    Ok(files + 4)
+}
+
+/// Each hint file of `dir` without its levels above `levels`.
+fn cut_hints(dir: &Path, levels: usize) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let mut table: toml::Table = read(&path)?
+            .parse()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        for (_, check) in table.iter_mut() {
+            if let Some(check) = check.as_table_mut() {
+                check.retain(|level, _| level.parse::<usize>().is_ok_and(|n| n <= levels));
+            }
+        }
+        let text = toml::to_string(&table).map_err(|e| format!("{}: {e}", path.display()))?;
+        write(
+            &path,
+            &format!("# The hints of this edition stop at level {levels}.\n{text}"),
+        )?;
+    }
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -66,11 +66,19 @@ pub fn next(target: &Target, step: &'static Step, report: &Report) -> String {
         .filter(|s| s["check"] == name.as_str())
         .and_then(|s| s["level"].as_u64())
         .unwrap_or(1) as usize;
-    let level = (shown + 1).min(3);
+    // An edition for graded work may stop its hints early.
+    let levels = first
+        .check
+        .hints
+        .iter()
+        .take_while(|h| !h.trim().is_empty())
+        .count()
+        .max(1);
+    let level = (shown + 1).min(levels);
     seen.insert(key, serde_json::json!({"check": name, "level": level}));
     write(&seen);
     let mut out = format!(
-        "{}: the first check to fix is {name}\n\n  {}\n\nhint {level} of 3: {}\n",
+        "{}: the first check to fix is {name}\n\n  {}\n\nhint {level} of {levels}: {}\n",
         step.name,
         first
             .outcome
@@ -78,10 +86,14 @@ pub fn next(target: &Target, step: &'static Step, report: &Report) -> String {
             .map_or_else(String::new, |f| f.headline.clone()),
         first.check.hints[level - 1]
     );
-    if level < 3 {
+    if level < levels {
         out.push_str(&format!(
             "\n(more: cargo run -p grader -- hint {})\n",
             step.name
+        ));
+    } else if levels < 3 {
+        out.push_str(&format!(
+            "\n(this edition's hints stop at level {levels}: ask your tutor for more)\n"
         ));
     }
     out

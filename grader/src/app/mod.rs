@@ -1,12 +1,12 @@
 //! What `cargo run -p grader` does besides the report: its options, watch
-//! mode, and grading a class.
+//! mode, hints, resets and the editions it exports.
 
-pub mod batch;
 pub mod export;
 pub mod hint;
 pub mod libtest;
 pub mod options;
 pub mod reset;
+pub mod result;
 pub mod watch;
 
 use crate::registry;

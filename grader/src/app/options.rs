@@ -8,8 +8,12 @@ usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [-
        cargo run -p grader -- STEP
        cargo run -p grader -- hint STEP
        cargo run -p grader -- reset STEP
-       cargo run -p grader -- export-student DIR
+       cargo run -p grader -- export-student [--hint-levels N] DIR
+       cargo run -p grader -- export-gradescope DIR
        cargo run -p grader -- --batch DIR [--output FILE] [--feedback FOLDER]
+       cargo run -p grader -- --submission DIR [--format ...] [--output FILE]
+       cargo run -p grader -- result FILE STEP
+       cargo run -p grader -- sandbox
 
 Grades the steps of GRADE (exercises by default; solutions; or a crate's path)
 and prints a row per step and the total.
@@ -22,7 +26,16 @@ and prints a row per step and the total.
                        target/grader/reset/
   export-student DIR   write the repository to hand out to a class: the
                        exercises, the grader, the students' pages and the
-                       Classroom workflow; no solutions
+                       Classroom workflow; no solutions. With --hint-levels N
+                       (1 to 3, default 3), its hints stop at level N
+  export-gradescope DIR
+                       write the folder to zip as Gradescope's autograder:
+                       the student edition (hints to level 1), setup.sh and
+                       run_autograder at its root
+  result FILE STEP     what a report (--format json --output FILE) says of
+                       STEP; exit 0 if it passed (GitHub Classroom's tests)
+  sandbox              whether class grading's sandbox can run here, and if
+                       not, why; exit 0 if it can
 
   --format text        the report for people (default)
   --format json        the grader's own JSON (grader/schemas/report.schema.json)
@@ -45,10 +58,14 @@ and prints a row per step and the total.
                        to FOLDER/<submission>.txt, to hand back to its student
   --jobs N             with --batch: grade N submissions at once (default:
                        the number of cores)
-  --no-sandbox         with --batch: grade without the sandbox (bubblewrap,
-                       Linux), which class grading otherwise needs: only in
-                       a container or a throwaway machine
-  --keep-builds        with --batch: keep each submission's builds (about
+  --submission DIR     grade one submission as a class's is graded (a clone,
+                       the exercises crate or step files, built and graded in
+                       the sandbox), with the report's --format and --output
+  --no-sandbox         with --batch or --submission: grade without the
+                       sandbox (bubblewrap, Linux), which class grading
+                       otherwise needs: only in a container or a throwaway
+                       machine; as root, the steps then run as nobody
+  --keep-builds        with --batch or --submission: keep each submission's builds (about
                        50 MB each), so that grading the class again is quicker
 
 Exit code: 0 when every graded step passes, 1 when one does not, 2 when the
@@ -73,7 +90,19 @@ pub enum Command {
     Step(&'static Step),
     Hint(&'static Step),
     Reset(&'static Step),
-    ExportStudent(PathBuf),
+    /// The student edition, its hints up to a level.
+    ExportStudent {
+        dir: PathBuf,
+        hint_levels: usize,
+    },
+    ExportGradescope(PathBuf),
+    /// What a JSON report says of a step.
+    Result {
+        report: PathBuf,
+        step: &'static Step,
+    },
+    /// Whether the sandbox can run here.
+    Sandbox,
 }
 
 #[derive(Debug)]
@@ -83,6 +112,8 @@ pub struct Options {
     pub output: Option<PathBuf>,
     pub watch: bool,
     pub batch: Option<PathBuf>,
+    /// `--submission DIR`: one submission, graded as a class's.
+    pub submission: Option<PathBuf>,
     pub feedback: Option<PathBuf>,
     /// Gradescope's visibility of each test's feedback.
     pub visibility: String,
@@ -102,6 +133,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         output: None,
         watch: false,
         batch: None,
+        submission: None,
         feedback: None,
         visibility: "visible".to_string(),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -110,6 +142,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         prebuilt: None,
     };
     let mut class_option = false;
+    let mut hint_levels: Option<usize> = None;
     let mut visibility_given = false;
     let mut format_given = false;
     let mut parser = lexopt::Parser::from_args(args);
@@ -135,6 +168,19 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Long("watch") => options.watch = true,
             Long("batch") => {
                 options.batch = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("submission") => {
+                options.submission = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("hint-levels") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                hint_levels = Some(
+                    value
+                        .to_str()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n| (1..=3).contains(n))
+                        .ok_or_else(|| format!("--hint-levels takes 1, 2 or 3, not {value:?}"))?,
+                );
             }
             Long("feedback") => {
                 options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
@@ -173,15 +219,33 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             }
             Value(word) if options.command == Command::Report => {
                 let word = word.string().map_err(|e| e.to_string())?;
+                let folder = |parser: &mut lexopt::Parser, usage: &str| {
+                    parser
+                        .value()
+                        .map(PathBuf::from)
+                        .map_err(|_| format!("`{word}` takes a folder: {usage}"))
+                };
                 options.command = match word.as_str() {
-                    "export-student" => Command::ExportStudent(
-                        parser
+                    "export-student" => Command::ExportStudent {
+                        dir: folder(&mut parser, "export-student [--hint-levels N] DIR")?,
+                        hint_levels: 3,
+                    },
+                    "sandbox" => Command::Sandbox,
+                    "export-gradescope" => {
+                        Command::ExportGradescope(folder(&mut parser, "export-gradescope DIR")?)
+                    }
+                    "result" => {
+                        let report = folder(&mut parser, "result FILE STEP")?;
+                        let step = parser
                             .value()
-                            .map_err(|_| {
-                                "`export-student` takes a folder: export-student DIR".to_string()
-                            })?
-                            .into(),
-                    ),
+                            .map_err(|_| "`result` takes a report and a step: result FILE STEP")?
+                            .string()
+                            .map_err(|e| e.to_string())?;
+                        Command::Result {
+                            report,
+                            step: step_named(&step)?,
+                        }
+                    }
                     "hint" | "reset" => {
                         let step = parser
                             .value()
@@ -201,10 +265,37 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
+    if let Some(levels) = hint_levels {
+        match &mut options.command {
+            Command::ExportStudent { hint_levels, .. } => *hint_levels = levels,
+            _ => return Err("--hint-levels goes with export-student".to_string()),
+        }
+    }
     if options.command != Command::Report
-        && (options.batch.is_some() || options.watch || format_given)
+        && (options.batch.is_some()
+            || options.submission.is_some()
+            || options.watch
+            || format_given)
     {
-        return Err("a step, `hint` or `reset` takes no --batch, --watch or --format".to_string());
+        return Err(
+            "a step, `hint`, `reset`, `result` and the exports take no --batch, --submission, --watch or --format"
+                .to_string(),
+        );
+    }
+    if options.batch.is_some() && options.submission.is_some() {
+        return Err("--batch grades a class, --submission one: not both".to_string());
+    }
+    if options.submission.is_some() {
+        if options.watch || options.feedback.is_some() {
+            return Err("--submission takes no --watch or --feedback".to_string());
+        }
+        if visibility_given && options.format != Format::Gradescope {
+            return Err("--visibility is for --format gradescope".to_string());
+        }
+        if options.output.is_some() && options.format == Format::Text {
+            return Err("--output is for --format json or gradescope".to_string());
+        }
+        return Ok(options);
     }
     if options.batch.is_some() {
         if format_given || options.watch {
@@ -214,7 +305,8 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     }
     if options.feedback.is_some() || class_option {
         return Err(
-            "--feedback, --jobs, --no-sandbox and --keep-builds go with --batch".to_string(),
+            "--feedback, --jobs, --no-sandbox and --keep-builds go with --batch (or --submission)"
+                .to_string(),
         );
     }
     if visibility_given && options.format != Format::Gradescope {

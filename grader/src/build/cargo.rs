@@ -108,16 +108,16 @@ pub fn build_each_once() {
 /// of their own, which holds nothing of this workspace's (the solutions'
 /// builds, say), for a step file to take in at compile time.
 pub fn build_dir() -> PathBuf {
-    if SANDBOX.get().is_some() {
+    if for_a_class() {
         crate::target::grader_dir().join("class-build")
     } else {
         cargo_target_dir()
     }
 }
 
-/// Whether builds are a class's: in the sandbox, each crate built once.
+/// Whether builds are a class's: each crate built once, and forgotten.
 pub fn for_a_class() -> bool {
-    SANDBOX.get().is_some()
+    ONCE_ONLY.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Removes what cargo built for `package` of the crate at `manifest`, in

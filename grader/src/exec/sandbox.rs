@@ -184,9 +184,33 @@ impl Sandbox {
             let _ = std::fs::create_dir_all(dir);
             mounts.push(("--bind", dir.to_path_buf()));
         }
-        for (flag, path) in mounts {
-            let path = std::path::absolute(&path).unwrap_or(path);
-            push(&mut args, flag, &[&path, &path]);
+        let mounts: Vec<(&str, PathBuf)> = mounts
+            .into_iter()
+            .map(|(flag, path)| (flag, std::path::absolute(&path).unwrap_or(path)))
+            .collect();
+        // The folders around what is bound, made open to all: bubblewrap
+        // would copy their modes, and a private folder (root's home, a
+        // `mktemp -d` folder) would keep the steps' user from what is
+        // bound inside it. Nothing else of them is there.
+        let mut around: Vec<&Path> = mounts
+            .iter()
+            .flat_map(|(_, path)| path.ancestors().skip(1))
+            .filter(|dir| {
+                dir.parent().is_some()
+                    && !SYSTEM.iter().any(|s| dir.starts_with(s))
+                    && !["/tmp", "/proc", "/dev"]
+                        .iter()
+                        .any(|s| *dir == Path::new(s))
+            })
+            .collect();
+        around.sort_by_key(|dir| (dir.components().count(), dir.to_path_buf()));
+        around.dedup();
+        for dir in around {
+            args.extend(["--perms".into(), "0755".into()]);
+            push(&mut args, "--dir", &[dir]);
+        }
+        for (flag, path) in &mounts {
+            push(&mut args, flag, &[path, path]);
         }
         if let Some(first) = writable.first() {
             args.extend(["--chdir".into(), first.as_os_str().to_owned()]);

@@ -368,7 +368,7 @@ mod tests {
             "{output}"
         );
 
-        let row = crate::app::batch::row("ada", &r);
+        let row = crate::class::sheet::row("ada", &r);
         assert!(row.last().unwrap().contains(why), "{row:?}");
     }
 

@@ -1,0 +1,125 @@
+//! A submission's step files, taken into a folder of the grader's: only
+//! regular files, each under a name of the grader's choosing, never a
+//! manifest, build script or cargo configuration. The folder is named by
+//! no student: what the compiler and the checks say of a file (its path)
+//! may be shown to another student whose file is the same.
+
+use super::find::Holds;
+use crate::build::scratch::write_if_changed;
+use crate::catalogue::STEPS;
+use crate::target::{Target, grader_dir, workspace_root};
+use std::path::PathBuf;
+
+/// The most a step file may weigh: a step is a page or two of code.
+const MAX_STEP_FILE: u64 = 1 << 20;
+
+/// A step's file as the submission holds it: its text, or `None` when it
+/// has none to grade (missing, a link, too big). An upload of bare files is
+/// graded among the starters, as Gradescope's autograder grades it.
+pub type Files = Vec<(&'static str, Option<String>)>;
+
+/// The text of each step's file in the submission.
+pub fn read(holds: &Holds) -> Result<Files, String> {
+    let mut files = Vec::new();
+    for step in STEPS {
+        let source = match holds {
+            Holds::Crate(target) => target.source(step.name),
+            Holds::StepFiles(files) => files
+                .iter()
+                .find(|(s, _)| *s == step.name)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_else(|| {
+                    workspace_root()
+                        .join("exercises/src/bin")
+                        .join(format!("{}.rs", step.name))
+                }),
+            Holds::Nothing(why) => return Err(why.clone()),
+        };
+        let text = match std::fs::symlink_metadata(&source) {
+            Ok(meta) if meta.is_file() && meta.len() <= MAX_STEP_FILE => {
+                let bytes = std::fs::read(&source)
+                    .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            _ => None,
+        };
+        files.push((step.name, text));
+    }
+    Ok(files)
+}
+
+/// A folder of the grader's for one grading of a class: named for no one.
+pub fn folder() -> PathBuf {
+    grader_dir()
+        .join("class")
+        .join(&crate::exec::secret()[..16])
+}
+
+/// The step files of `files` that have a text, written as a crate's
+/// `src/bin` in `dir`: the target to grade.
+pub fn write(dir: &std::path::Path, files: &Files) -> Result<Target, String> {
+    let steps = dir.join("steps");
+    let _ = std::fs::remove_dir_all(&steps);
+    for (step, text) in files {
+        if let Some(text) = text {
+            write_if_changed(&steps.join(format!("src/bin/{step}.rs")), text)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    std::fs::create_dir_all(steps.join("src/bin")).map_err(|e| e.to_string())?;
+    Ok(Target::files(steps, "the submission"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn step_files_are_graded_among_the_starters() {
+        let dir = std::env::temp_dir().join(format!("grader-take-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("echo-thread.rs"), "// Erin's echo-thread").unwrap();
+        let files = read(&Holds::StepFiles(vec![(
+            "echo-thread",
+            dir.join("echo-thread.rs"),
+        )]))
+        .unwrap();
+        let text = |step: &str| files.iter().find(|(s, _)| *s == step).unwrap().1.clone();
+        assert_eq!(
+            text("echo-thread").as_deref(),
+            Some("// Erin's echo-thread")
+        );
+        let starter = workspace_root().join("exercises/src/bin/echo-spawn.rs");
+        assert_eq!(text("echo-spawn"), fs::read_to_string(starter).ok());
+        let taken = folder();
+        let target = write(&taken, &files).unwrap();
+        assert!(!target.dir.to_string_lossy().contains("erin"));
+        assert_eq!(
+            fs::read_to_string(target.source("echo-thread")).unwrap(),
+            "// Erin's echo-thread"
+        );
+        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(&taken);
+    }
+
+    /// A clone's step file that is a link, and one too big to be a step,
+    /// are not taken: nothing outside the submission is read through it.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_step_files_are_taken() {
+        let dir = std::env::temp_dir().join(format!("grader-take-links-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("src/bin")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("src/bin/echo-thread.rs")).unwrap();
+        fs::write(dir.join("src/bin/echo-spawn.rs"), "x".repeat(2 << 20)).unwrap();
+        fs::write(dir.join("src/bin/mutex-send.rs"), "// mine").unwrap();
+        let files = read(&Holds::Crate(Target::files(&dir, "linker"))).unwrap();
+        let text = |step: &str| files.iter().find(|(s, _)| *s == step).unwrap().1.clone();
+        assert_eq!(text("echo-thread"), None);
+        assert_eq!(text("echo-spawn"), None);
+        assert_eq!(text("mutex-send").as_deref(), Some("// mine"));
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
