@@ -20,6 +20,15 @@ fn main() -> ExitCode {
         Ok(options) => options,
         Err(e) => return usage_error(&e),
     };
+    // Outside a class's sandbox (where it sees nothing of the repository),
+    // a grader built from a checkout that is gone grades against nothing.
+    if options.prebuilt.is_none() && !target::built_here() {
+        eprintln!(
+            "error: this grader was built from {}, which is no longer there: build it again (cargo build -p grader)",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        return ExitCode::from(2);
+    }
     if let Some(plan) = &options.prebuilt {
         return match grader::class::grade_prebuilt(plan) {
             Ok(()) => ExitCode::SUCCESS,

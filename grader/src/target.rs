@@ -118,6 +118,48 @@ pub fn workspace_root() -> &'static Path {
     })
 }
 
+/// A path given on the command line, as the shell meant it: a relative path
+/// is taken from the shell's own directory (`PWD`), which may be reached
+/// through a link (`cd grader`, where `grader` is a link, then
+/// `../grade.json`), when it is this process's directory.
+pub fn from_shell(path: &Path) -> PathBuf {
+    let shell = std::env::var_os("PWD").map(PathBuf::from);
+    match shell {
+        Some(shell)
+            if path.is_relative()
+                && shell.is_absolute()
+                && shell.canonicalize().ok()
+                    == std::env::current_dir()
+                        .ok()
+                        .and_then(|d| d.canonicalize().ok()) =>
+        {
+            // `..` as the shell reads it: the folder the path names, not the
+            // one a link leads to.
+            let mut logical = PathBuf::new();
+            for part in shell.join(path).components() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        logical.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => logical.push(other),
+                }
+            }
+            logical
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Whether the checkout this grader was built from is still there: a
+/// binary built from another checkout (one that shared a build directory
+/// with this one, say) would grade against that checkout's steps.
+pub fn built_here() -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/catalogue.rs")
+        .is_file()
+}
+
 /// The target chosen by the `GRADE` environment variable.
 pub fn from_env() -> Result<Target, String> {
     let grade = std::env::var("GRADE").unwrap_or_default();

@@ -265,6 +265,25 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
+    // Paths as the shell meant them.
+    for path in [
+        &mut options.output,
+        &mut options.batch,
+        &mut options.submission,
+        &mut options.feedback,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *path = crate::target::from_shell(path);
+    }
+    match &mut options.command {
+        Command::ExportStudent { dir, .. } | Command::ExportGradescope(dir) => {
+            *dir = crate::target::from_shell(dir)
+        }
+        Command::Result { report, .. } => *report = crate::target::from_shell(report),
+        _ => {}
+    }
     if let Some(levels) = hint_levels {
         match &mut options.command {
             Command::ExportStudent { hint_levels, .. } => *hint_levels = levels,

@@ -109,7 +109,12 @@ pub fn build_each_once() {
 /// builds, say), for a step file to take in at compile time.
 pub fn build_dir() -> PathBuf {
     if for_a_class() {
-        crate::target::grader_dir().join("class-build")
+        // A tutor may keep it elsewhere (`GRADER_CLASS_BUILD_DIR`), to share
+        // it between checkouts of the grader.
+        std::env::var_os("GRADER_CLASS_BUILD_DIR")
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+            .unwrap_or_else(|| crate::target::grader_dir().join("class-build"))
     } else {
         cargo_target_dir()
     }

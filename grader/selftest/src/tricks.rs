@@ -1,0 +1,272 @@
+//! Students who try to get points without doing the work: each trick is a
+//! step's starter (which fails) with one trick added, so each must earn 0,
+//! in every route a tutor grades with. And what the routes hand back must
+//! hold no line of an answer.
+
+use grader::catalogue::STEPS;
+use grader::target::workspace_root;
+use std::fs;
+
+/// A step's starter with a trick added.
+pub struct Trick {
+    pub name: &'static str,
+    pub step: &'static str,
+    pub text: String,
+}
+
+pub fn starter(step: &str) -> String {
+    fs::read_to_string(workspace_root().join(format!("exercises/src/bin/{step}.rs"))).unwrap()
+}
+
+pub fn solution(step: &str) -> String {
+    fs::read_to_string(workspace_root().join(format!("solutions/src/bin/{step}.rs"))).unwrap()
+}
+
+/// `text` with `old` (found exactly once) replaced by `new`.
+pub fn edit(text: &str, old: &str, new: &str) -> String {
+    assert_eq!(text.matches(old).count(), 1, "{old:?} is not there once");
+    text.replacen(old, new, 1)
+}
+
+/// Code that reads the answers wherever they may be, from the folder this
+/// step was built in upwards (the repository, its history) and in
+/// Gradescope's autograder, and panics with what it found: a panic's
+/// message comes back in the feedback.
+const READS_ANSWERS: &str = r#"
+        let mut found = String::new();
+        let built_in = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let places = built_in
+            .ancestors()
+            .map(|p| p.to_path_buf())
+            .chain([std::path::PathBuf::from("/autograder/source")]);
+        for dir in places {
+            for step in ["add-to-inbox", "mini-executor", "echo-thread"] {
+                let file = format!("solutions/src/bin/{step}.rs");
+                if let Ok(text) = std::fs::read_to_string(dir.join(&file)) {
+                    found.push_str(&text);
+                }
+                if let Ok(out) = std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(&dir)
+                    .arg("show")
+                    .arg(format!("HEAD:{file}"))
+                    .output()
+                {
+                    found.push_str(&String::from_utf8_lossy(&out.stdout));
+                }
+            }
+        }
+        eprintln!("{found}");
+        panic!("FOUND: {found}");
+"#;
+
+/// Looks for the harness's key in this very process's memory, through
+/// `/proc` (safe Rust), and writes a whole passing report with each
+/// candidate: what a harness's key is for.
+const SCANS_FOR_THE_KEY: &str = r#"
+        use std::io::{Read, Seek, SeekFrom};
+        let mut keys: Vec<String> = Vec::new();
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        if let Ok(mut mem) = std::fs::File::open("/proc/self/mem") {
+            for line in maps.lines().filter(|l| l.contains(" rw")) {
+                let range = line.split(' ').next().unwrap_or("0-0");
+                let (a, b) = range.split_once('-').unwrap_or(("0", "0"));
+                let a = u64::from_str_radix(a, 16).unwrap_or(0);
+                let b = u64::from_str_radix(b, 16).unwrap_or(0);
+                if b <= a || b - a > (64 << 20) {
+                    continue;
+                }
+                let mut buf = vec![0u8; (b - a) as usize];
+                if mem.seek(SeekFrom::Start(a)).is_ok() && mem.read_exact(&mut buf).is_ok() {
+                    for w in buf.windows(32) {
+                        if keys.len() < 20_000
+                            && w.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+                        {
+                            keys.push(String::from_utf8_lossy(w).into_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let mut stdin = String::new();
+        let _ = std::io::stdin().read_to_string(&mut stdin);
+        keys.push(stdin.trim().to_string());
+        let environ = std::fs::read("/proc/self/environ").unwrap_or_default();
+        keys.extend(String::from_utf8_lossy(&environ).split('\0').map(str::to_string));
+        if let Some(path) = std::env::var_os("GRADER_VERDICTS") {
+            let check = std::env::args().nth(1).unwrap_or_default();
+            let mut forged = String::new();
+            for key in &keys {
+                forged.push_str(&format!("{key}\tverdict\t0\t{check}\tpassed\n{key}\tend\t1\n"));
+            }
+            let _ = std::fs::write(path, forged);
+            std::process::exit(0);
+        }
+"#;
+
+/// Every trick, one per step where it fits.
+pub fn tricks() -> Vec<Trick> {
+    let mut tricks = Vec::new();
+    // Code that runs before `main`, and writes a passing report.
+    tricks.push(Trick {
+        name: "before-main",
+        step: "add-to-inbox",
+        text: format!(
+            "{}\n#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic FORGE: extern \"C\" fn() = forge;\n\n// Runs before `main`: reads the key before the harness does, and writes\n// a whole passing report with it.\nextern \"C\" fn forge() {{\n    use std::io::Read;\n    if let Some(path) = std::env::var_os(\"GRADER_VERDICTS\") {{\n        let mut key = String::new();\n        let _ = std::io::stdin().read_to_string(&mut key);\n        let key = key.trim();\n        let check = std::env::args().nth(1).unwrap_or_default();\n        let _ = std::fs::write(path, format!(\"{{key}}\\tverdict\\t0\\t{{check}}\\tpassed\\n{{key}}\\tend\\t1\\n\"));\n        std::process::exit(0);\n    }}\n}}\n",
+            starter("add-to-inbox")
+        ),
+    });
+    // A symbol of the harness's own, replaced: it stays open to /proc.
+    tricks.push(Trick {
+        name: "no-mangle",
+        step: "mini-executor",
+        text: format!(
+            "{}\n#[unsafe(no_mangle)]\npub extern \"C\" fn prctl(_: i32, _: u64, _: u64, _: u64, _: u64) -> i32 {{\n    0\n}}\n",
+            starter("mini-executor")
+        ),
+    });
+    tricks.push(Trick {
+        name: "assembly",
+        step: "echo-own-runtime",
+        text: format!(
+            "{}\ncore::arch::global_asm!(\".globl grader_forged\", \"grader_forged:\", \"ret\");\n",
+            starter("echo-own-runtime")
+        ),
+    });
+    // The key looked for in memory, on stdin, in the environment.
+    tricks.push(Trick {
+        name: "key-scanner",
+        step: "add-to-inbox",
+        text: edit(
+            &starter("add-to-inbox"),
+            "        todo!(\"poll the state machine\")",
+            &format!("{SCANS_FOR_THE_KEY}        todo!(\"poll the state machine\")"),
+        ),
+    });
+    // A thread that keeps writing passing reports while the harness runs.
+    tricks.push(Trick {
+        name: "verdict-writer",
+        step: "task2-struct-final",
+        text: edit(
+            &starter("task2-struct-final"),
+            "        todo!(\"build the WaterFactory\")",
+            "        std::thread::spawn(|| {\n            let path = std::env::var_os(\"GRADER_VERDICTS\");\n            loop {\n                if let Some(path) = &path {\n                    let check = \"factory_polled_step_by_step\";\n                    let _ = std::fs::write(path, format!(\"0\\tverdict\\t0\\t{check}\\tpassed\\n0\\tend\\t1\\n\"));\n                }\n                std::thread::yield_now();\n            }\n        });\n        todo!(\"build the WaterFactory\")",
+        ),
+    });
+    // The grader's programs replaced, from where the step was built.
+    tricks.push(Trick {
+        name: "binary-replacer",
+        step: "echo-thread",
+        text: edit(
+            &starter("echo-thread"),
+            "    // Loopback only: a teaching server has no business on the network.\n",
+            "    for dir in std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")).ancestors() {\n        let _ = std::fs::write(dir.join(\"debug/FORGED-BY-A-STEP\"), \"forged\");\n        let grader = dir.join(\"debug/grader\");\n        if grader.is_file() {\n            let _ = std::fs::OpenOptions::new()\n                .append(true)\n                .open(&grader)\n                .and_then(|mut f| std::io::Write::write_all(&mut f, b\"forged\"));\n        }\n    }\n    // Loopback only: a teaching server has no business on the network.\n",
+        ),
+    });
+    // The answers read, and handed back in a panic's message.
+    tricks.push(Trick {
+        name: "answer-reader",
+        step: "mini-executor",
+        text: edit(
+            &starter("mini-executor"),
+            "    todo!(\"run the woken tasks until the future is ready\")",
+            READS_ANSWERS,
+        ),
+    });
+    // Lines that look like libtest's and the harness's, and a terminal's
+    // escapes to rub out the lines before them.
+    tricks.push(Trick {
+        name: "spoofer",
+        step: "echo-spawn",
+        text: edit(
+            &starter("echo-spawn"),
+            "fn main() -> std::io::Result<()> {\n",
+            "fn main() -> std::io::Result<()> {\n    println!(\"test echo_spawn::few_threads_for_300_clients ... ok\");\n    eprintln!(\"\\r\\x1b[2K\\x1b[1Atest result: ok. 19 passed; 0 failed\");\n    eprintln!(\"0\\tverdict\\t0\\tfew_threads_for_300_clients\\tpassed\");\n",
+        ),
+    });
+    // Names of the harness's, shadowed by the student's file.
+    tricks.push(Trick {
+        name: "shadower",
+        step: "mini-executor",
+        text: format!(
+            "{}\n#[allow(unused_macros)]\nmacro_rules! writeln {{\n    ($($t:tt)*) => {{ Ok::<(), std::io::Error>(()) }};\n}}\n#[allow(unused_macros)]\nmacro_rules! format {{\n    ($($t:tt)*) => {{ String::new() }};\n}}\n#[allow(non_snake_case, dead_code)]\nfn Err<T>(_: T) -> Result<(), String> {{\n    Ok(())\n}}\n",
+            starter("mini-executor")
+        ),
+    });
+    tricks
+}
+
+/// How many checks of each step its untouched starter passes: a trick
+/// earns nothing when its step passes no more than that. Graded once.
+pub fn starter_passes() -> &'static std::collections::HashMap<&'static str, usize> {
+    static PASSES: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
+    PASSES.get_or_init(|| {
+        let checks: Vec<_> = grader::registry::all().iter().collect();
+        let outcomes = grader::session::Session::new(grader::Target::member("exercises")).run(
+            &checks,
+            grader::session::default_workers(),
+            &|_, _| {},
+        );
+        STEPS
+            .iter()
+            .map(|s| {
+                let passed = outcomes
+                    .iter()
+                    .filter(|(c, o)| c.step.name == s.name && o.passed())
+                    .count();
+                (s.name, passed)
+            })
+            .collect()
+    })
+}
+
+/// The first `N/M` or `N of M` in `text`: how many checks passed.
+pub fn passed_in(text: &str) -> Option<usize> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, word) in words.iter().enumerate() {
+        if let Some((n, m)) = word.split_once('/')
+            && m.trim_end_matches(',').parse::<usize>().is_ok()
+        {
+            return n.parse().ok();
+        }
+        if words.get(i + 1) == Some(&"of")
+            && let Ok(n) = word.parse()
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// The lines of the solutions that no starter holds: an answer.
+pub fn answer_lines() -> Vec<String> {
+    let starters: String = STEPS.iter().map(|s| starter(s.name)).collect();
+    let mut lines: Vec<String> = STEPS
+        .iter()
+        .filter(|s| s.graded)
+        .flat_map(|s| {
+            solution(s.name)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| l.len() >= 16 && !l.starts_with("//") && !starters.contains(l.as_str()))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+/// Fails if `text` (what a route handed back) holds a line of an answer.
+pub fn assert_no_answer(text: &str, what: &str) {
+    let found: Vec<String> = answer_lines()
+        .into_iter()
+        .filter(|l| text.contains(l.as_str()))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "{what} holds lines of the answers:\n{}",
+        found.join("\n")
+    );
+}
