@@ -407,7 +407,7 @@ fn batch_grades_every_submission_into_one_row_each() {
     assert_eq!(cell(2, "total"), points("echo-spawn"), "{text}");
     assert_eq!(cell(3, "total"), "", "{text}");
     assert!(
-        cell(3, "first to fix").starts_with("not graded: no exercises crate"),
+        cell(3, "first to fix").starts_with("not graded: no step file"),
         "{text}"
     );
     // Each student's own report, to hand back.
@@ -427,29 +427,16 @@ fn batch_grades_every_submission_into_one_row_each() {
     }
     let linus = fs::read_to_string(feedback.join("linus.txt")).unwrap();
     assert!(
-        linus.starts_with("linus: not graded: no exercises crate"),
+        linus.starts_with("linus: not graded: no step file"),
         "{linus}"
     );
     let _ = fs::remove_dir_all(&class);
     let _ = fs::remove_dir_all(&feedback);
 }
 
-/// Copies the files of `from` into `to`, folders and all.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let into = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_tree(&path, &into);
-        } else {
-            fs::copy(&path, &into).unwrap();
-        }
-    }
-}
-
-/// Gradescope's run: a submission of bare step files is graded in a copy of
-/// this repository, every step of the catalogue taken from the submission.
+/// Gradescope's run: a submission of bare step files, graded by the
+/// autograder that `export-gradescope` writes, every step of the catalogue
+/// taken from the submission.
 #[cfg(unix)]
 #[test]
 #[ignore = "slow: the maintainer's check"]
@@ -458,12 +445,12 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
     let autograder = std::env::temp_dir().join(format!("grader-autograder-{}", std::process::id()));
     let _ = fs::remove_dir_all(&autograder);
     let source = autograder.join("source");
-    for dir in ["exercises", "solutions", "grader", "bench", "gradescope"] {
-        copy_tree(&root.join(dir), &source.join(dir));
-    }
-    for file in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
-        fs::copy(root.join(file), source.join(file)).unwrap();
-    }
+    let exported = grader()
+        .arg("export-gradescope")
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(exported.status.success(), "{exported:?}");
     // The graded steps the student solved, as Gradescope stores an upload.
     let solved = ["echo-thread", "add-to-inbox", "mini-executor", "mutex-send"];
     let submission = autograder.join("submission");
@@ -486,42 +473,34 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
         submission.join("echo-spawn.rs"),
     )
     .unwrap();
+    // A step that writes its own results and kills the grader forges
+    // nothing: Gradescope runs this as root, where the steps run in the
+    // sandbox, or as nobody.
+    let results = autograder.join("results/results.json");
+    fs::write(
+        submission.join("task2-struct-final.rs"),
+        format!(
+            "fn main() {{\n    let _ = std::fs::write({results:?}, r#\"{{\"score\": 100, \"tests\": []}}\"#);\n    let parent = std::os::unix::process::parent_id().to_string();\n    let _ = std::process::Command::new(\"kill\").args([\"-9\", &parent]).status();\n}}\n"
+        ),
+    )
+    .unwrap();
 
-    // Gradescope runs this as root, where the steps run as nobody: then a
-    // step that writes its own results and kills the grader forges nothing.
-    let as_nobody = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-        && grader_dir().ancestors().all(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
-        });
-    if as_nobody {
-        let results = autograder.join("results/results.json");
-        fs::write(
-            submission.join("task2-struct-final.rs"),
-            format!(
-                "fn main() {{\n    let _ = std::fs::write({results:?}, r#\"{{\"score\": 100, \"tests\": []}}\"#);\n    let parent = std::os::unix::process::parent_id().to_string();\n    let _ = std::process::Command::new(\"kill\").args([\"-9\", &parent]).status();\n}}\n"
-            ),
-        )
-        .unwrap();
-    }
-
-    let target_dir = grader_dir().parent().unwrap().to_path_buf();
+    // A target directory of its own, kept from run to run: its grader is
+    // another checkout's, whose builds must never mix with this one's.
     std::process::Command::new("bash")
-        .arg(source.join("gradescope/run_autograder"))
+        .arg(source.join("run_autograder"))
         .env("AUTOGRADER", &autograder)
-        // The builds of this workspace's dependencies serve the copy too.
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            grader::target::cargo_target_dir().join("selftest/gradescope"),
+        )
+        .env("GRADER_CLASS_BUILD_DIR", grader_dir().join("class-build"))
         .env("GRADER_TIMEOUT", "4")
         .env_remove("GRADE")
         .env_remove("CARGO_MANIFEST_DIR")
         .status()
         .unwrap();
-    let results: Value =
-        serde_json::from_str(&fs::read_to_string(autograder.join("results/results.json")).unwrap())
-            .unwrap();
+    let results: Value = serde_json::from_str(&fs::read_to_string(&results).unwrap()).unwrap();
     let tests = results["tests"].as_array().unwrap();
     let score_of = |step: &str| {
         tests
