@@ -170,9 +170,9 @@ fn connections(n: usize) -> Result<(TcpListener, Vec<(std::net::TcpStream, TcpSt
 }
 
 fn a_ready_socket_wakes_only_its_task() -> Outcome {
-    let (_listener, mut pairs) = connections(3)?;
-    let [(client_a, a), (_, b), (client_c, c)] = &mut pairs[..] else {
-        ::std::unreachable!("three connections")
+    let (_listener, mut pairs) = connections(4)?;
+    let [(client_a, a), (_, b), (client_c, c), (client_d, d)] = &mut pairs[..] else {
+        ::std::unreachable!("four connections")
     };
     let (mut buf_a, mut buf_b, mut buf_c) = ([0u8; 16], [0u8; 16], [0u8; 16]);
     let mut reads = [
@@ -202,15 +202,38 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
     if !counters[0].0.woken(quiet[0] + 1) {
         return Err("client A sent a line, but the task reading A's socket was not woken\nseen: the reactor did not wake the waker registered for A's socket".into());
     }
-    // C's wake comes after the reactor has handled A's event whole.
     client_c
         .write_all(b"c\n")
         .map_err(|e| ::std::format!("client C could not send: {e}"))?;
     if !counters[2].0.woken(quiet[2] + 1) {
         return Err("client C sent a line, but the task reading C's socket was not woken".into());
     }
+    // A reactor makes every wake of an event before it waits for the next:
+    // once a read of D, registered only now, is woken by D's client, every
+    // wake that A's and C's events made has been made.
+    let mut buf_d = [0u8; 16];
+    let mut read_d = [Box::pin(d.read(&mut buf_d))];
+    let last = [counter()];
+    if read_d[0]
+        .as_mut()
+        .poll(&mut Context::from_waker(&last[0].1))
+        .is_ready()
+    {
+        return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+    }
+    let quiet_d = settle(
+        &mut read_d,
+        &last,
+        "a read of a socket whose client sent nothing",
+    )?;
+    client_d
+        .write_all(b"d\n")
+        .map_err(|e| ::std::format!("client D could not send: {e}"))?;
+    if !last[0].0.woken(quiet_d[0] + 1) {
+        return Err("client D sent a line, but the task reading D's socket was not woken".into());
+    }
     if counters[1].0.wakes() > quiet[1] {
-        return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's and C's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
+        return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's, C's and D's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
     }
     if !::std::matches!(
         reads[0]

@@ -95,7 +95,7 @@ pub const STEPS: &[Step] = &[
         slide: "Lifecycle of a Task: Why separate reactor?",
         graded: true,
         points: 20,
-        starter: "the reactor and the socket futures are TODOs",
+        starter: "your executor (from mini-executor), the reactor and the socket futures are TODOs",
         teaches: "the echo server on a runtime of your own: mini-executor's executor and an I/O reactor over epoll, kqueue or IOCP",
     },
     Step {
