@@ -358,10 +358,13 @@ edited_steps! {
     echo_thread_writer_cloned => "echo-thread/writer-cloned.variant",
     mini_executor_polled_in_place => "mini-executor/polled-in-place.variant",
     mini_executor_queue_iterated => "mini-executor/queue-iterated.variant",
+    mini_executor_runtime_in_a_module => "mini-executor/runtime-in-a-module.variant",
     mutex_send_futures_mutex => "mutex-send/futures-mutex.variant",
     mutex_send_handles_awaited_in_turn => "mutex-send/handles-awaited-in-turn.variant",
     mutex_send_lock_owned => "mutex-send/lock-owned.variant",
+    mutex_send_rwlock => "mutex-send/rwlock.variant",
     task2_struct_final_owned_permits => "task2-struct-final/owned-permits.variant",
+    task2_struct_final_two_phase_barrier => "task2-struct-final/two-phase-barrier.variant",
     task2_struct_final_permit_dropped_by_hand => "task2-struct-final/permit-dropped-by-hand.variant",
 }
 
