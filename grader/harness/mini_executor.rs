@@ -365,7 +365,8 @@ fn sleeps_end_in_deadline_order() -> Outcome {
 /// `block_on` may return while a task it spawned still sleeps; that
 /// task's wake comes later, from the timer, when its run queue is gone.
 /// Waking it must then do nothing, not panic the timer's thread: every
-/// later sleep depends on that thread.
+/// later sleep depends on that thread. Nor may it panic whoever else calls
+/// it: the harness wakes one such task itself, from its own thread.
 fn a_late_wake_after_block_on_is_harmless() -> Outcome {
     within(
         "a task that block_on left sleeping is woken during the next block_on",
@@ -382,7 +383,41 @@ fn a_late_wake_after_block_on_is_harmless() -> Outcome {
         ::std::format!(
             "{e}\nthen: a task left behind by an earlier block_on was woken late; its wake must do nothing (its run queue is gone), not panic the timer's thread, which every later sleep needs"
         )
-    })
+    })?;
+    let kept: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let keeper = kept.clone();
+    within(
+        "a task that keeps its waker, left pending by block_on",
+        move || {
+            block_on(async move {
+                drop(spawn(KeepsItsWaker(keeper)));
+                // Yields once, so that the task is polled and keeps its waker.
+                WakesItself { polled: false }.await;
+            })
+        },
+    )?;
+    let Some(waker) = kept.lock().unwrap().take() else {
+        return Err("a spawned task was never polled before block_on returned".into());
+    };
+    let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+    if let Err(panic) = woke {
+        return Err(::std::format!(
+            "a task's waker, called after its block_on had returned, panicked\npanicked: {}\nseen: a waker may be called after its executor is gone, from any thread; its wake must then do nothing (the send fails: let it), not panic the thread that calls it",
+            panic_text(&*panic)
+        ));
+    }
+    Ok(())
+}
+
+/// Pending for ever, keeping the waker of its last poll.
+struct KeepsItsWaker(Arc<Mutex<Option<Waker>>>);
+
+impl Future for KeepsItsWaker {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.0.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
 }
 
 const CHECKS: &[Check] = &[

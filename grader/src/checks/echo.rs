@@ -34,9 +34,21 @@ pub fn graded(step: &'static str) -> Vec<Check> {
             "wakes_the_waker_of_the_latest_poll",
             &["a_ready_socket_wakes_only_its_task"],
         ));
+        checks.push(harnessed(
+            "sockets_ready_together_wake_every_task",
+            &["wakes_the_waker_of_the_latest_poll"],
+        ));
+        checks.push(harnessed(
+            "keeps_waking_after_thousands_of_events",
+            &["sockets_ready_together_wake_every_task"],
+        ));
+        checks.push(harnessed(
+            "a_socket_ready_as_it_is_armed_wakes_its_task",
+            &["keeps_waking_after_thousands_of_events"],
+        ));
     }
     let first: &'static [&'static str] = if own_runtime {
-        &["wakes_the_waker_of_the_latest_poll"]
+        &["a_socket_ready_as_it_is_armed_wakes_its_task"]
     } else {
         &["starts"]
     };

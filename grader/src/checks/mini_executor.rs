@@ -4,7 +4,7 @@
 //! executor parks or spins while they sleep.
 
 use super::{Ctx, command_line, compiles, harness};
-use crate::exec::deadline;
+use crate::exec::{Background, deadline, run_deadline, threads};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
 use crate::registry::{Check, check};
@@ -49,6 +49,12 @@ pub fn checks(step: &'static str) -> Vec<Check> {
             "does_not_busy_poll",
             &["runs_1000_sleeping_tasks"],
             does_not_busy_poll,
+        ),
+        check(
+            step,
+            "sleeps_while_every_task_sleeps",
+            &["does_not_busy_poll"],
+            sleeps_while_every_task_sleeps,
         ),
         command_line::bad_argument(
             step,
@@ -129,3 +135,78 @@ fn does_not_busy_poll(ctx: &Ctx) -> Verdict {
 /// A parking executor's ratio is a few percent at most (starting the process
 /// and 1,000 tasks); a spinning one is near 100% of a core.
 const MAX_CPU_RATIO: f64 = 0.3;
+
+/// How many tasks sleep, and how long (ms), while the executor's thread is
+/// watched: long enough that the span watched lies inside it.
+const IDLE_TASKS: usize = 200;
+const IDLE_SLEEP_MS: u64 = 3000;
+
+/// How long the executor's thread is watched while every task sleeps.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
+
+/// How many times the executor's thread may wake in that span: a run loop
+/// on a 1 ms clock wakes hundreds of times; one that waits, almost never.
+const MAX_IDLE_WAKEUPS: u64 = 10;
+
+/// While every task sleeps, nothing is woken: an executor that waits in
+/// `recv` sleeps too, and its thread is not switched in at all. One that
+/// waits with a timeout, or tries the queue and sleeps a little, wakes on a
+/// clock: little CPU time, which `does_not_busy_poll` does not see, but a
+/// thread that never rests. The span watched is what is measured, not a
+/// wait for something to happen.
+fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
+    if let Err(why) = threads::main_thread_switches(std::process::id()) {
+        return Ok(Pass::Skipped(format!(
+            "a thread's wake-ups cannot be counted here: {why}"
+        )));
+    }
+    let exe = ctx.exe()?;
+    let args = [IDLE_TASKS.to_string(), IDLE_SLEEP_MS.to_string()];
+    let shown = format!("{} {} {}", ctx.step(), args[0], args[1]);
+    let (mut bg, stdout) = Background::start_both(&exe, &[&args[0], &args[1]], &["spawned"])
+        .map_err(|e| Failure::new(e.to_string()))?;
+    if stdout
+        .wait_until(deadline(), |s| s.first("spawned").map(drop))
+        .is_err()
+    {
+        let stderr = bg.last_words();
+        return Err(Failure::new(format!(
+            "`{shown}` did not print its `spawned {IDLE_TASKS} tasks` line"
+        ))
+        .block("its stderr", &tail(&stderr, 10))
+        .noting_todo(&stderr));
+    }
+    let pid = bg.process.id();
+    let before = threads::main_thread_switches(pid).map_err(|why| {
+        Failure::new(format!("the executor's thread could not be watched: {why}"))
+    })?;
+    let started = std::time::Instant::now();
+    std::thread::sleep(QUIET);
+    let wall = started.elapsed();
+    let after = threads::main_thread_switches(pid).unwrap_or(before);
+    let woke = after.saturating_sub(before);
+    // Every task ends, and so does the run: a right executor's sum.
+    let ended = bg.process.wait(run_deadline());
+    let stderr = bg.last_words();
+    if woke > MAX_IDLE_WAKEUPS {
+        return Err(Failure::new(format!(
+            "`{shown}`: while every task slept, the executor's thread woke {woke} times in {:.2} s",
+            wall.as_secs_f64()
+        ))
+        .field(
+            "expected:",
+            "almost never: nothing was woken, so there was nothing to poll",
+        )
+        .diagnose("the run loop wakes on a clock, not on wakes: a `recv_timeout` that loops on its timeout, or `try_recv` with a sleep. `recv` parks the thread until a waker sends something (slide \"Lifecycle of a Task\")."));
+    }
+    if ended.is_none() {
+        return Err(Failure::new(format!(
+            "`{shown}` did not end within {} s",
+            run_deadline().as_secs()
+        ))
+        .block("its stderr", &tail(&stderr, 10))
+        .timed_out()
+        .diagnose(LOST_WAKE));
+    }
+    Ok(Pass::Passed)
+}

@@ -228,20 +228,48 @@ impl Background {
         watch: &[&'static str],
         on_line: Option<output::OnLine>,
     ) -> Result<Background, StartError> {
+        Ok(Background::start_following(exe, args, watch, on_line, None)?.0)
+    }
+
+    /// As [`Background::start`], its stdout followed too, counting the lines
+    /// that start with each of `watch_stdout`.
+    pub fn start_both(
+        exe: &Path,
+        args: &[&str],
+        watch_stdout: &[&'static str],
+    ) -> Result<(Background, Arc<Lines>), StartError> {
+        let (bg, stdout) = Background::start_following(exe, args, &[], None, Some(watch_stdout))?;
+        Ok((bg, stdout.expect("stdout is followed")))
+    }
+
+    fn start_following(
+        exe: &Path,
+        args: &[&str],
+        watch: &[&'static str],
+        on_line: Option<output::OnLine>,
+        watch_stdout: Option<&[&'static str]>,
+    ) -> Result<(Background, Option<Arc<Lines>>), StartError> {
         let mut cmd = Command::new(exe);
+        as_step(&mut cmd);
         cmd.args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(if watch_stdout.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::piped())
             .env("RUST_BACKTRACE", "0");
-        as_step(&mut cmd);
         let mut process = Process::start(cmd, &name_of(exe))?;
         let stderr = Lines::follow(
             process.take_stderr().expect("stderr is piped"),
             watch,
             on_line,
         );
-        Ok(Background { process, stderr })
+        let stdout = watch_stdout.map(|watch| {
+            Lines::follow(process.take_stdout().expect("stdout is piped"), watch, None)
+        });
+        Ok((Background { process, stderr }, stdout))
     }
 }
 

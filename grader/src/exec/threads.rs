@@ -118,6 +118,21 @@ pub fn switches(pid: u32) -> Result<u64, String> {
     Ok(total)
 }
 
+/// How many times the first thread of process `pid` (its `main`, where a
+/// `block_on` runs) has been switched out so far. Linux only.
+pub fn main_thread_switches(pid: u32) -> Result<u64, String> {
+    if !cfg!(target_os = "linux") {
+        return Err("context switches are counted on Linux only".to_string());
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status"))
+        .map_err(|e| format!("cannot read /proc/{pid}/task/{pid}/status: {e}"))?;
+    Ok(status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
+        .sum())
+}
+
 /// How many memory mappings process `pid` has (its stacks, heaps, files):
 /// a server that keeps a mapping per client that left (a thread's stack,
 /// never joined) grows by thousands. Linux only.
