@@ -15,6 +15,10 @@
 //! //! Or first: <step>::<check>      (a check before it that may catch it first,
 //!                                      when its flaw shows there by chance)
 //! //! Does not compile: on purpose    (only if its mistake is a compile error)
+//! //! A race: caught every run        (a mistake that shows only when threads
+//!                                      meet it: the self-check grades it ten
+//!                                      times, and each time the first check
+//!                                      of `Caught by` must be the first to fail)
 //! <<<<<<< solution
 //! <lines of the solution, found exactly once>
 //! =======
@@ -79,6 +83,9 @@ pub struct StepEdit {
     /// The mistake is a compile error, on purpose (`//! Does not compile: on
     /// purpose`); any other mutant, and every variant, must compile.
     pub does_not_compile: bool,
+    /// The mistake is a race (`//! A race: caught every run`): it must be
+    /// caught, by its first check, run after run.
+    pub race: bool,
     /// (solution text, replacement), applied in order.
     edits: Vec<(String, String)>,
 }
@@ -94,6 +101,7 @@ impl StepEdit {
             says: Vec::new(),
             or_first: Vec::new(),
             does_not_compile: false,
+            race: false,
             edits: Vec::new(),
         };
         let end = format!(">>>>>>> {}", kind.word());
@@ -125,6 +133,11 @@ impl StepEdit {
                     return Err("a variant is a right answer: it compiles".to_string());
                 }
                 edit.does_not_compile = true;
+            } else if line == "//! A race: caught every run" {
+                if kind == Kind::Variant {
+                    return Err("a variant is a right answer: it has no race".to_string());
+                }
+                edit.race = true;
             } else if line == "<<<<<<< solution" {
                 let old = block(&mut lines, "=======")?;
                 let new = block(&mut lines, &end)?;

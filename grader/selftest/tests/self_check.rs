@@ -145,6 +145,9 @@ fn grade_edited(file: &str) -> (grader::edits::StepEdit, Vec<(&'static Check, Ou
 /// must compile unless it says its mistake is a compile error.
 fn check_mutant(file: &str) {
     let (mutant, outcomes) = grade_edited(file);
+    if mutant.race {
+        caught_every_run(file, &mutant);
+    }
     let outcome = |name: &str| {
         outcomes
             .iter()
@@ -196,6 +199,40 @@ fn check_mutant(file: &str) {
             outcome(test).is_some_and(Outcome::failed),
             "{file}: expected {test} to fail, got {:?}\n{}",
             outcome(test).map(Outcome::words),
+            not_passed(&outcomes)
+        );
+    }
+}
+
+/// A race shows only when threads meet it: graded nine times more (up to
+/// the check that must catch it), its first failure is that check's, each
+/// time.
+fn caught_every_run(file: &str, mutant: &grader::edits::StepEdit) {
+    let first = mutant
+        .caught_by
+        .first()
+        .expect("a mutant is caught by a check");
+    let check = registry::by_full_name(first).expect("a check of the registry");
+    let dir = grader_dir().join(mutant.kind.dir()).join(format!(
+        "{}-{}",
+        mutant.step,
+        std::path::Path::new(file)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap()
+    ));
+    for run in 2..=10 {
+        let outcomes =
+            Session::new(Target::files(&dir, file)).run(&[check], default_workers(), &|_, _| {});
+        let failed = outcomes
+            .iter()
+            .find(|(_, o)| o.failed())
+            .map(|(c, _)| c.full_name());
+        assert_eq!(
+            failed.as_ref(),
+            Some(first),
+            "{file}: run {run} of 10: a race must be caught by its first `Caught by` every run:\n{}",
             not_passed(&outcomes)
         );
     }
