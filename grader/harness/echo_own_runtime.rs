@@ -69,14 +69,11 @@ fn settling() -> std::time::Duration {
 /// would, until none is woken for a while: a registration may wake its
 /// task once, harmlessly. Returns each one's wakes so far; fails if a
 /// future is woken again and again (a busy loop) or becomes ready.
-fn settle<F: Future + Unpin>(
+fn settle<F: Future<Output = std::io::Result<usize>> + Unpin>(
     futures: &mut [F],
     counters: &[(Arc<Counter>, Waker)],
     what: &str,
-) -> Result<Vec<usize>, String>
-where
-    F::Output: std::fmt::Debug,
-{
+) -> Result<Vec<usize>, String> {
     // The wakes each had before its first poll: none.
     let mut polled: Vec<usize> = ::std::vec![0; counters.len()];
     for _round in 0..20 {
@@ -97,9 +94,7 @@ where
             if let Poll::Ready(got) =
                 std::pin::Pin::new(&mut *future).poll(&mut Context::from_waker(waker))
             {
-                return Err(::std::format!(
-                    "{what} returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
-                ));
+                return Err(read_at_once(what, &got));
             }
         }
         if !woken {
@@ -182,9 +177,11 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
     ];
     let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
     for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
+        let _polling = in_poll("a read of a socket whose client sent nothing");
         if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
-            return Err(::std::format!(
-                "a read of a socket whose client sent nothing returned at once: {got:?}\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
+            return Err(read_at_once(
+                "a read of a socket whose client sent nothing",
+                &got,
             ));
         }
     }
@@ -214,12 +211,14 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
     let mut buf_d = [0u8; 16];
     let mut read_d = [Box::pin(d.read(&mut buf_d))];
     let last = [counter()];
-    if read_d[0]
+    if let Poll::Ready(got) = read_d[0]
         .as_mut()
         .poll(&mut Context::from_waker(&last[0].1))
-        .is_ready()
     {
-        return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+        return Err(read_at_once(
+            "a read of a socket whose client sent nothing",
+            &got,
+        ));
     }
     let quiet_d = settle(
         &mut read_d,
@@ -255,12 +254,12 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     {
         let mut read = Box::pin(stream.read(&mut buf));
         for waker in [&first_waker, &latest_waker] {
-            if read
-                .as_mut()
-                .poll(&mut Context::from_waker(waker))
-                .is_ready()
-            {
-                return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+            let _polling = in_poll("a read of a socket whose client sent nothing");
+            if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+                return Err(read_at_once(
+                    "a read of a socket whose client sent nothing",
+                    &got,
+                ));
             }
         }
         client
@@ -288,6 +287,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
         let (latest, latest_waker) = counter();
         let mut accept = Box::pin(listener.accept());
         for waker in [&first_waker, &latest_waker] {
+            let _polling = in_poll("an accept with no client coming");
             if accept
                 .as_mut()
                 .poll(&mut Context::from_waker(waker))
@@ -339,6 +339,31 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     Ok(())
 }
 
+/// Says, if the poll that follows never returns, that the future loops or
+/// blocks inside it.
+fn in_poll(what: &str) -> runner::Doing {
+    runner::doing(::std::format!(
+        "{what} was polled: its `poll` never returned\nseen: it loops or blocks inside `poll` (a retry at once on `WouldBlock`, or a blocking call), where it must leave its waker with the reactor and return Pending: the executor's one thread runs every task, and spins there"
+    ))
+}
+
+/// What a read that should have waited returned instead, and why it may
+/// have: a message.
+fn read_at_once(what: &str, got: &std::io::Result<usize>) -> String {
+    match got {
+        Ok(0) => ::std::format!(
+            "{what} returned Ok(0), the end of the input, though its client is still there\nseen: a read with no bytes there yet waits (Pending); `WouldBlock` is not the end of the input"
+        ),
+        Ok(n) => ::std::format!("{what} returned {n} bytes, though its client sent nothing"),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ::std::format!(
+            "{what} returned an error: {e}\nseen: the socket was added to the poller again: a socket is added once, at its first registration, and armed again (`modify`) each time it must wait again"
+        ),
+        Err(e) => ::std::format!(
+            "{what} returned an error: {e}\nseen: its registration with the reactor failed, or the read did; a read with no bytes there yet waits (Pending)"
+        ),
+    }
+}
+
 /// A future polled twice, the second time with a new waker, whose new
 /// waker was not woken when `then` happened.
 fn stale(what: &str, then: &str, first: &Counter) -> String {
@@ -370,12 +395,11 @@ fn sockets_ready_together_wake_every_task() -> Outcome {
         reads.push(Box::pin(stream.read(buf)));
     }
     for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
-        if read
-            .as_mut()
-            .poll(&mut Context::from_waker(waker))
-            .is_ready()
-        {
-            return Err("a read of a socket whose client sent nothing returned at once\nseen: `WouldBlock` is not the end of the input".into());
+        if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+            return Err(read_at_once(
+                "a read of a socket whose client sent nothing",
+                &got,
+            ));
         }
     }
     let quiet = settle(

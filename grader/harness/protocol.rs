@@ -54,9 +54,11 @@ pub(super) enum Said {
         headline: String,
         details: Vec<(String, String)>,
     },
-    /// No result within the harness's own deadline.
+    /// No result within the harness's own deadline: a headline, and what
+    /// the check was doing then.
     TimedOut {
         headline: String,
+        details: Vec<(String, String)>,
     },
 }
 
@@ -112,12 +114,13 @@ pub(super) fn encode(key: &str, line: &Line) -> String {
             fields.push(escape(check));
             match said {
                 Said::Passed => fields.push("passed".to_string()),
-                Said::TimedOut { headline } => {
-                    fields.push("timed_out".to_string());
-                    fields.push(escape(headline));
-                }
-                Said::Failed { headline, details } => {
-                    fields.push("failed".to_string());
+                Said::TimedOut { headline, details } | Said::Failed { headline, details } => {
+                    let kind = if ::std::matches!(said, Said::Failed { .. }) {
+                        "failed"
+                    } else {
+                        "timed_out"
+                    };
+                    fields.push(kind.to_string());
                     fields.push(escape(headline));
                     for (label, value) in details {
                         fields.push(escape(label));
@@ -146,10 +149,7 @@ pub(super) fn decode(key: &str, text: &str) -> Option<Line> {
             let check = unescape(fields.next()?);
             let said = match fields.next()? {
                 "passed" => Said::Passed,
-                "timed_out" => Said::TimedOut {
-                    headline: unescape(fields.next()?),
-                },
-                "failed" => {
+                kind @ ("failed" | "timed_out") => {
                     let headline = unescape(fields.next()?);
                     let rest: Vec<&str> = fields.by_ref().collect();
                     if !rest.len().is_multiple_of(2) {
@@ -159,7 +159,11 @@ pub(super) fn decode(key: &str, text: &str) -> Option<Line> {
                         .chunks(2)
                         .map(|pair| (unescape(pair[0]), unescape(pair[1])))
                         .collect();
-                    Said::Failed { headline, details }
+                    if kind == "failed" {
+                        Said::Failed { headline, details }
+                    } else {
+                        Said::TimedOut { headline, details }
+                    }
                 }
                 _ => return None,
             };

@@ -42,6 +42,26 @@ fn hide_this_process() {
     }
 }
 
+/// What the check running now is doing, said if it never returns: a
+/// headline's `while:`, then `label: value` lines.
+static DOING: ::std::sync::Mutex<String> = ::std::sync::Mutex::new(String::new());
+
+/// Says what the check is doing until the value is dropped.
+pub(super) struct Doing;
+
+impl Drop for Doing {
+    fn drop(&mut self) {
+        DOING.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// The check is doing `what` (a first line, then `label: value` lines):
+/// if it never comes back, the failure says so.
+pub(super) fn doing(what: String) -> Doing {
+    *DOING.lock().unwrap_or_else(|e| e.into_inner()) = what;
+    Doing
+}
+
 /// Fails the harness as a whole: the grader reads no report.
 fn give_up(why: &str) -> ! {
     let _ = ::std::writeln!(::std::io::stderr(), "the grader's harness: {why}");
@@ -100,11 +120,27 @@ pub(super) fn run_checks(checks: &[Check]) -> ! {
                     .collect();
                 Said::Failed { headline, details }
             }
-            Err(_) => Said::TimedOut {
-                headline: ::std::format!(
-                    "no result within {deadline:?}: it waits for something that never happens"
-                ),
-            },
+            Err(_) => {
+                let doing = DOING.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let mut lines = doing.lines();
+                match lines.next() {
+                    None => Said::TimedOut {
+                        headline: ::std::format!(
+                            "no result within {deadline:?}: it waits for something that never happens"
+                        ),
+                        details: Vec::new(),
+                    },
+                    Some(what) => Said::TimedOut {
+                        headline: ::std::format!("no result within {deadline:?}, while {what}"),
+                        details: lines
+                            .map(|line| {
+                                let (label, value) = line.split_once(": ").unwrap_or(("", line));
+                                (label.to_string(), value.to_string())
+                            })
+                            .collect(),
+                    },
+                }
+            }
         };
         let failed = said != Said::Passed;
         let line = Line::Verdict {

@@ -102,9 +102,66 @@ pub fn position(check: &Check) -> usize {
         .expect("a check of the registry")
 }
 
+/// The markers around a step page's table of checks.
+pub const TABLE_START: &str =
+    "<!-- checks: the grader's registry, kept equal by a test (cargo test -p grader --lib) -->";
+pub const TABLE_END: &str = "<!-- /checks -->";
+
+/// A step's checks as its page shows them: in order, each with the checks
+/// it needs first.
+pub fn needs_table(step: &str) -> String {
+    let mut out = format!("{TABLE_START}\n| check | runs once these have passed |\n|---|---|\n");
+    for check in of_step(step) {
+        let needs: Vec<String> = check.needs.iter().map(|n| format!("`{n}`")).collect();
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} |\n",
+            check.name,
+            needs.join(", ")
+        ));
+    }
+    out.push_str(TABLE_END);
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each step's page lists its checks as the registry has them, and
+    /// has a section for each; it speaks of no check the step does not have.
+    #[test]
+    fn every_step_page_tells_the_checks_as_they_are() {
+        for step in STEPS {
+            let path = crate::target::workspace_root().join(crate::hints::page(step.name));
+            let page = std::fs::read_to_string(&path).unwrap();
+            let table = needs_table(step.name);
+            assert!(
+                page.contains(&table),
+                "{}: its table of checks differs from the registry; it should read:\n\n{table}",
+                path.display()
+            );
+            for check in of_step(step.name) {
+                assert!(
+                    page.contains(&format!("\n### {}\n", check.name)),
+                    "{}: no section `### {}`",
+                    path.display(),
+                    check.name
+                );
+            }
+            for heading in page.lines().filter_map(|l| l.strip_prefix("### ")) {
+                let looks_like_a_check = heading
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                assert!(
+                    !looks_like_a_check || find(step.name, heading).is_some(),
+                    "{}: `### {heading}` is not a check of {}",
+                    path.display(),
+                    step.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_step_has_checks_and_its_first_check_is_compiles() {

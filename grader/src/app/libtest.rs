@@ -366,8 +366,8 @@ pub fn main() -> ExitCode {
     let arrived: Mutex<(Vec<Option<Outcome>>, usize)> = Mutex::new((vec![None; selected.len()], 0));
     let label = target.label.clone();
     let started = Instant::now();
-    let session = Session::new(target);
-    let outcomes = session.run(
+    let session = Session::new(target.clone());
+    let mut outcomes = session.run(
         &selected,
         args.test_threads.unwrap_or_else(default_workers),
         &|check, outcome| {
@@ -384,6 +384,7 @@ pub fn main() -> ExitCode {
         },
     );
     let seconds = started.elapsed().as_secs_f64();
+    super::history::note_moving_failures(&target, &mut outcomes);
     let printer = printer.into_inner().unwrap_or_else(|e| e.into_inner());
     summary(&args, &printer, &outcomes, filtered_out, seconds, &label)
 }

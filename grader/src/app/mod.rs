@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod hint;
+pub mod history;
 pub mod libtest;
 pub mod options;
 pub mod reset;
@@ -32,7 +33,7 @@ pub fn grade(target: &Target, steps: Option<&[&str]>, progress: bool) -> Report 
         eprint!("grading {}: building the steps...", target.label);
     }
     let session = Session::new(target.clone());
-    let outcomes = session.run(&checks, default_workers(), &|_, _| {
+    let mut outcomes = session.run(&checks, default_workers(), &|_, _| {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         if progress {
             eprint!("\r\x1b[2Kgrading {}: {n}/{total} checks", target.label);
@@ -42,6 +43,7 @@ pub fn grade(target: &Target, steps: Option<&[&str]>, progress: bool) -> Report 
     if progress {
         eprint!("\r\x1b[2K");
     }
+    history::note_moving_failures(target, &mut outcomes);
     let report = Report::new(&target.label, outcomes, started.elapsed().as_secs_f64());
     hint::forget_passed(target, &report);
     report

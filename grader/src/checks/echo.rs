@@ -186,6 +186,8 @@ pub fn demo(step: &'static str) -> Vec<Check> {
 /// A step's server, started with port 0, and where it said it listens.
 pub struct Server {
     bg: Background,
+    /// The step it is, for what a failure says.
+    step: &'static str,
     /// The address from its `Listening on <addr>` line.
     pub listening: SocketAddr,
 }
@@ -232,7 +234,11 @@ impl Server {
                 "`Listening on 127.0.0.1:<port>`, the port the OS gave",
             )
         })?;
-        Ok(Server { bg, listening })
+        Ok(Server {
+            bg,
+            step,
+            listening,
+        })
     }
 
     /// Where clients connect: loopback, at the port the server printed.
@@ -309,7 +315,11 @@ impl Server {
         } else {
             let threads =
                 threads.map_or(String::new(), |n| format!(" (the server has {n} threads)"));
-            failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held a thread the server needs. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\")."))
+            if self.step == "echo-thread" {
+                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held one of a fixed number of threads, and the next client waited for one to be free. The slide gives each client a thread of its own (`thread::spawn` for each client accepted), however many come."))
+            } else {
+                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held a thread the server needs. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\")."))
+            }
         }
     }
 
@@ -413,9 +423,7 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
         let writer = c.send_in_background(line.clone())?;
         c.expect(&line)?;
         if let Ok(Err(e)) = writer.join() {
-            return Err(Failure::new(format!(
-                "client A could not send the 1 MiB line: {e}"
-            )));
+            return Err(send_failed("A", "the 1 MiB line", e));
         }
         c.finish()?;
         // A longer line to a client that reads only once it has sent it all:
@@ -439,6 +447,23 @@ fn one_mib_line(ctx: &Ctx) -> Verdict {
         })?;
         c.finish()
     })
+}
+
+/// A client's send, from a thread of its own, that could not end: what the
+/// grader saw of the server, in words, and the OS's own words below.
+fn send_failed(client: &str, what: &str, e: std::io::Error) -> Failure {
+    use std::io::ErrorKind;
+    let headline = match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
+            "client {client}: the server stopped reading {what} before all of it was sent: nothing more went out for {} s",
+            deadline().as_secs_f64()
+        ),
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
+            format!("client {client}: the server closed the connection while {what} was being sent")
+        }
+        _ => format!("client {client} could not send {what}"),
+    };
+    Failure::new(headline).field("the OS said:", e)
 }
 
 /// `n` bytes of `abc...zabc...`, made by copying (a build without
@@ -471,9 +496,7 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
         let writer = c.send_in_background(long)?;
         c.expect(b"complete\n")?;
         if let Ok(Err(e)) = writer.join() {
-            return Err(Failure::new(format!(
-                "client B could not send its 100 KiB: {e}"
-            )));
+            return Err(send_failed("B", "its 100 KiB", e));
         }
         c.finish()
             .map_err(|f| f.field("after:", "100 KiB without `\\n`, then the end of the input"))?;
@@ -490,9 +513,7 @@ fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
             )
         })?;
         if let Ok(Err(e)) = writer.join() {
-            return Err(Failure::new(format!(
-                "client C could not send its lines: {e}"
-            )));
+            return Err(send_failed("C", "its lines", e));
         }
         c.finish()
     })

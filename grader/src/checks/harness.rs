@@ -189,7 +189,7 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
         let (headline, details, timed_out) = match said {
             Said::Passed => continue,
             Said::Failed { headline, details } => (headline, details.as_slice(), false),
-            Said::TimedOut { headline } => (headline, &[][..], true),
+            Said::TimedOut { headline, details } => (headline, details.as_slice(), true),
         };
         let mut f = Failure::new(format!(
             "{}: {}: {headline}",
@@ -339,6 +339,7 @@ mod tests {
                 "c",
                 Said::TimedOut {
                     headline: "no result".to_string(),
+                    details: vec![("while".to_string(), "a poll".to_string())],
                 },
             ),
             Line::End { count: 3 },

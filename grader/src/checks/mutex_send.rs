@@ -64,16 +64,34 @@ fn counts_every_task(ctx: &Ctx, tasks: Option<usize>, limit: Duration) -> Verdic
     if end.status.success() && ran.run.stdout.whole() == Some(expected.as_bytes()) {
         return Ok(Pass::Passed);
     }
-    Err(ran.explain(
-        Failure::new(format!("`{}` did not count every task", ran.shown))
-            .field("expected:", show(expected.as_bytes()))
-            .field(
-                "got:",
-                format!(
-                    "{} and {}",
-                    show(ran.run.stdout.head()),
-                    crate::exec::describe(&end.status)
-                ),
+    let mut failure = Failure::new(format!("`{}` did not count every task", ran.shown))
+        .field("expected:", show(expected.as_bytes()))
+        .field(
+            "got:",
+            format!(
+                "{} and {}",
+                show(ran.run.stdout.head()),
+                crate::exec::describe(&end.status)
             ),
-    ))
+        );
+    // The harness saw `foo` hold the lock across its await: a count that
+    // is off is main's doing, or `bar`'s.
+    let printed = String::from_utf8_lossy(ran.run.stdout.head())
+        .lines()
+        .find_map(|l| l.strip_prefix("count = ")?.trim().parse::<usize>().ok());
+    let tasks = tasks.unwrap_or(10);
+    match printed {
+        Some(n) if n < tasks => {
+            failure = failure.diagnose(format!(
+                "{n} of {tasks} updates were counted: main printed the count before every task had run (the tasks were never joined: the slide awaits every handle, with `join_all`, before it prints), or a `foo` did not add one."
+            ));
+        }
+        Some(n) if n > tasks => {
+            failure = failure.diagnose(format!(
+                "{n} updates for {tasks} tasks: each `foo` adds exactly one (the slide's `bar`), and main spawns exactly TASKS tasks."
+            ));
+        }
+        _ => {}
+    }
+    Err(ran.explain(failure))
 }

@@ -34,10 +34,44 @@ impl Client {
 
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         self.sent.extend_from_slice(bytes);
-        self.stream.write_all(bytes).map_err(|e| {
-            Failure::new(format!("client {} could not send: {e}", self.name))
-                .field("sent:", show(&self.sent))
-        })
+        let mut left = bytes;
+        while !left.is_empty() {
+            match self.stream.write(left) {
+                Ok(0) => {
+                    return Err(self.could_not_send(bytes, left, ErrorKind::WriteZero.into()));
+                }
+                Ok(n) => left = &left[n..],
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.could_not_send(bytes, left, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// What a send that could not end says: what the grader saw of the
+    /// server, in words, and the OS's own words below.
+    fn could_not_send(&self, bytes: &[u8], left: &[u8], e: std::io::Error) -> Failure {
+        let taken = bytes.len() - left.len();
+        let headline = match e.kind() {
+            // The write timed out: the server read nothing for that long.
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
+                "client {}: the server stopped reading what it sent: {taken} of {} bytes went out, then nothing more for {} s",
+                self.name,
+                bytes.len(),
+                deadline().as_secs_f64()
+            ),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
+                format!(
+                    "client {}: the server closed the connection while it was sending ({taken} of {} bytes went out)",
+                    self.name,
+                    bytes.len()
+                )
+            }
+            _ => format!("client {} could not send", self.name),
+        };
+        Failure::new(headline)
+            .field("sent:", show(&self.sent))
+            .field("the OS said:", e)
     }
 
     /// Sends `bytes` from another thread, so that a large line can be read
