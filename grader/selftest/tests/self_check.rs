@@ -432,6 +432,9 @@ fn a_step_the_harness_does_not_fit_is_still_graded_black_box() {
     let harnessed = [
         "a_ready_socket_wakes_only_its_task",
         "wakes_the_waker_of_the_latest_poll",
+        "sockets_ready_together_wake_every_task",
+        "keeps_waking_after_thousands_of_events",
+        "a_socket_ready_as_it_is_armed_wakes_its_task",
         "a_write_waits_again_after_a_partial_write",
         "a_dropped_socket_leaves_the_reactor",
     ];
