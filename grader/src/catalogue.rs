@@ -1,110 +1,176 @@
-//! The catalogue of the tutorial's steps: one place that the tests, the
-//! report and the README's table all read.
+//! The catalogue of the tutorial's steps: one entry per step holds all that
+//! is particular to it (its slide, its points, its checks, its harness, its
+//! hints, the words the grader uses for it), as rustlings keeps one
+//! `info.toml`. The tests, the report, the README's table and the Classroom
+//! workflow all read it; nothing else in the grader compares a step's name.
+//!
+//! Adding a step is its own files (starter, solution, harness, hints, page,
+//! checks module) and one entry here: see docs/maintainers.md.
 
-/// One step of the tutorial: a slide made runnable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    /// The bin's name, as in `cargo run --bin <name>`.
-    pub name: &'static str,
-    /// The slide it reproduces.
-    pub slide: &'static str,
-    /// Graded steps pass when right; demos pass when their flaw shows.
-    pub graded: bool,
-    /// Points for a graded step (0 for a demo).
-    pub points: u32,
-    /// What the student finds in `exercises`.
-    pub starter: &'static str,
-    /// What the step teaches, in a line.
-    pub teaches: &'static str,
-}
+use crate::checks::{add_to_inbox, echo, h2o, mini_executor, mutex_send};
+use crate::step::{Flavour, Harness, Kind, Serves, Step};
 
-impl Step {
-    /// The prefix of its tests' names: `echo-spawn` is graded by `echo_spawn::…`.
-    pub fn test_prefix(&self) -> String {
-        self.name.replace('-', "_")
-    }
-}
+/// The slides that teach that a future does nothing until awaited, in the
+/// echo steps' and the H2O steps' words.
+const UNAWAITED_ECHO: &str = "How to transform to async?";
+const UNAWAITED_H2O: &str = "Rusty H2O Step 5: Fixing Async... no await!";
 
-pub const STEPS: &[Step] = &[
+const NOT_A_SERVER: Flavour = Flavour {
+    unawaited: UNAWAITED_H2O,
+    serves: Serves::Nobody,
+};
+
+pub static STEPS: &[Step] = &[
     Step {
         name: "echo-thread",
         slide: "A \"default\" implementation: threads",
-        graded: true,
-        points: 10,
+        kind: Kind::Graded { points: 10 },
         starter: "`handle_client` is a TODO",
         teaches: "a line echo server with one OS thread per client",
+        checks: echo::thread,
+        harness: None,
+        hints: include_str!("../hints/echo-thread.toml"),
+        flavour: Flavour {
+            unawaited: UNAWAITED_ECHO,
+            serves: Serves::Threads,
+        },
     },
     Step {
         name: "echo-async-naive",
         slide: "How to transform to async? / What's wrong with this code?",
-        graded: false,
-        points: 0,
+        kind: Kind::Demo,
         starter: "complete, as on the slide",
         teaches: "awaiting each client in the accept loop serves one client at a time",
+        checks: echo::naive,
+        harness: None,
+        hints: include_str!("../hints/echo-async-naive.toml"),
+        flavour: Flavour {
+            unawaited: UNAWAITED_ECHO,
+            serves: Serves::Tasks,
+        },
     },
     Step {
         name: "echo-spawn",
         slide: "Now we spawn a new tokio task for each new client",
-        graded: true,
-        points: 15,
+        kind: Kind::Graded { points: 15 },
         starter: "the thread version, to convert",
         teaches: "a tokio task per client: thousands of clients on a few threads",
+        checks: echo::spawn,
+        harness: None,
+        hints: include_str!("../hints/echo-spawn.toml"),
+        flavour: Flavour {
+            unawaited: UNAWAITED_ECHO,
+            serves: Serves::Tasks,
+        },
     },
     Step {
         name: "task2-struct-1",
         slide: "Rusty H2O Step 4: Async!",
-        graded: false,
-        points: 0,
+        kind: Kind::Demo,
         starter: "complete, as on the slide",
         teaches: "a future does nothing until it is awaited",
+        checks: h2o::demo_without_await,
+        harness: None,
+        hints: include_str!("../hints/task2-struct-1.toml"),
+        flavour: NOT_A_SERVER,
     },
     Step {
         name: "task2-struct-2",
         slide: "Rusty H2O Step 5: Fixing Async... (`let _ =`)",
-        graded: false,
-        points: 0,
+        kind: Kind::Demo,
         starter: "complete, as on the slide",
         teaches: "`let _ =` drops a semaphore permit at once",
+        checks: h2o::demo_permit_dropped,
+        harness: None,
+        hints: include_str!("../hints/task2-struct-2.toml"),
+        flavour: NOT_A_SERVER,
     },
     Step {
         name: "task2-struct-final",
         slide: "Rusty H2O Step 5: Now this is correct!",
-        graded: true,
-        points: 15,
+        kind: Kind::Graded { points: 15 },
         starter: "`WaterFactory` is a TODO",
         teaches: "tokio semaphores and a barrier make H2O; RAII permits",
+        checks: h2o::graded,
+        harness: Some(Harness {
+            source: include_str!("../harness/water_factory.rs"),
+            subject: "WaterFactory, polled step by step",
+            shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
+            lesson: None,
+        }),
+        hints: include_str!("../hints/task2-struct-final.toml"),
+        flavour: NOT_A_SERVER,
     },
     Step {
         name: "add-to-inbox",
         slide: "Compile-Time State Machine",
-        graded: true,
-        points: 15,
+        kind: Kind::Graded { points: 15 },
         starter: "`AddToInbox::poll` is a TODO",
         teaches: "an async fn is a state machine: the enum and the `poll` the compiler writes",
+        checks: add_to_inbox::checks,
+        harness: Some(Harness {
+            source: include_str!("../harness/add_to_inbox.rs"),
+            subject: "AddToInbox, polled by hand",
+            shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
+            lesson: None,
+        }),
+        hints: include_str!("../hints/add-to-inbox.toml"),
+        flavour: NOT_A_SERVER,
     },
     Step {
         name: "mini-executor",
         slide: "Lifecycle of a Task",
-        graded: true,
-        points: 15,
+        kind: Kind::Graded { points: 15 },
         starter: "the waker and the run loop are TODOs",
         teaches: "who calls `poll()`: an executor, a waker and a timer reactor on std alone",
+        checks: mini_executor::checks,
+        harness: Some(Harness {
+            source: include_str!("../harness/mini_executor.rs"),
+            subject: "the executor",
+            shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
+            lesson: None,
+        }),
+        hints: include_str!("../hints/mini-executor.toml"),
+        flavour: NOT_A_SERVER,
     },
     Step {
         name: "echo-own-runtime",
         slide: "Lifecycle of a Task: Why separate reactor?",
-        graded: true,
-        points: 20,
+        kind: Kind::Graded { points: 20 },
         starter: "your executor (from mini-executor), the reactor and the socket futures are TODOs",
         teaches: "the echo server on a runtime of your own: mini-executor's executor and an I/O reactor over epoll, kqueue or IOCP",
+        checks: echo::own_runtime,
+        harness: Some(Harness {
+            source: include_str!("../harness/echo_own_runtime.rs"),
+            subject: "the reactor, driven by hand",
+            shapes: "the given `block_on`, the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
+            lesson: None,
+        }),
+        hints: include_str!("../hints/echo-own-runtime.toml"),
+        flavour: Flavour {
+            unawaited: UNAWAITED_ECHO,
+            serves: Serves::Tasks,
+        },
     },
     Step {
         name: "mutex-send",
         slide: "Extra: sending data in tokio",
-        graded: true,
-        points: 10,
+        kind: Kind::Graded { points: 10 },
         starter: "the slide's code, which does not compile",
         teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
+        checks: mutex_send::checks,
+        harness: Some(Harness {
+            source: include_str!("../harness/mutex_send.rs"),
+            subject: "foo, polled by hand",
+            shapes: "the slide's `State` (with `Default`), `ShareState` (an `Arc` of an async lock: tokio's `Mutex` as the slide has it, or its `RwLock`, or the futures crate's `Mutex`) and `foo(state: ShareState)`",
+            lesson: Some((
+                "cannot be sent between threads safely",
+                "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
+                "foo's future is not `Send`: it holds std's `MutexGuard` across `bar(&mut st).await`. That is the slide's error, hidden, not fixed: whoever runs foo, `tokio::spawn` needs its future to be `Send` (slide \"Extra: sending data in tokio\").",
+            )),
+        }),
+        hints: include_str!("../hints/mutex-send.toml"),
+        flavour: NOT_A_SERVER,
     },
 ];
 
@@ -114,8 +180,8 @@ pub fn markdown_table() -> String {
         "| step | slide | in `exercises` | graded | what it teaches |\n|---|---|---|---|---|\n",
     );
     for s in STEPS {
-        let graded = if s.graded {
-            format!("{} points", s.points)
+        let graded = if s.graded() {
+            format!("{} points", s.points())
         } else {
             "demo".to_string()
         };
@@ -138,9 +204,8 @@ mod tests {
 
     #[test]
     fn graded_steps_share_100_points_and_demos_have_none() {
-        let total: u32 = STEPS.iter().filter(|s| s.graded).map(|s| s.points).sum();
+        let total: u32 = STEPS.iter().map(Step::points).sum();
         assert_eq!(total, 100);
-        assert!(STEPS.iter().filter(|s| !s.graded).all(|s| s.points == 0));
     }
 
     #[test]
@@ -180,7 +245,7 @@ mod tests {
         }
         let expected: Vec<(String, String, String)> = STEPS
             .iter()
-            .filter(|s| s.graded)
+            .filter(|s| s.graded())
             .map(|s| {
                 (
                     s.name.to_string(),
@@ -188,7 +253,7 @@ mod tests {
                         "cd grader && cargo run --locked -q -p grader -- result ../grade.json {}",
                         s.name
                     ),
-                    s.points.to_string(),
+                    s.points().to_string(),
                 )
             })
             .collect();
@@ -226,7 +291,7 @@ mod tests {
     #[test]
     fn demo_steps_are_the_same_file_in_both_crates() {
         let root = crate::target::workspace_root();
-        for step in STEPS.iter().filter(|s| !s.graded) {
+        for step in STEPS.iter().filter(|s| !s.graded()) {
             let read = |krate: &str| {
                 std::fs::read_to_string(
                     root.join(krate)

@@ -28,6 +28,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod class;
 pub mod edits;
+pub mod error;
 pub mod exec;
 pub mod failure;
 pub mod hints;
@@ -40,6 +41,8 @@ pub(crate) mod protocol;
 pub mod registry;
 pub mod report;
 pub mod session;
+pub mod settings;
+pub mod step;
 pub mod target;
 
 pub use failure::Failure;

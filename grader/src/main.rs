@@ -6,6 +6,7 @@ use grader::app::options::{self, Command, Format, Options, USAGE};
 use grader::app::{grade, write_atomically};
 use grader::exec::sandbox::Sandbox;
 use grader::report::{Report, gradescope, json, text};
+use grader::settings::Settings;
 use grader::target;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -16,7 +17,9 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let options = match options::parse(&args) {
+    // What the environment says, read once, here.
+    let settings = Settings::from_env();
+    let options = match options::parse(&args, settings.shell_dir.as_deref()) {
         Ok(options) => options,
         Err(e) => return usage_error(&e),
     };
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(plan) = &options.prebuilt {
-        return match grader::class::grade_prebuilt(plan) {
+        return match grader::class::grade_prebuilt(plan, settings) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -51,18 +54,19 @@ fn main() -> ExitCode {
                 }
             }
         };
+        let settings = settings.clone().for_a_class(sandbox);
         if let Some(dir) = &options.batch {
             return ExitCode::from(grader::class::grade_class(&grader::class::Class {
                 dir,
                 output: options.output.as_deref(),
                 feedback: options.feedback.as_deref(),
                 jobs: options.jobs,
-                sandbox,
+                settings,
                 keep_builds: options.keep_builds,
             }));
         }
         if let Some(dir) = &options.submission {
-            return match grader::class::grade_one(dir, sandbox, options.keep_builds) {
+            return match grader::class::grade_one(dir, &settings, options.keep_builds) {
                 Ok(report) => show(&report, &options),
                 Err(why) => {
                     let why = format!("{}: not graded: {why}", dir.display());
@@ -114,14 +118,14 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let target = match target::from_env() {
+    let target = match target::chosen(&settings) {
         Ok(target) => target,
         Err(e) => return usage_error(&e),
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match options.command {
         Command::Step(step) => {
-            let report = grade(&target, Some(&[step.name]), true);
+            let report = grade(&target, &settings, Some(&[step]), true);
             print!("{}", text::step(&report, step.name, color));
             if report.first_to_fix().is_some() {
                 println!("\nMore help: cargo run -p grader -- hint {}", step.name);
@@ -130,7 +134,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Hint(step) => {
-            let report = grade(&target, Some(&[step.name]), true);
+            let report = grade(&target, &settings, Some(&[step]), true);
             print!("{}", grader::app::hint::next(&target, step, &report));
             return ExitCode::SUCCESS;
         }
@@ -138,12 +142,12 @@ fn main() -> ExitCode {
         _ => {}
     }
     if options.watch {
-        return match grader::app::watch::watch(&target, color) {
+        return match grader::app::watch::watch(&target, &settings, color) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => usage_error(&e),
         };
     }
-    show(&grade(&target, None, true), &options)
+    show(&grade(&target, &settings, None, true), &options)
 }
 
 /// Prints a report in the format asked for, or writes it; the exit code

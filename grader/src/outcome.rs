@@ -4,6 +4,11 @@
 use crate::failure::{Detail, Failure, Kind};
 use serde_json::{Value, json};
 
+/// A check's place in the registry, the order of the report and of the
+/// tests: how a check names another (what it needs, what to fix first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CheckId(pub usize);
+
 /// What a check's code says: it passed (a demo's pass says what it showed),
 /// it could not run here, or it failed.
 pub type Verdict = Result<Pass, Failure>;
@@ -30,8 +35,8 @@ pub enum Outcome {
     DoesNotCompile(Failure),
     /// The check cannot run on this machine; why. Never a pass.
     Skipped(String),
-    /// A check it needs did not pass: that check's full name.
-    NotRun(String),
+    /// A check it needs did not pass: that check.
+    NotRun(CheckId),
 }
 
 impl From<Verdict> for Outcome {
@@ -107,15 +112,6 @@ impl Outcome {
             Outcome::NotRun(_) => "not run",
         }
     }
-
-    /// Why a check was skipped or not run, in a line.
-    pub fn reason(&self) -> Option<String> {
-        match self {
-            Outcome::Skipped(why) => Some(why.clone()),
-            Outcome::NotRun(first) => Some(format!("fix {first} first")),
-            _ => None,
-        }
-    }
 }
 
 /// Outcomes as JSON, to cross from a sandboxed grading to the grader that
@@ -142,7 +138,7 @@ impl Outcome {
             Outcome::Passed => json!({"passed": null}),
             Outcome::Shown(what) => json!({"shown": what}),
             Outcome::Skipped(why) => json!({"skipped": why}),
-            Outcome::NotRun(first) => json!({"not_run": first}),
+            Outcome::NotRun(first) => json!({"not_run": first.0}),
             o => json!({"failed": failure(o.failure().expect("a failure"))}),
         }
     }
@@ -159,7 +155,9 @@ impl Outcome {
             return text(why).map(Outcome::Skipped);
         }
         if let Some(first) = value.get("not_run") {
-            return text(first).map(Outcome::NotRun);
+            return first
+                .as_u64()
+                .map(|id| Outcome::NotRun(CheckId(id as usize)));
         }
         let f = value.get("failed")?;
         let mut failure = Failure::new(text(&f["headline"])?);
@@ -200,7 +198,7 @@ mod tests {
             Outcome::Passed,
             Outcome::Shown("h0 h1 h2".into()),
             Outcome::Skipped("no /proc".into()),
-            Outcome::NotRun("echo_thread::one_line".into()),
+            Outcome::NotRun(CheckId(2)),
             Outcome::Failed(Failure::new("x")),
             Outcome::TimedOut(failure),
             Outcome::NotStarted(Failure::new("y").noting_todo("not yet implemented")),

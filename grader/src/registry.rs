@@ -1,6 +1,8 @@
-//! The registry of checks: every check of every step, as data (its step,
-//! its name, the checks it needs first, its hint) with the code that runs
-//! it. The grade tests list it, the report and the self-check run it.
+//! The registry of checks: every check of every step, built once from the
+//! catalogue, step after step in the tutorial's order, each step's checks
+//! in its own. The grade tests list it, the report and the self-check run
+//! it. A check is known by its place here (`CheckId`); what it needs, by
+//! theirs.
 //!
 //! A step's checks are listed in the order a student meets their mistakes:
 //! it builds, it starts, it does the one basic thing, then the finer points,
@@ -8,76 +10,31 @@
 //! have passed; otherwise it is "not run", so that one mistake is reported
 //! once, by the check that speaks of it.
 
-use crate::catalogue::{STEPS, Step};
-use crate::checks::Ctx;
-use crate::outcome::Verdict;
+use crate::catalogue::STEPS;
+use crate::outcome::CheckId;
+use crate::step::{Check, Checks};
 use std::sync::OnceLock;
-
-/// The code of a check.
-pub type Run = Box<dyn Fn(&Ctx) -> Verdict + Send + Sync>;
-
-/// One check of one step.
-pub struct Check {
-    pub step: &'static Step,
-    /// Its name within the step: `one_line`.
-    pub name: &'static str,
-    /// The checks of the same step that must pass before this one runs.
-    pub needs: &'static [&'static str],
-    /// What to look at when it fails, in three levels (see `hints`).
-    pub hints: [&'static str; 3],
-    pub run: Run,
-}
-
-impl Check {
-    /// The name tests are known by: `echo_thread::one_line`.
-    pub fn full_name(&self) -> String {
-        format!("{}::{}", self.step.test_prefix(), self.name)
-    }
-
-    /// The checks it needs, found in the registry.
-    pub fn needed(&self) -> impl Iterator<Item = &'static Check> + '_ {
-        self.needs.iter().map(|name| {
-            find(self.step.name, name).unwrap_or_else(|| {
-                panic!(
-                    "{} needs {name}, which is not a check of its step",
-                    self.full_name()
-                )
-            })
-        })
-    }
-}
-
-impl std::fmt::Debug for Check {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.full_name())
-    }
-}
-
-/// A check under construction; see the families in `checks/`.
-pub fn check(
-    step: &'static str,
-    name: &'static str,
-    needs: &'static [&'static str],
-    run: impl Fn(&Ctx) -> Verdict + Send + Sync + 'static,
-) -> Check {
-    Check {
-        step: crate::catalogue::find(step).unwrap_or_else(|| panic!("no step {step}")),
-        name,
-        needs,
-        hints: crate::hints::of(step, name),
-        run: Box::new(run),
-    }
-}
 
 /// Every check, step by step in the tutorial's order, each step's in its own.
 pub fn all() -> &'static [Check] {
     static ALL: OnceLock<Vec<Check>> = OnceLock::new();
     ALL.get_or_init(|| {
-        STEPS
-            .iter()
-            .flat_map(|step| crate::checks::of_step(step.name))
-            .collect()
+        let mut all = Vec::new();
+        for step in STEPS {
+            (step.checks)(&mut Checks::new(step, &mut all));
+        }
+        all
     })
+}
+
+/// The check of this handle.
+pub fn get(id: CheckId) -> &'static Check {
+    &all()[id.0]
+}
+
+/// The checks `check` needs first.
+pub fn needed(check: &Check) -> impl Iterator<Item = &'static Check> + '_ {
+    check.needs.iter().map(|id| get(*id))
 }
 
 /// The checks of one step, in order.
@@ -94,14 +51,6 @@ pub fn by_full_name(full: &str) -> Option<&'static Check> {
     all().iter().find(|c| c.full_name() == full)
 }
 
-/// Its place in the registry: the order of the report and of the tests.
-pub fn position(check: &Check) -> usize {
-    all()
-        .iter()
-        .position(|c| std::ptr::eq(c, check))
-        .expect("a check of the registry")
-}
-
 /// The markers around a step page's table of checks.
 pub const TABLE_START: &str =
     "<!-- checks: the grader's registry, kept equal by a test (cargo test -p grader --lib) -->";
@@ -112,7 +61,7 @@ pub const TABLE_END: &str = "<!-- /checks -->";
 pub fn needs_table(step: &str) -> String {
     let mut out = format!("{TABLE_START}\n| check | runs once these have passed |\n|---|---|\n");
     for check in of_step(step) {
-        let needs: Vec<String> = check.needs.iter().map(|n| format!("`{n}`")).collect();
+        let needs: Vec<String> = needed(check).map(|n| format!("`{}`", n.name)).collect();
         out.push_str(&format!(
             "| [`{0}`](#{0}) | {1} |\n",
             check.name,
@@ -172,14 +121,15 @@ mod tests {
     }
 
     #[test]
-    fn names_are_unique_and_needs_come_earlier_in_the_same_step() {
+    fn names_are_unique_ids_are_places_and_needs_come_earlier_in_the_same_step() {
         let mut seen = std::collections::HashSet::new();
         for (i, check) in all().iter().enumerate() {
+            assert_eq!(check.id, CheckId(i));
             assert!(seen.insert(check.full_name()), "{check:?} twice");
-            for needed in check.needed() {
+            for needed in needed(check) {
                 assert!(
-                    position(needed) < i,
-                    "{check:?} needs {needed:?}, which comes after it"
+                    needed.id.0 < i && needed.step == check.step,
+                    "{check:?} needs {needed:?}, which comes after it or is another step's"
                 );
             }
         }

@@ -3,34 +3,40 @@
 //! the self-check all grade through a session, in this process.
 
 use crate::build::{self, Bins, Built, NotBuilt};
-use crate::checks::{Ctx, harness};
-use crate::outcome::Outcome;
-use crate::registry::{self, Check};
+use crate::checks::harness;
+use crate::outcome::{CheckId, Outcome};
+use crate::registry;
+use crate::settings::Settings;
+use crate::step::{Check, Ctx, Grading, Step};
 use crate::target::Target;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 /// A target being graded.
 pub struct Session {
     pub target: Target,
+    /// What the environment said of this grading, read once.
+    pub settings: Settings,
     /// The steps' bins and their harnesses', of one crate.
     bins: Bins,
-    outcomes: Mutex<HashMap<usize, Arc<OnceLock<Outcome>>>>,
+    /// Each check's outcome, by its place in the registry.
+    outcomes: Vec<OnceLock<Outcome>>,
 }
 
 impl Session {
-    pub fn new(target: Target) -> Session {
+    pub fn new(target: Target, settings: Settings) -> Session {
         Session {
-            bins: build::step_bins(&target),
+            bins: build::step_bins(&target, &settings.builds),
             target,
-            outcomes: Mutex::default(),
+            settings,
+            outcomes: registry::all().iter().map(|_| OnceLock::new()).collect(),
         }
     }
 
     /// A session whose bins were built before (by the grader that runs this
     /// one in a sandbox): `bins` are the steps' and the harnesses'.
-    pub fn prebuilt(target: Target, bins: HashMap<String, Built>) -> Session {
-        let session = Session::new(target);
+    pub fn prebuilt(target: Target, settings: Settings, bins: HashMap<String, Built>) -> Session {
+        let session = Session::new(target, settings);
         for (bin, built) in bins {
             session.bins.preset(&bin, built);
         }
@@ -41,12 +47,7 @@ impl Session {
     pub fn builds(&self) -> HashMap<String, Built> {
         let mut builds = HashMap::new();
         for step in crate::catalogue::STEPS {
-            let bins = [
-                step.name.to_string(),
-                harness::bin(step.name),
-                build::safety_bin(step.name),
-            ];
-            for bin in bins {
+            for bin in bins_of(step) {
                 if let Some(built) = self.bins.made(&bin) {
                     builds.insert(bin, built);
                 }
@@ -55,112 +56,96 @@ impl Session {
         builds
     }
 
-    /// The step's executable, built the first time it is asked for; never
-    /// one whose file holds code the grader does not run.
-    pub fn step_exe(&self, step: &str) -> Built {
-        let source = self.target.source(step);
-        if !source.is_file() {
-            return Err(NotBuilt::NoFile(source));
-        }
-        self.refusal(step)?;
-        self.bins
-            .get(step, || build::write_steps_crate(&self.target))
+    fn write_crate(&self) -> Result<(), String> {
+        build::write_steps_crate(&self.target, &self.settings.builds)
     }
 
     /// Whether the step's file holds unsafe code beyond what it may (see
     /// `build::safety`): checked by the compiler when the file holds any.
-    fn refusal(&self, step: &str) -> Result<(), NotBuilt> {
+    fn refusal(&self, step: &Step) -> Result<(), NotBuilt> {
         if !self.needs_safety_check(step) {
             return Ok(());
         }
         self.bins
-            .get(&build::safety_bin(step), || {
-                build::write_steps_crate(&self.target)
-            })
+            .get(&build::safety_bin(step.name), || self.write_crate())
             .map(drop)
     }
 
-    fn needs_safety_check(&self, step: &str) -> bool {
+    fn needs_safety_check(&self, step: &Step) -> bool {
         // A session that grades prebuilt bins knows from them.
-        if self.bins.made(&build::safety_bin(step)).is_some() {
+        if self.bins.made(&build::safety_bin(step.name)).is_some() {
             return true;
         }
-        std::fs::read_to_string(self.target.source(step))
+        std::fs::read_to_string(self.target.source(step.name))
             .is_ok_and(|text| build::safety::needs_check(&text))
     }
 
     /// Builds the steps' bins, and their harnesses', in one run of cargo, so
     /// that they compile side by side on every core; each still reports its
     /// own errors.
-    pub fn build_steps(&self, steps: &[&str]) {
+    pub fn build_steps(&self, steps: &[&'static Step]) {
         let mut bins: Vec<String> = Vec::new();
-        for step in steps.iter().filter(|s| self.target.source(s).is_file()) {
-            bins.push(step.to_string());
-            if harness::has(step) {
-                bins.push(harness::bin(step));
+        for step in steps
+            .iter()
+            .filter(|s| self.target.source(s.name).is_file())
+        {
+            bins.push(step.name.to_string());
+            if step.harness.is_some() {
+                bins.push(harness::bin(step.name));
             }
             if self.needs_safety_check(step) {
-                bins.push(build::safety_bin(step));
+                bins.push(build::safety_bin(step.name));
             }
         }
         let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
-        self.bins
-            .build_all(&bins, || build::write_steps_crate(&self.target));
+        self.bins.build_all(&bins, || self.write_crate());
     }
 
-    /// The harness compiled around the student's file of `step`; never
-    /// around one that holds code the grader does not run.
-    pub fn harness_exe(&self, step: &str) -> Built {
-        let source = self.target.source(step);
+    /// The bin `bin` of `step`, built the first time it is asked for; never
+    /// one whose file holds code the grader does not run.
+    fn exe(&self, step: &'static Step, bin: &str) -> Built {
+        let source = self.target.source(step.name);
         if !source.is_file() {
             return Err(NotBuilt::NoFile(source));
         }
         self.refusal(step)?;
-        self.bins.get(&harness::bin(step), || {
-            build::write_steps_crate(&self.target)
-        })
+        self.bins.get(bin, || self.write_crate())
     }
 
     /// The check's outcome, computed once: the checks it needs first.
     pub fn outcome(&self, check: &'static Check) -> Outcome {
-        let cell = {
-            let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
-            outcomes
-                .entry(registry::position(check))
-                .or_default()
-                .clone()
-        };
-        cell.get_or_init(|| {
-            for needed in check.needed() {
-                match self.outcome(needed) {
-                    o if o.passed() => {}
-                    Outcome::Failed(f) if !f.holds_back => {}
-                    Outcome::NotRun(first) => return Outcome::NotRun(first),
-                    Outcome::Skipped(why) => {
-                        return Outcome::Skipped(format!(
-                            "it needs {}, which could not run here: {why}",
-                            needed.full_name()
-                        ));
+        self.outcomes[check.id.0]
+            .get_or_init(|| {
+                for needed in registry::needed(check) {
+                    match self.outcome(needed) {
+                        o if o.passed() => {}
+                        Outcome::Failed(f) if !f.holds_back => {}
+                        Outcome::NotRun(first) => return Outcome::NotRun(first),
+                        Outcome::Skipped(why) => {
+                            return Outcome::Skipped(format!(
+                                "it needs {}, which could not run here: {why}",
+                                needed.full_name()
+                            ));
+                        }
+                        _ => return Outcome::NotRun(needed.id),
                     }
-                    _ => return Outcome::NotRun(needed.full_name()),
                 }
-            }
-            let ctx = Ctx {
-                session: self,
-                check,
-            };
-            let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                (check.run)(&ctx)
-            })) {
-                Ok(verdict) => Outcome::from(verdict),
-                Err(panic) => Outcome::Failed(crate::failure::Failure::new(format!(
-                    "the grader itself failed while checking this: {}",
-                    panic_text(&panic)
-                ))),
-            };
-            self.with_the_compiler_s_word(check, outcome)
-        })
-        .clone()
+                let ctx = Ctx {
+                    grading: self,
+                    check,
+                };
+                let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check.run(&ctx)
+                })) {
+                    Ok(verdict) => Outcome::from(verdict),
+                    Err(panic) => Outcome::Failed(crate::failure::Failure::new(format!(
+                        "the grader itself failed while checking this: {}",
+                        panic_text(&panic)
+                    ))),
+                };
+                self.with_the_compiler_s_word(check, outcome)
+            })
+            .clone()
     }
 
     /// A failure of a step whose build warned of a future never awaited says
@@ -169,7 +154,7 @@ impl Session {
         if matches!(outcome, Outcome::DoesNotCompile(_)) || !outcome.failed() {
             return outcome;
         }
-        let Ok(exe) = self.step_exe(check.step.name) else {
+        let Ok(exe) = self.step_exe(check.step) else {
             return outcome;
         };
         let Some(warning) = exe
@@ -179,11 +164,7 @@ impl Session {
         else {
             return outcome;
         };
-        let slide = if check.step.name.starts_with("echo") {
-            "How to transform to async?"
-        } else {
-            "Rusty H2O Step 5: Fixing Async... no await!"
-        };
+        let slide = check.step.flavour.unawaited;
         outcome.map_failure(|f| {
             f.block("the compiler warned", warning).diagnose(format!(
                 "a future that is never awaited does nothing: the compiler warned of one (above). An async call makes a future, which runs only when it is `.await`ed (slide \"{slide}\")."
@@ -201,23 +182,23 @@ impl Session {
         workers: usize,
         done: &(dyn Fn(&'static Check, &Outcome) + Sync),
     ) -> Vec<(&'static Check, Outcome)> {
-        let mut all: BTreeSet<usize> = BTreeSet::new();
+        let mut all: BTreeSet<CheckId> = BTreeSet::new();
         let mut stack: Vec<&'static Check> = selected.to_vec();
         while let Some(check) = stack.pop() {
-            if all.insert(registry::position(check)) {
-                stack.extend(check.needed());
+            if all.insert(check.id) {
+                stack.extend(registry::needed(check));
             }
         }
-        let mut steps: Vec<&str> = Vec::new();
-        for &i in &all {
-            let step = registry::all()[i].step.name;
+        let mut steps: Vec<&'static Step> = Vec::new();
+        for &id in &all {
+            let step = registry::get(id).step;
             if !steps.contains(&step) {
                 steps.push(step);
             }
         }
         self.build_steps(&steps);
 
-        let wanted: BTreeSet<usize> = selected.iter().map(|c| registry::position(c)).collect();
+        let wanted: BTreeSet<CheckId> = selected.iter().map(|c| c.id).collect();
         let queue = Mutex::new(Queue {
             pending: all.into_iter().collect(),
             finished: BTreeSet::new(),
@@ -228,15 +209,14 @@ impl Session {
                 scope.spawn(|| {
                     while let Some(check) = next(&queue, &changed) {
                         let outcome = self.outcome(check);
-                        let i = registry::position(check);
-                        if wanted.contains(&i) {
+                        if wanted.contains(&check.id) {
                             done(check, &outcome);
                         }
                         queue
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .finished
-                            .insert(i);
+                            .insert(check.id);
                         changed.notify_all();
                     }
                 });
@@ -244,8 +224,8 @@ impl Session {
         });
         wanted
             .into_iter()
-            .map(|i| {
-                let check = &registry::all()[i];
+            .map(|id| {
+                let check = registry::get(id);
                 (check, self.outcome(check))
             })
             .collect()
@@ -253,9 +233,9 @@ impl Session {
 }
 
 struct Queue {
-    /// Positions of the checks still to run, in order.
-    pending: Vec<usize>,
-    finished: BTreeSet<usize>,
+    /// The checks still to run, in order.
+    pending: Vec<CheckId>,
+    finished: BTreeSet<CheckId>,
 }
 
 /// The first pending check whose needs are finished, waiting for one; `None`
@@ -266,14 +246,14 @@ fn next(queue: &Mutex<Queue>, changed: &Condvar) -> Option<&'static Check> {
         if q.pending.is_empty() {
             return None;
         }
-        let ready = q.pending.iter().position(|&i| {
-            registry::all()[i]
-                .needed()
-                .all(|n| q.finished.contains(&registry::position(n)))
+        let ready = q.pending.iter().position(|&id| {
+            registry::get(id)
+                .needs
+                .iter()
+                .all(|n| q.finished.contains(n))
         });
         if let Some(at) = ready {
-            let i = q.pending.remove(at);
-            return Some(&registry::all()[i]);
+            return Some(registry::get(q.pending.remove(at)));
         }
         q = changed.wait(q).unwrap_or_else(|e| e.into_inner());
     }
@@ -289,4 +269,36 @@ pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 pub fn default_workers() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     (cores * 2).clamp(2, 8)
+}
+
+impl Grading for Session {
+    fn target(&self) -> &Target {
+        &self.target
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The step's executable, built the first time it is asked for; never
+    /// one whose file holds code the grader does not run.
+    fn step_exe(&self, step: &'static Step) -> Built {
+        self.exe(step, step.name)
+    }
+
+    /// The harness compiled around the student's file of `step`; never
+    /// around one that holds code the grader does not run.
+    fn harness_exe(&self, step: &'static Step) -> Built {
+        self.exe(step, &harness::bin(step.name))
+    }
+}
+
+/// The bins made of a step's file: its own, its harness's, and the one that
+/// checks its unsafe code.
+fn bins_of(step: &Step) -> [String; 3] {
+    [
+        step.name.to_string(),
+        harness::bin(step.name),
+        build::safety_bin(step.name),
+    ]
 }

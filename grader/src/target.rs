@@ -122,8 +122,7 @@ pub fn workspace_root() -> &'static Path {
 /// is taken from the shell's own directory (`PWD`), which may be reached
 /// through a link (`cd grader`, where `grader` is a link, then
 /// `../grade.json`), when it is this process's directory.
-pub fn from_shell(path: &Path) -> PathBuf {
-    let shell = std::env::var_os("PWD").map(PathBuf::from);
+pub fn from_shell(path: &Path, shell: Option<&Path>) -> PathBuf {
     match shell {
         Some(shell)
             if path.is_relative()
@@ -160,13 +159,13 @@ pub fn built_here() -> bool {
         .is_file()
 }
 
-/// The target chosen by the `GRADE` environment variable.
-pub fn from_env() -> Result<Target, String> {
-    let grade = std::env::var("GRADE").unwrap_or_default();
-    let cwd = std::env::var_os("PWD")
-        .map(PathBuf::from)
+/// The target the settings choose (`GRADE`, from the shell's folder).
+pub fn chosen(settings: &crate::settings::Settings) -> Result<Target, String> {
+    let cwd = settings
+        .shell_dir
+        .clone()
         .or_else(|| std::env::current_dir().ok());
-    resolve(&grade, cwd.as_deref())
+    resolve(&settings.grade, cwd.as_deref())
 }
 
 /// Reads a `GRADE` value: empty means `exercises`; `exercises` and

@@ -81,8 +81,14 @@ impl Server {
                 on_accept();
             }
         });
-        let bg = Background::start(exe, &["0"], &[LISTENING, ACCEPTED, ENDED], Some(on_line))
-            .map_err(|e| e.to_string())?;
+        let bg = Background::start(
+            exe,
+            &["0"],
+            None,
+            &[LISTENING, ACCEPTED, ENDED],
+            Some(on_line),
+        )
+        .map_err(|e| e.to_string())?;
         let listening = bg.stderr.wait_until(START_LIMIT, |s| {
             s.first(LISTENING).and_then(|a| a.trim().parse().ok())
         });

@@ -40,7 +40,10 @@ pub fn grader_exe() -> PathBuf {
 /// built for it: tests that use a folder of their own per run would
 /// otherwise fill the build directory run after run.
 pub fn remove_graded(dir: &std::path::Path) {
-    let _ = grader::build::forget(&grader::Target::files(dir, "graded by a test"));
+    let _ = grader::build::forget(
+        &grader::Target::files(dir, "graded by a test"),
+        &grader::settings::Settings::from_env().builds,
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

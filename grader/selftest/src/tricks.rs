@@ -203,11 +203,11 @@ pub fn starter_passes() -> &'static std::collections::HashMap<&'static str, usiz
         std::sync::OnceLock::new();
     PASSES.get_or_init(|| {
         let checks: Vec<_> = grader::registry::all().iter().collect();
-        let outcomes = grader::session::Session::new(grader::Target::member("exercises")).run(
-            &checks,
-            grader::session::default_workers(),
-            &|_, _| {},
+        let session = grader::session::Session::new(
+            grader::Target::member("exercises"),
+            grader::settings::Settings::from_env(),
         );
+        let outcomes = session.run(&checks, grader::session::default_workers(), &|_, _| {});
         STEPS
             .iter()
             .map(|s| {
@@ -244,7 +244,7 @@ pub fn answer_lines() -> Vec<String> {
     let starters: String = STEPS.iter().map(|s| starter(s.name)).collect();
     let mut lines: Vec<String> = STEPS
         .iter()
-        .filter(|s| s.graded)
+        .filter(|s| s.graded())
         .flat_map(|s| {
             solution(s.name)
                 .lines()

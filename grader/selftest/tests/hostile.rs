@@ -5,8 +5,10 @@
 //! memory bounded. They take a while: the maintainer's check runs them.
 
 use grader::Outcome;
-use grader::registry::{self, Check};
+use grader::registry;
 use grader::session::{Session, default_workers};
+use grader::settings::Settings;
+use grader::step::Check;
 use grader::target::{Target, workspace_root};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -40,11 +42,8 @@ fn folder(name: &str, files: &[(&str, String)]) -> PathBuf {
 
 fn grade(dir: &Path, step: &str) -> Vec<(&'static Check, Outcome)> {
     let checks: Vec<&'static Check> = registry::of_step(step).collect();
-    Session::new(Target::files(dir, dir.display().to_string())).run(
-        &checks,
-        default_workers(),
-        &|_, _| {},
-    )
+    let target = Target::files(dir, dir.display().to_string());
+    Session::new(target, Settings::from_env()).run(&checks, default_workers(), &|_, _| {})
 }
 
 fn first_failure(outcomes: &[(&'static Check, Outcome)]) -> Option<String> {
@@ -486,7 +485,7 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
             .find(|r| r[0] == who)
             .unwrap_or_else(|| panic!("no row for {who}:\n{text}"))
     };
-    let points = |step: &str| grader::catalogue::find(step).unwrap().points.to_string();
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points().to_string();
     // Each is failed for what it did, in words the tutor can read.
     for (who, reason) in [
         ("writer", "HOSTILE: cannot write outside"),

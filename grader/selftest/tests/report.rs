@@ -151,7 +151,7 @@ fn a_failing_a_hanging_and_a_non_compiling_step_get_those_statuses() {
     assert_eq!(status("task2-struct-final"), "timed_out");
     assert_eq!(status("mutex-send"), "does_not_compile");
     assert_eq!(status("task2-struct-1"), "flaw_shown");
-    let points = |step: &str| grader::catalogue::find(step).unwrap().points as u64;
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points() as u64;
     let earned = points("echo-spawn") + points("add-to-inbox") + points("mini-executor");
     assert_eq!(
         (report["score"].as_u64(), report["max_score"].as_u64()),
@@ -375,7 +375,7 @@ fn batch_grades_every_submission_into_one_row_each() {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();
-    let points = |step: &str| grader::catalogue::find(step).unwrap().points.to_string();
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points().to_string();
     let column = |name: &str| {
         grader::class::sheet::header()
             .iter()
@@ -393,8 +393,8 @@ fn batch_grades_every_submission_into_one_row_each() {
     assert_eq!(cell(0, "echo-thread"), points("echo-thread"), "{text}");
     assert_eq!(cell(0, "mutex-send"), points("mutex-send"), "{text}");
     assert_eq!(cell(0, "echo-spawn"), "0", "{text}");
-    let ada_points = grader::catalogue::find("echo-thread").unwrap().points
-        + grader::catalogue::find("mutex-send").unwrap().points;
+    let ada_points = grader::catalogue::find("echo-thread").unwrap().points()
+        + grader::catalogue::find("mutex-send").unwrap().points();
     assert_eq!(cell(0, "total"), ada_points.to_string(), "{text}");
     assert_eq!(cell(1, "echo-spawn"), points("echo-spawn"), "{text}");
     assert_eq!(cell(1, "echo-thread"), "0", "{text}");
@@ -508,7 +508,7 @@ fn the_gradescope_autograder_takes_every_step_from_the_submission() {
             .find(|t| t["name"].as_str().unwrap().starts_with(&format!("{step} ")))
             .and_then(|t| t["score"].as_u64())
     };
-    let points = |step: &str| grader::catalogue::find(step).unwrap().points as u64;
+    let points = |step: &str| grader::catalogue::find(step).unwrap().points() as u64;
     for step in solved {
         assert_eq!(score_of(step), Some(points(step)), "{step}: {results}");
     }

@@ -11,8 +11,10 @@
 
 use grader::Outcome;
 use grader::catalogue::STEPS;
-use grader::registry::{self, Check};
+use grader::registry;
 use grader::session::{Session, default_workers};
+use grader::settings::Settings;
+use grader::step::Check;
 use grader::target::{Target, grader_dir, workspace_root};
 use std::fs;
 
@@ -22,7 +24,7 @@ fn grade(target: Target, steps: Option<&[&str]>) -> Vec<(&'static Check, Outcome
         .iter()
         .filter(|c| steps.is_none_or(|s| s.contains(&c.step.name)))
         .collect();
-    Session::new(target).run(&checks, default_workers(), &|_, _| {})
+    Session::new(target, Settings::from_env()).run(&checks, default_workers(), &|_, _| {})
 }
 
 /// The outcomes that are not passes, for an assertion message.
@@ -34,7 +36,7 @@ fn not_passed(outcomes: &[(&'static Check, Outcome)]) -> String {
             let said = o
                 .failure()
                 .map(|f| f.message())
-                .or_else(|| o.reason())
+                .or_else(|| grader::report::reason(o))
                 .unwrap_or_default();
             format!("{}: {}\n{said}\n", c.full_name(), o.words())
         })
@@ -65,7 +67,7 @@ fn untouched_exercises_fail_every_graded_step_and_pass_every_demo() {
             .filter(|(c, _)| c.step.name == step.name)
             .collect();
         let failed = of_step.iter().filter(|(_, o)| o.failed()).count();
-        if step.graded {
+        if step.graded() {
             assert!(
                 failed > 0,
                 "the untouched starter of {} passes every check",
@@ -223,8 +225,8 @@ fn caught_every_run(file: &str, mutant: &grader::edits::StepEdit) {
             .unwrap()
     ));
     for run in 2..=10 {
-        let outcomes =
-            Session::new(Target::files(&dir, file)).run(&[check], default_workers(), &|_, _| {});
+        let session = Session::new(Target::files(&dir, file), Settings::from_env());
+        let outcomes = session.run(&[check], default_workers(), &|_, _| {});
         let failed = outcomes
             .iter()
             .find(|(_, o)| o.failed())
@@ -498,7 +500,7 @@ fn a_forgotten_target_leaves_nothing_built() {
         not_passed(&outcomes)
     );
     assert!(!built(&key).is_empty(), "nothing was built for {key}");
-    grader::build::forget(&target).unwrap();
+    grader::build::forget(&target, &Settings::from_env().builds).unwrap();
     assert_eq!(built(&key), Vec::<String>::new());
     let _ = fs::remove_dir_all(&dir);
 }

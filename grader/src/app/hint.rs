@@ -4,8 +4,8 @@
 //! third. The level reached is kept under the grader's build folder, and
 //! forgotten once the step passes.
 
-use crate::catalogue::Step;
 use crate::report::Report;
+use crate::step::Step;
 use crate::target::{Target, grader_dir};
 use serde_json::{Map, Value};
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 //! remember still grades.
 
 use crate::outcome::Outcome;
-use crate::registry::Check;
+use crate::step::Check;
 use crate::target::{Target, grader_dir};
 use serde_json::{Map, Value, json};
 use std::collections::hash_map::DefaultHasher;

@@ -15,9 +15,11 @@
 //! which adds seconds to every student's first build; and its tests cannot
 //! end as "ignored" with a reason decided as they run.
 
-use crate::outcome::Outcome;
-use crate::registry::{self, Check};
+use crate::outcome::{CheckId, Outcome};
+use crate::registry;
 use crate::session::{Session, default_workers};
+use crate::settings::Settings;
+use crate::step::Check;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -198,7 +200,10 @@ enum Line {
 fn line_of(outcome: &Outcome) -> Line {
     match outcome {
         Outcome::Skipped(why) => Line::Ignored(format!("skipped: {why}")),
-        Outcome::NotRun(first) => Line::Ignored(format!("not run: fix {first} first")),
+        Outcome::NotRun(first) => Line::Ignored(format!(
+            "not run: fix {} first",
+            registry::get(*first).full_name()
+        )),
         o if o.failed() => Line::Failed,
         _ => Line::Ok,
     }
@@ -326,7 +331,8 @@ pub fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let target = match crate::target::from_env() {
+    let settings = Settings::from_env();
+    let target = match crate::target::chosen(&settings) {
         Ok(target) => target,
         Err(e) => {
             eprintln!("error: {e}");
@@ -358,22 +364,22 @@ pub fn main() -> ExitCode {
         .started(selected.len());
 
     // Results come in any order; each is printed once those before it are.
-    let position: BTreeMap<usize, usize> = selected
+    let position: BTreeMap<CheckId, usize> = selected
         .iter()
         .enumerate()
-        .map(|(i, c)| (registry::position(c), i))
+        .map(|(i, c)| (c.id, i))
         .collect();
     let arrived: Mutex<(Vec<Option<Outcome>>, usize)> = Mutex::new((vec![None; selected.len()], 0));
     let label = target.label.clone();
     let started = Instant::now();
-    let session = Session::new(target.clone());
+    let session = Session::new(target.clone(), settings);
     let mut outcomes = session.run(
         &selected,
         args.test_threads.unwrap_or_else(default_workers),
         &|check, outcome| {
             let mut arrived = arrived.lock().unwrap_or_else(|e| e.into_inner());
             let (results, next) = &mut *arrived;
-            results[position[&registry::position(check)]] = Some(outcome.clone());
+            results[position[&check.id]] = Some(outcome.clone());
             let mut printer = printer.lock().unwrap_or_else(|e| e.into_inner());
             while *next < results.len()
                 && let Some(o) = &results[*next]
@@ -455,18 +461,19 @@ fn summary(
         failed.len()
     );
     // One line per failed check that others wait for.
-    let mut waiting: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut waiting: Vec<(CheckId, Vec<&str>)> = Vec::new();
     for (check, outcome) in outcomes {
         if let Outcome::NotRun(first) = outcome {
             match waiting.iter_mut().find(|(f, _)| f == first) {
                 Some((_, names)) => names.push(check.name),
-                None => waiting.push((first, vec![check.name])),
+                None => waiting.push((*first, vec![check.name])),
             }
         }
     }
     for (first, names) in &waiting {
         println!(
-            "not run until {first} passes: {} ({} check{})",
+            "not run until {} passes: {} ({} check{})",
+            registry::get(*first).full_name(),
             names.join(", "),
             names.len(),
             if names.len() == 1 { "" } else { "s" }
@@ -546,7 +553,11 @@ mod tests {
             "ignored, skipped: no /proc"
         );
         assert_eq!(
-            said(&Outcome::NotRun("echo_thread::one_line".into())),
+            said(&Outcome::NotRun(
+                crate::registry::by_full_name("echo_thread::one_line")
+                    .unwrap()
+                    .id
+            )),
             "ignored, not run: fix echo_thread::one_line first"
         );
         assert_eq!(said(&Outcome::Shown("h0 h1 h2".into())), "ok");

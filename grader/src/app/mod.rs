@@ -13,6 +13,8 @@ pub mod watch;
 use crate::registry;
 use crate::report::Report;
 use crate::session::{Session, default_workers};
+use crate::settings::Settings;
+use crate::step::Step;
 use crate::target::Target;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,11 +22,16 @@ use std::time::Instant;
 
 /// Grades `steps` (all, without) of the target in this process, showing
 /// progress on stderr when `progress` and stderr is a terminal.
-pub fn grade(target: &Target, steps: Option<&[&str]>, progress: bool) -> Report {
+pub fn grade(
+    target: &Target,
+    settings: &Settings,
+    steps: Option<&[&'static Step]>,
+    progress: bool,
+) -> Report {
     let started = Instant::now();
     let checks: Vec<_> = registry::all()
         .iter()
-        .filter(|c| steps.is_none_or(|s| s.contains(&c.step.name)))
+        .filter(|c| steps.is_none_or(|s| s.contains(&c.step)))
         .collect();
     let progress = progress && std::io::stderr().is_terminal();
     let total = checks.len();
@@ -32,7 +39,7 @@ pub fn grade(target: &Target, steps: Option<&[&str]>, progress: bool) -> Report 
     if progress {
         eprint!("grading {}: building the steps...", target.label);
     }
-    let session = Session::new(target.clone());
+    let session = Session::new(target.clone(), settings.clone());
     let mut outcomes = session.run(&checks, default_workers(), &|_, _| {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         if progress {

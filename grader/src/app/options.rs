@@ -1,7 +1,7 @@
 //! The command line of `cargo run -p grader`.
 
-use crate::catalogue::Step;
-use std::path::PathBuf;
+use crate::step::Step;
+use std::path::{Path, PathBuf};
 
 pub const USAGE: &str = "\
 usage: cargo run -p grader -- [--format text|json|gradescope] [--output FILE] [--watch]
@@ -125,7 +125,9 @@ pub struct Options {
     pub prebuilt: Option<PathBuf>,
 }
 
-pub fn parse(args: &[String]) -> Result<Options, String> {
+/// Reads the command line; a relative path in it is taken from `shell_dir`,
+/// the shell's folder, as the shell meant it.
+pub fn parse(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         command: Command::Report,
@@ -275,13 +277,13 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     .into_iter()
     .flatten()
     {
-        *path = crate::target::from_shell(path);
+        *path = crate::target::from_shell(path, shell_dir);
     }
     match &mut options.command {
         Command::ExportStudent { dir, .. } | Command::ExportGradescope(dir) => {
-            *dir = crate::target::from_shell(dir)
+            *dir = crate::target::from_shell(dir, shell_dir)
         }
-        Command::Result { report, .. } => *report = crate::target::from_shell(report),
+        Command::Result { report, .. } => *report = crate::target::from_shell(report, shell_dir),
         _ => {}
     }
     if let Some(levels) = hint_levels {
@@ -356,28 +358,32 @@ mod tests {
 
     #[test]
     fn options_in_both_spellings() {
-        let o = parse(&args(&["--format=gradescope", "--output", "r.json"])).unwrap();
+        let o = parse(&args(&["--format=gradescope", "--output", "r.json"]), None).unwrap();
         assert_eq!(o.format, Format::Gradescope);
         assert_eq!(o.output, Some(PathBuf::from("r.json")));
-        assert!(parse(&args(&["--watch"])).unwrap().watch);
-        let o = parse(&args(&["--batch", "class", "-o", "grades.csv"])).unwrap();
+        assert!(parse(&args(&["--watch"]), None).unwrap().watch);
+        let o = parse(&args(&["--batch", "class", "-o", "grades.csv"]), None).unwrap();
         assert_eq!(o.batch, Some(PathBuf::from("class")));
         assert_eq!(o.output, Some(PathBuf::from("grades.csv")));
         let step = crate::catalogue::find("echo-thread").unwrap();
         assert_eq!(
-            parse(&args(&["echo-thread"])).unwrap().command,
+            parse(&args(&["echo-thread"]), None).unwrap().command,
             Command::Step(step)
         );
         assert_eq!(
-            parse(&args(&["echo_thread"])).unwrap().command,
+            parse(&args(&["echo_thread"]), None).unwrap().command,
             Command::Step(step)
         );
         assert_eq!(
-            parse(&args(&["hint", "echo-thread"])).unwrap().command,
+            parse(&args(&["hint", "echo-thread"]), None)
+                .unwrap()
+                .command,
             Command::Hint(step)
         );
         assert_eq!(
-            parse(&args(&["reset", "echo-thread"])).unwrap().command,
+            parse(&args(&["reset", "echo-thread"]), None)
+                .unwrap()
+                .command,
             Command::Reset(step)
         );
     }
@@ -402,7 +408,7 @@ mod tests {
             &["--format", "gradescope", "--visibility", "tomorrow"],
             &["--batch", "class", "--jobs", "0"],
         ] {
-            let e = parse(&args(bad)).unwrap_err();
+            let e = parse(&args(bad), None).unwrap_err();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");
         }
     }

@@ -1,7 +1,7 @@
 //! `cargo run -p grader -- reset <step>`: the step's starter back in place
 //! of the student's file, which is kept, not lost.
 
-use crate::catalogue::Step;
+use crate::step::Step;
 use crate::target::{Kind, Target, grader_dir, workspace_root};
 use std::path::PathBuf;
 

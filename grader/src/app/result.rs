@@ -4,7 +4,7 @@
 //! then asks this of each step: a test per step, worth its points, and no
 //! code of the student's runs between them.
 
-use crate::catalogue::Step;
+use crate::step::Step;
 use serde_json::Value;
 use std::path::Path;
 

@@ -6,8 +6,10 @@
 //! including the shared folders of WSL and virtual machines, where file
 //! system events often do not arrive.
 
-use crate::catalogue::{STEPS, Step};
+use crate::catalogue::STEPS;
 use crate::report::text;
+use crate::settings::Settings;
+use crate::step::Step;
 use crate::target::Target;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,14 +18,14 @@ use std::time::{Duration, SystemTime};
 /// How often the step files are looked at.
 const LOOK: Duration = Duration::from_millis(250);
 
-pub fn watch(target: &Target, color: bool) -> Result<(), String> {
+pub fn watch(target: &Target, settings: &Settings, color: bool) -> Result<(), String> {
     let dir = target.dir.join("src").join("bin");
     if !dir.is_dir() {
         return Err(format!("cannot watch {}: no such folder", dir.display()));
     }
     let mut seen = stamps(target);
     let all: Vec<&'static Step> = STEPS.iter().collect();
-    show(target, &all, color);
+    show(target, settings, &all, color);
     loop {
         println!(
             "\nWatching {}: save a step's file to grade it again. Ctrl-C to quit.",
@@ -52,7 +54,7 @@ pub fn watch(target: &Target, color: bool) -> Result<(), String> {
                 break changed;
             }
         };
-        show(target, &saved, color);
+        show(target, settings, &saved, color);
     }
 }
 
@@ -68,9 +70,8 @@ fn stamps(target: &Target) -> HashMap<&'static str, (SystemTime, u64)> {
         .collect()
 }
 
-fn show(target: &Target, steps: &[&'static Step], color: bool) {
-    let names: Vec<&str> = steps.iter().map(|s| s.name).collect();
-    let report = super::grade(target, Some(&names), false);
+fn show(target: &Target, settings: &Settings, steps: &[&'static Step], color: bool) {
+    let report = super::grade(target, settings, Some(steps), false);
     if color {
         // Clear the screen, as rustlings does, so the newest result is on top.
         print!("\x1b[2J\x1b[H");

@@ -6,19 +6,19 @@
 //! ("JSON Messages"); the `cargo_metadata` crate would type them, but its
 //! derives put a proc-macro build on the path of every student's first run.
 
-use crate::exec::sandbox::{Role, Sandbox};
+use crate::exec::sandbox::Role;
 use crate::exec::{Bound, Capture, Process, StartError};
+use crate::settings::Builds;
 use crate::target::cargo_target_dir;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// What to build and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Spec {
     pub manifest: PathBuf,
     /// `-p <package>`, for a crate of a workspace.
@@ -26,6 +26,8 @@ pub struct Spec {
     /// Cargo's `--target-dir`: where the finished executables go, apart from
     /// every other crate's. What they are built from is shared (see `build`).
     pub out_dir: PathBuf,
+    /// A student's builds, or a class's.
+    pub builds: Builds,
 }
 
 /// One bin's build.
@@ -84,53 +86,22 @@ impl std::error::Error for CargoError {
     }
 }
 
-/// The sandbox builds run in, when a class is graded (see `exec::sandbox`).
-static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-
-/// From now on, every build in this process runs in `sandbox`.
-pub fn confine_builds(sandbox: Sandbox) {
-    let _ = SANDBOX.set(sandbox);
-}
-
-/// Whether each crate is built once and forgotten (a class's submissions):
-/// then cargo keeps no incremental state for it, which only a crate that is
-/// built again (a student's, in watch mode) gains from.
-static ONCE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// From now on, builds in this process keep no incremental state.
-pub fn build_each_once() {
-    ONCE_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
 /// Where cargo builds what the finished executables are made from (cargo's
 /// `build-dir`): the workspace's target directory, whose dependencies are
 /// built once for every crate the grader builds. A class's builds have one
 /// of their own, which holds nothing of this workspace's (the solutions'
 /// builds, say), for a step file to take in at compile time.
-pub fn build_dir() -> PathBuf {
-    if for_a_class() {
-        // A tutor may keep it elsewhere (`GRADER_CLASS_BUILD_DIR`), to share
-        // it between checkouts of the grader.
-        std::env::var_os("GRADER_CLASS_BUILD_DIR")
-            .map(PathBuf::from)
-            .filter(|d| d.is_absolute())
-            .unwrap_or_else(|| crate::target::grader_dir().join("class-build"))
-    } else {
-        cargo_target_dir()
-    }
-}
-
-/// Whether builds are a class's: each crate built once, and forgotten.
-pub fn for_a_class() -> bool {
-    ONCE_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+pub fn build_dir(builds: &Builds) -> PathBuf {
+    builds.class_dir.clone().unwrap_or_else(cargo_target_dir)
 }
 
 /// Removes what cargo built for `package` of the crate at `manifest`, in
 /// the shared build directory and in `out_dir`.
 pub fn clean(
-    manifest: &std::path::Path,
+    manifest: &Path,
     package: &str,
-    out_dir: &std::path::Path,
+    out_dir: &Path,
+    builds: &Builds,
 ) -> Result<(), String> {
     let mut cmd = cargo();
     cmd.arg("clean")
@@ -139,7 +110,7 @@ pub fn clean(
         .args(["--package", package, "--quiet"])
         .arg("--target-dir")
         .arg(out_dir)
-        .env("CARGO_BUILD_BUILD_DIR", build_dir())
+        .env("CARGO_BUILD_BUILD_DIR", build_dir(builds))
         .stdin(Stdio::null());
     let run = crate::exec::run_command(cmd, "cargo clean", BUILD_LIMIT, crate::exec::Bound::LOG)
         .map_err(|e| e.to_string())?;
@@ -179,15 +150,17 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
     for bin in bins {
         cmd.args(["--bin", bin]);
     }
-    let build_dir = build_dir();
+    let build_dir = build_dir(&spec.builds);
     cmd.args(["--keep-going", "--message-format=json", "--color", "never"])
         .arg("--target-dir")
         .arg(&spec.out_dir)
         .env("CARGO_BUILD_BUILD_DIR", &build_dir);
-    if ONCE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+    // A class's crate is built once and forgotten: incremental state is
+    // for a crate built again (a student's, in watch mode).
+    if spec.builds.for_a_class() {
         cmd.env("CARGO_INCREMENTAL", "0");
     }
-    if let Some(sandbox) = SANDBOX.get() {
+    if let Some(sandbox) = &spec.builds.sandbox {
         // The crate's own folder and bins, and its step files, wherever they are.
         let crate_dir = spec.manifest.parent().unwrap_or(&spec.out_dir);
         let sources = bin_folders(&spec.manifest);

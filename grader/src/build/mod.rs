@@ -17,6 +17,7 @@ pub(crate) mod safety;
 pub mod scratch;
 
 use crate::checks::harness;
+use crate::settings::Builds;
 use crate::target::{Kind, Target, grader_dir};
 use cargo::{Bin, Spec};
 use std::collections::HashMap;
@@ -271,23 +272,29 @@ fn exec_only(exe: &std::path::Path) -> std::io::Result<PathBuf> {
 /// bins are the step files where they are: so two folders' steps of one name
 /// (two students' `echo-thread`, say) never share a build, and the
 /// compiler's messages and a panic's location name the student's own file.
-pub fn step_bins(target: &Target) -> Bins {
+pub fn step_bins(target: &Target, builds: &Builds) -> Bins {
     let key = target.key();
     Bins::new(Spec {
         manifest: steps_crate(target).join("Cargo.toml"),
         package: None,
         out_dir: grader_dir().join("out").join(&key),
+        builds: builds.clone(),
     })
 }
 
 /// Removes everything built for a target's steps: its scratch crate, its
 /// bins, and their share of the build directory. A class's submissions,
 /// graded once, would otherwise fill the disk.
-pub fn forget(target: &Target) -> Result<(), String> {
+pub fn forget(target: &Target, builds: &Builds) -> Result<(), String> {
     let dir = steps_crate(target);
     let out_dir = grader_dir().join("out").join(target.key());
     if dir.join("Cargo.toml").exists() {
-        cargo::clean(&dir.join("Cargo.toml"), &package_name(target), &out_dir)?;
+        cargo::clean(
+            &dir.join("Cargo.toml"),
+            &package_name(target, builds),
+            &out_dir,
+            builds,
+        )?;
     }
     for gone in [&out_dir, &dir] {
         match std::fs::remove_dir_all(gone) {
@@ -308,9 +315,9 @@ fn steps_crate(target: &Target) -> PathBuf {
 /// share a build directory: each has a name no one can guess (kept in its
 /// folder), so that no step file can name another's build at compile time
 /// (`include_bytes!` of a classmate's executable).
-fn package_name(target: &Target) -> String {
+fn package_name(target: &Target, builds: &Builds) -> String {
     let base = format!("steps-{}", target.key());
-    if !cargo::for_a_class() {
+    if !builds.for_a_class() {
         return base;
     }
     let kept = steps_crate(target).join("package-name");
@@ -328,7 +335,7 @@ fn package_name(target: &Target) -> String {
 /// bin for each step file there is. Only the step files are taken from the
 /// target, never its manifest, build script or cargo configuration; a crate
 /// of this workspace keeps the dependencies its own manifest gives.
-pub fn write_steps_crate(target: &Target) -> Result<(), String> {
+pub fn write_steps_crate(target: &Target, builds: &Builds) -> Result<(), String> {
     let dir = steps_crate(target);
     let mut bins = String::new();
     let mut bin = |name: &str, path: &str| {
@@ -352,8 +359,8 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
             bin(&safety_bin(step.name), &file);
         }
         // The harness around it, built with it, in the same run of cargo.
-        if harness::has(step.name) {
-            for (file, text) in harness::files(step.name, &text) {
+        if step.harness.is_some() {
+            for (file, text) in harness::files(step, &text) {
                 scratch::write_if_changed(&dir.join(file), &text).map_err(|e| e.to_string())?;
             }
             let name = harness::bin(step.name);
@@ -376,7 +383,7 @@ pub fn write_steps_crate(target: &Target) -> Result<(), String> {
     let manifest = format!(
         "# Written by the grader: the step files of {}.\n[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n[dependencies]\n{dependencies}{bins}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
         target.label.replace('\n', " "),
-        package_name(target),
+        package_name(target, builds),
         scratch::workspace_profiles()
     );
     scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;

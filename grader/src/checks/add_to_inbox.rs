@@ -2,38 +2,24 @@
 //! machine. The harness polls the hand-written future by hand; the step's
 //! own run prints both futures side by side.
 
-use super::{Ctx, compiles, harness};
-use crate::exec::deadline;
+use super::{Runs, compiles, harness};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
-use crate::registry::{Check, check};
+use crate::step::{Checks, Ctx};
 
 /// The harness first: it polls the future by hand and says which poll went
 /// wrong; the step's own run, side by side with the async fn, comes last.
-pub fn checks(step: &'static str) -> Vec<Check> {
-    let harnessed = |name, needs| harness::case(step, name, needs);
-    vec![
-        compiles(step),
-        harnessed("pending_until_the_database_answers", &["compiles"]),
-        harnessed(
-            "same_results_as_the_async_fn",
-            &["pending_until_the_database_answers"],
-        ),
-        harnessed(
-            "wakes_the_waker_of_the_latest_poll",
-            &["same_results_as_the_async_fn"],
-        ),
-        harnessed(
-            "panics_when_polled_after_completion",
-            &["wakes_the_waker_of_the_latest_poll"],
-        ),
-        check(
-            step,
-            "prints_the_same_results_as_the_async_fn",
-            &["same_results_as_the_async_fn"],
-            same_columns,
-        ),
-    ]
+pub fn checks(checks: &mut Checks) {
+    let compiles = compiles(checks);
+    let pending = harness::case(checks, "pending_until_the_database_answers", &[compiles]);
+    let same = harness::case(checks, "same_results_as_the_async_fn", &[pending]);
+    let wakes = harness::case(checks, "wakes_the_waker_of_the_latest_poll", &[same]);
+    harness::case(checks, "panics_when_polled_after_completion", &[wakes]);
+    checks.add(
+        "prints_the_same_results_as_the_async_fn",
+        &[same],
+        same_columns,
+    );
 }
 
 /// The scenarios of the step's `main`, by the names it prints.
@@ -49,7 +35,7 @@ const SCENARIOS: &[&str] = &[
 /// hand-written future's column say the same. Lines that are not a
 /// scenario's row (a student's debugging output) are let be.
 fn same_columns(ctx: &Ctx) -> Verdict {
-    let stdout = ctx.run(&[], deadline())?.succeeded()?.stdout()?;
+    let stdout = ctx.run(&[], ctx.deadline())?.succeeded()?.stdout()?;
     for name in SCENARIOS {
         // `{name:<16} {async fn:<32} {by hand}`
         let Some(row) = stdout
@@ -58,7 +44,7 @@ fn same_columns(ctx: &Ctx) -> Verdict {
         else {
             return Err(Failure::new(format!(
                 "`{}` printed no row for the scenario `{name}`",
-                ctx.step()
+                ctx.name()
             ))
             .block("its output", &tail(&stdout, 12)));
         };
@@ -75,7 +61,7 @@ fn same_columns(ctx: &Ctx) -> Verdict {
     if !stdout.lines().any(|l| l.starts_with("size_of")) {
         return Err(Failure::new(format!(
             "`{}` did not print the sizes of the two futures",
-            ctx.step()
+            ctx.name()
         ))
         .block("its output", &tail(&stdout, 12)));
     }

@@ -1,65 +1,65 @@
 //! Black-box checks of the H2O steps: run the bin with N molecules and read
 //! its `bond h<i>!` / `bond o<i>!` lines.
 
-use super::{Ctx, command_line, compiles, harness};
-use crate::exec::{deadline, run_deadline};
+use super::{Runs, command_line, compiles, harness};
 use crate::failure::{Failure, show};
 use crate::outcome::{Pass, Verdict};
-use crate::registry::{Check, check};
+use crate::step::{Checks, Ctx};
 
 /// The checks of the correct factory (task2-struct-final). The harness
 /// comes first: it drives the factory in chosen orders, so it names a wrong
 /// count or an early release every time, where runs of threads show it only
 /// when they happen to interleave badly. Its checks have deadlines of their
 /// own, so a factory that hangs is reported in seconds.
-pub fn graded(step: &'static str) -> Vec<Check> {
-    vec![
-        compiles(step),
-        check(step, "factory_polled_step_by_step", &["compiles"], |ctx| {
-            harness::check(ctx, None)
-        }),
-        check(
-            step,
-            "makes_10_molecules_by_default",
-            &["factory_polled_step_by_step"],
-            default_is_ten,
-        ),
-        check(
-            step,
-            "makes_1000_molecules_of_water",
-            &["makes_10_molecules_by_default"],
-            |ctx| makes_water(ctx, 1000, 5),
-        ),
-        command_line::bad_argument(
-            step,
-            "bad_n_is_one_line_and_exit_2",
-            "N",
-            &["abc", "-3", "1.5"],
-        ),
-    ]
+pub fn graded(checks: &mut Checks) {
+    let compiles = compiles(checks);
+    let polled = checks.add_harnessed("factory_polled_step_by_step", &[compiles], |ctx| {
+        harness::check(ctx, None)
+    });
+    let ten = checks.add("makes_10_molecules_by_default", &[polled], default_is_ten);
+    checks.add("makes_1000_molecules_of_water", &[ten], |ctx| {
+        makes_water(ctx, 1000, 5)
+    });
+    command_line::bad_argument(
+        checks,
+        "bad_n_is_one_line_and_exit_2",
+        &["abc", "-3", "1.5"],
+        compiles,
+    );
 }
 
-/// The checks of a flawed slide's demo (task2-struct-1, task2-struct-2):
-/// pass when the flaw shows.
-pub fn demo(step: &'static str) -> Vec<Check> {
-    let (name, why) = if step == "task2-struct-1" {
-        (
-            "atoms_bond_without_waiting",
-            "Why: acquire() and wait() build futures that are never awaited, so no atom waits.",
-        )
-    } else {
-        (
-            "permit_dropped_too_early",
-            "Why: `let _ =` drops the permit on the spot, so the semaphores let every atom through.",
-        )
-    };
-    vec![
-        compiles(step),
-        check(step, name, &["compiles"], move |ctx| {
-            shows_wrong_molecules(ctx, 100, 10).map(|shown| Pass::Shown(format!("{shown}\n{why}")))
-        }),
-        command_line::bad_argument(step, "bad_n_is_one_line_and_exit_2", "N", &["abc", "-3"]),
-    ]
+/// The checks of task2-struct-1, the slide whose futures are never awaited:
+/// it passes when the flaw shows.
+pub fn demo_without_await(checks: &mut Checks) {
+    demo(
+        checks,
+        "atoms_bond_without_waiting",
+        "Why: acquire() and wait() build futures that are never awaited, so no atom waits.",
+    );
+}
+
+/// The checks of task2-struct-2, the slide whose permits are dropped at
+/// once: it passes when the flaw shows.
+pub fn demo_permit_dropped(checks: &mut Checks) {
+    demo(
+        checks,
+        "permit_dropped_too_early",
+        "Why: `let _ =` drops the permit on the spot, so the semaphores let every atom through.",
+    );
+}
+
+/// The checks of a flawed slide's demo: its flaw, shown, and why.
+fn demo(checks: &mut Checks, name: &'static str, why: &'static str) {
+    let compiles = compiles(checks);
+    checks.add(name, &[compiles], move |ctx| {
+        shows_wrong_molecules(ctx, 100, 10).map(|shown| Pass::Shown(format!("{shown}\n{why}")))
+    });
+    command_line::bad_argument(
+        checks,
+        "bad_n_is_one_line_and_exit_2",
+        &["abc", "-3"],
+        compiles,
+    );
 }
 
 /// One atom as printed: `h` or `o`, and its number.
@@ -228,11 +228,11 @@ fn run_once(ctx: &Ctx, n: usize, limit: std::time::Duration) -> Result<String, F
 /// and print correct water.
 fn makes_water(ctx: &Ctx, n: usize, runs: usize) -> Verdict {
     for run_no in 1..=runs {
-        let stdout = run_once(ctx, n, run_deadline())?;
+        let stdout = run_once(ctx, n, ctx.run_deadline())?;
         if let Some(p) = problems(&stdout, n) {
             return Err(describe_problem(&p).field(
                 "run:",
-                format!("`{} {n}`, run {run_no} of {runs}", ctx.step()),
+                format!("`{} {n}`, run {run_no} of {runs}", ctx.name()),
             ));
         }
     }
@@ -241,19 +241,19 @@ fn makes_water(ctx: &Ctx, n: usize, runs: usize) -> Verdict {
 
 /// Runs the step without N: it must make the default 10 molecules, of water.
 fn default_is_ten(ctx: &Ctx) -> Verdict {
-    let stdout = run_once(ctx, 10, deadline())?;
+    let stdout = run_once(ctx, 10, ctx.deadline())?;
     let lines = stdout.lines().count();
     if lines != 30 {
         return Err(Failure::new(format!(
             "`{}` without N should make 10 molecules",
-            ctx.step()
+            ctx.name()
         ))
         .field("expected:", "30 bond lines")
         .field("got:", format!("{lines} lines"))
         .diagnose("N defaults to 10, as the slide's `let n = 10;`."));
     }
     match problems(&stdout, 10) {
-        Some(p) => Err(describe_problem(&p).field("run:", format!("`{}`", ctx.step()))),
+        Some(p) => Err(describe_problem(&p).field("run:", format!("`{}`", ctx.name()))),
         None => Ok(Pass::Passed),
     }
 }
@@ -263,13 +263,13 @@ fn default_is_ten(ctx: &Ctx) -> Verdict {
 /// step showed.
 fn shows_wrong_molecules(ctx: &Ctx, n: usize, max_runs: usize) -> Result<String, Failure> {
     for run_no in 1..=max_runs {
-        let stdout = run_once(ctx, n, deadline())?;
+        let stdout = run_once(ctx, n, ctx.deadline())?;
         match problems(&stdout, n) {
             None => continue,
             Some(p @ Problem::NotWater { .. }) => {
                 return Ok(format!(
                     "`{} {n}`, run {run_no}: {}",
-                    ctx.step(),
+                    ctx.name(),
                     describe_problem(&p).message()
                 ));
             }
@@ -278,7 +278,7 @@ fn shows_wrong_molecules(ctx: &Ctx, n: usize, max_runs: usize) -> Result<String,
     }
     Err(Failure::new(format!(
         "`{} {n}` made correct water in all {max_runs} runs: the slide's flaw did not show",
-        ctx.step()
+        ctx.name()
     )))
 }
 

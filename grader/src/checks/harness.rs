@@ -17,71 +17,16 @@
 //! process can look into it; and its module is a child of the student's
 //! file, whose names (a macro, a function called `Err`) reach none of it.
 
-use super::Ctx;
-use crate::exec::{self, Bound, deadline, run_deadline};
+use crate::exec::{self, Bound};
 use crate::failure::{Failure, tail};
-use crate::outcome::{Pass, Verdict};
+use crate::outcome::{CheckId, Pass, Verdict};
 use crate::protocol::{self, Said};
+use crate::settings::Settings;
+use crate::step::{Checks, Ctx, Harness, Step};
 use crate::target::grader_dir;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// A harness: the code appended to one step's file, and how to talk of it.
-struct Harness {
-    step: &'static str,
-    source: &'static str,
-    /// What is being driven, for the failure's headline.
-    subject: &'static str,
-    /// The shapes the harness relies on, for when it does not compile.
-    shapes: &'static str,
-    /// A compiler message that means the step's own lesson, not a shape
-    /// the harness cannot find, and what to say of it.
-    /// (the compiler's words, the failure's headline, the diagnosis)
-    lesson: Option<(&'static str, &'static str, &'static str)>,
-}
-
-const HARNESSES: &[Harness] = &[
-    Harness {
-        step: "task2-struct-final",
-        source: include_str!("../../harness/water_factory.rs"),
-        subject: "WaterFactory, polled step by step",
-        shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
-        lesson: None,
-    },
-    Harness {
-        step: "add-to-inbox",
-        source: include_str!("../../harness/add_to_inbox.rs"),
-        subject: "AddToInbox, polled by hand",
-        shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
-        lesson: None,
-    },
-    Harness {
-        step: "echo-own-runtime",
-        source: include_str!("../../harness/echo_own_runtime.rs"),
-        subject: "the reactor, driven by hand",
-        shapes: "the given `block_on`, the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
-        lesson: None,
-    },
-    Harness {
-        step: "mutex-send",
-        source: include_str!("../../harness/mutex_send.rs"),
-        subject: "foo, polled by hand",
-        shapes: "the slide's `State` (with `Default`), `ShareState` (an `Arc` of an async lock: tokio's `Mutex` as the slide has it, or its `RwLock`, or the futures crate's `Mutex`) and `foo(state: ShareState)`",
-        lesson: Some((
-            "cannot be sent between threads safely",
-            "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
-            "foo's future is not `Send`: it holds std's `MutexGuard` across `bar(&mut st).await`. That is the slide's error, hidden, not fixed: whoever runs foo, `tokio::spawn` needs its future to be `Send` (slide \"Extra: sending data in tokio\").",
-        )),
-    },
-    Harness {
-        step: "mini-executor",
-        source: include_str!("../../harness/mini_executor.rs"),
-        subject: "the executor",
-        shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
-        lesson: None,
-    },
-];
 
 /// Compiled into every harness: it runs the checks and reports them.
 const RUNNER: &str = include_str!("../../harness/runner.rs");
@@ -90,11 +35,12 @@ const RUNNER: &str = include_str!("../../harness/runner.rs");
 /// compiled into both.
 const PROTOCOL: &str = include_str!("../../harness/protocol.rs");
 
-fn harness(step: &str) -> &'static Harness {
-    HARNESSES
-        .iter()
-        .find(|h| h.step == step)
-        .unwrap_or_else(|| panic!("no harness for {step}"))
+/// The step's harness: only a step that has one has harnessed checks, and
+/// only such a step's harness is built.
+fn harness(step: &'static Step) -> &'static Harness {
+    step.harness
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} has no harness", step.name))
 }
 
 /// The prefix of the harnesses' bins.
@@ -105,18 +51,14 @@ pub fn bin(step: &str) -> String {
     format!("{PREFIX}{step}")
 }
 
-/// Whether the step has a harness.
-pub fn has(step: &str) -> bool {
-    HARNESSES.iter().any(|h| h.step == step)
-}
-
 /// The files of the step's harness bin, inside the crate of the target's
 /// steps: its `main`; a copy of the student's file, with the harness
 /// declared as a module of it (so that the harness sees the file's private
 /// items); and the harness, its runner and the protocol.
-pub fn files(step: &str, student: &str) -> [(String, String); 5] {
+pub fn files(step: &'static Step, student: &str) -> [(String, String); 5] {
     let harness = harness(step);
-    let bin = bin(step);
+    let bin = bin(step.name);
+    let step = step.name;
     let dir = format!("src/harness/{step}");
     let main = format!(
         "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}/student.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
@@ -135,13 +77,9 @@ pub fn files(step: &str, student: &str) -> [(String, String); 5] {
     ]
 }
 
-/// A check that is one case of the step's harness, run alone.
-pub fn case(
-    step: &'static str,
-    name: &'static str,
-    needs: &'static [&'static str],
-) -> crate::registry::Check {
-    crate::registry::check(step, name, needs, move |ctx| check(ctx, Some(name)))
+/// Adds a check that is one case of the step's harness, run alone.
+pub fn case(checks: &mut Checks, name: &'static str, needs: &[CheckId]) -> CheckId {
+    checks.add_harnessed(name, needs, move |ctx| check(ctx, Some(name)))
 }
 
 /// Runs the step's harness: every check of it, or only `only`. Passes when
@@ -149,14 +87,15 @@ pub fn case(
 pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
     let step = ctx.step();
     let harness = harness(step);
-    let exe = ctx.session.harness_exe(step).map_err(|why| {
+    let exe = ctx.grading.harness_exe(step).map_err(|why| {
         let why = why.to_string();
         match harness.lesson {
             Some((error, headline, lesson)) if why.contains(error) => Failure::new(headline)
                 .block("compiler", &why)
                 .diagnose(lesson),
             _ => Failure::new(format!(
-                "the grader could not build its harness around your {step}"
+                "the grader could not build its harness around your {}",
+                step.name
             ))
             .block("compiler", &why)
             .diagnose(format!("keep {}.", harness.shapes)),
@@ -164,17 +103,18 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
         // The step may serve well all the same: its black-box checks run.
         .others_still_run()
     })?;
-    let verdicts = verdicts_file();
+    let verdicts = verdicts_file(ctx.settings());
     let _ = std::fs::remove_file(&verdicts);
     let key = crate::exec::secret();
     let mut cmd = Command::new(&exe.path);
-    exec::as_step(&mut cmd);
+    exec::as_step(&mut cmd, ctx.user());
     cmd.args(only)
         .env(protocol::VERDICTS, &verdicts)
-        .env(protocol::TIMEOUT, deadline().as_secs_f64().to_string());
-    let limit = run_deadline();
-    let run = exec::run_command_with_input(cmd, &bin(step), format!("{key}\n"), limit, Bound::LOG)
-        .map_err(|e| Failure::new(e.to_string()))?;
+        .env(protocol::TIMEOUT, ctx.deadline().as_secs_f64().to_string());
+    let limit = ctx.run_deadline();
+    let run =
+        exec::run_command_with_input(cmd, &bin(step.name), format!("{key}\n"), limit, Bound::LOG)
+            .map_err(|e| Failure::new(e.to_string()))?;
     let read = std::fs::read_to_string(&verdicts).unwrap_or_default();
     let _ = std::fs::remove_file(&verdicts);
     let stderr = run.stderr.text();
@@ -241,15 +181,16 @@ pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
 }
 
 /// A file of its own for each run of a harness.
-fn verdicts_file() -> PathBuf {
+fn verdicts_file(settings: &Settings) -> PathBuf {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     // In a class's sandbox, the grader may write to its scratch folder only.
-    let dir = std::env::var_os("GRADER_SCRATCH")
-        .map(PathBuf::from)
+    let dir = settings
+        .scratch
+        .clone()
         .unwrap_or_else(grader_dir)
         .join("verdicts");
     let _ = std::fs::create_dir_all(&dir);
-    if let Some(user) = exec::steps_user() {
+    if let Some(user) = settings.steps_user {
         // The harness writes its verdicts here.
         let _ = exec::sandbox::hand_over(&dir, user);
     }
@@ -272,9 +213,9 @@ mod tests {
     /// takes from the file.
     #[test]
     fn harnesses_invoke_macros_by_path_and_import_no_glob() {
-        let sources = super::HARNESSES
+        let sources = crate::catalogue::STEPS
             .iter()
-            .map(|h| (h.step, h.source))
+            .filter_map(|s| Some((s.name, s.harness.as_ref()?.source)))
             .chain([("runner", super::RUNNER), ("protocol", super::PROTOCOL)]);
         for (name, text) in sources {
             let all = tokens(text);

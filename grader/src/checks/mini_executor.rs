@@ -3,66 +3,40 @@
 //! bin's own run sleeps a thousand tasks, and its CPU time shows whether the
 //! executor parks or spins while they sleep.
 
-use super::{Ctx, command_line, compiles, harness};
-use crate::exec::{Background, deadline, run_deadline, threads};
+use super::{Runs, command_line, compiles, harness};
+use crate::exec::{Background, threads};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
-use crate::registry::{Check, check};
+use crate::step::{Checks, Ctx};
 
-pub fn checks(step: &'static str) -> Vec<Check> {
-    let harnessed = |name, needs| harness::case(step, name, needs);
-    vec![
-        compiles(step),
-        harnessed("runs_a_ready_future", &["compiles"]),
-        harnessed(
-            "polls_again_a_task_that_wakes_itself",
-            &["runs_a_ready_future"],
-        ),
-        harnessed(
-            "wakes_from_another_thread",
-            &["polls_again_a_task_that_wakes_itself"],
-        ),
-        harnessed("joins_spawned_tasks", &["runs_a_ready_future"]),
-        harnessed("spawns_from_inside_a_task", &["joins_spawned_tasks"]),
-        harnessed("never_polls_a_finished_task", &["joins_spawned_tasks"]),
-        harnessed("polls_only_when_woken", &["wakes_from_another_thread"]),
-        harnessed(
-            "sleeps_end_in_deadline_order",
-            &["spawns_from_inside_a_task"],
-        ),
-        harnessed(
-            "a_late_wake_after_block_on_is_harmless",
-            &["spawns_from_inside_a_task"],
-        ),
-        check(
-            step,
-            "runs_1000_sleeping_tasks",
-            &[
-                "wakes_from_another_thread",
-                "spawns_from_inside_a_task",
-                "never_polls_a_finished_task",
-            ],
-            runs_sleeping_tasks,
-        ),
-        check(
-            step,
-            "does_not_busy_poll",
-            &["runs_1000_sleeping_tasks"],
-            does_not_busy_poll,
-        ),
-        check(
-            step,
-            "sleeps_while_every_task_sleeps",
-            &["does_not_busy_poll"],
-            sleeps_while_every_task_sleeps,
-        ),
-        command_line::bad_argument(
-            step,
-            "bad_arguments_are_one_line_and_exit_2",
-            "TASKS",
-            &["abc", "-1"],
-        ),
-    ]
+pub fn checks(checks: &mut Checks) {
+    let compiles = compiles(checks);
+    let ready = harness::case(checks, "runs_a_ready_future", &[compiles]);
+    let again = harness::case(checks, "polls_again_a_task_that_wakes_itself", &[ready]);
+    let wakes = harness::case(checks, "wakes_from_another_thread", &[again]);
+    let joins = harness::case(checks, "joins_spawned_tasks", &[ready]);
+    let spawns = harness::case(checks, "spawns_from_inside_a_task", &[joins]);
+    let finished = harness::case(checks, "never_polls_a_finished_task", &[joins]);
+    harness::case(checks, "polls_only_when_woken", &[wakes]);
+    harness::case(checks, "sleeps_end_in_deadline_order", &[spawns]);
+    harness::case(checks, "a_late_wake_after_block_on_is_harmless", &[spawns]);
+    let runs = checks.add(
+        "runs_1000_sleeping_tasks",
+        &[wakes, spawns, finished],
+        runs_sleeping_tasks,
+    );
+    let busy = checks.add("does_not_busy_poll", &[runs], does_not_busy_poll);
+    checks.add(
+        "sleeps_while_every_task_sleeps",
+        &[busy],
+        sleeps_while_every_task_sleeps,
+    );
+    command_line::bad_argument(
+        checks,
+        "bad_arguments_are_one_line_and_exit_2",
+        &["abc", "-1"],
+        compiles,
+    );
 }
 
 /// How many tasks, and how long they sleep (ms), in the executor's runs.
@@ -82,7 +56,7 @@ const LOST_WAKE: &str = "a task that is never polled again lost its wake: `wake`
 fn runs_sleeping_tasks(ctx: &Ctx) -> Verdict {
     let args = [TASKS.to_string(), SLEEP_MS.to_string()];
     let ran = ctx
-        .run(&[&args[0], &args[1]], deadline())
+        .run(&[&args[0], &args[1]], ctx.deadline())
         .map_err(|f| f.diagnose(LOST_WAKE))?
         .succeeded()?;
     let stdout = ran.stdout()?;
@@ -103,7 +77,7 @@ fn does_not_busy_poll(ctx: &Ctx) -> Verdict {
     let args = [TASKS.to_string(), SLEEP_MS.to_string()];
     let started = std::time::Instant::now();
     let ran = ctx
-        .run(&[&args[0], &args[1]], deadline())
+        .run(&[&args[0], &args[1]], ctx.deadline())
         .map_err(|f| f.diagnose(LOST_WAKE))?;
     let wall = started.elapsed();
     let end = ran.run.end.expect("a run that ended");
@@ -162,11 +136,12 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     }
     let exe = ctx.exe()?;
     let args = [IDLE_TASKS.to_string(), IDLE_SLEEP_MS.to_string()];
-    let shown = format!("{} {} {}", ctx.step(), args[0], args[1]);
-    let (mut bg, stdout) = Background::start_both(&exe, &[&args[0], &args[1]], &["spawned"])
-        .map_err(|e| Failure::new(e.to_string()))?;
+    let shown = format!("{} {} {}", ctx.name(), args[0], args[1]);
+    let (mut bg, stdout) =
+        Background::start_both(&exe, &[&args[0], &args[1]], ctx.user(), &["spawned"])
+            .map_err(|e| Failure::new(e.to_string()))?;
     if stdout
-        .wait_until(deadline(), |s| s.first("spawned").map(drop))
+        .wait_until(ctx.deadline(), |s| s.first("spawned").map(drop))
         .is_err()
     {
         let stderr = bg.last_words();
@@ -186,7 +161,7 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     let after = threads::main_thread_switches(pid).unwrap_or(before);
     let woke = after.saturating_sub(before);
     // Every task ends, and so does the run: a right executor's sum.
-    let ended = bg.process.wait(run_deadline());
+    let ended = bg.process.wait(ctx.run_deadline());
     let stderr = bg.last_words();
     if woke > MAX_IDLE_WAKEUPS {
         return Err(Failure::new(format!(
@@ -202,7 +177,7 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     if ended.is_none() {
         return Err(Failure::new(format!(
             "`{shown}` did not end within {} s",
-            run_deadline().as_secs()
+            ctx.run_deadline().as_secs()
         ))
         .block("its stderr", &tail(&stderr, 10))
         .timed_out()

@@ -9,6 +9,9 @@
 //! - `command_line`: the rules every step's command line follows;
 //! - `harness`: the harnesses compiled around a student's file, and their
 //!   verdicts.
+//!
+//! Each family gives the catalogue the functions that add a step's checks
+//! (`echo::thread`, `h2o::graded`, ...); the catalogue names them.
 
 pub mod add_to_inbox;
 pub mod command_line;
@@ -18,95 +21,33 @@ pub mod harness;
 pub mod mini_executor;
 pub mod mutex_send;
 
-use crate::build::NotBuilt;
 use crate::exec::{self, Bound, Run};
 use crate::failure::{Failure, show, tail};
-use crate::outcome::Pass;
-use crate::registry::{Check, check};
-use crate::session::Session;
-use crate::target::Target;
-use std::path::PathBuf;
+use crate::outcome::{CheckId, Pass};
+use crate::step::{Checks, Ctx};
 use std::time::Duration;
 
-/// The checks of a step, in order.
-pub fn of_step(step: &'static str) -> Vec<Check> {
-    match step {
-        "echo-thread" | "echo-spawn" | "echo-own-runtime" => echo::graded(step),
-        "echo-async-naive" => echo::demo(step),
-        "task2-struct-1" | "task2-struct-2" => h2o::demo(step),
-        "task2-struct-final" => h2o::graded(step),
-        "add-to-inbox" => add_to_inbox::checks(step),
-        "mini-executor" => mini_executor::checks(step),
-        "mutex-send" => mutex_send::checks(step),
-        other => panic!("the catalogue's step {other} has no checks"),
-    }
-}
-
 /// The first check of every step: its file compiles.
-pub fn compiles(step: &'static str) -> Check {
-    check(step, "compiles", &[], |ctx| ctx.exe().map(|_| Pass::Passed))
+pub fn compiles(checks: &mut Checks) -> CheckId {
+    checks.add("compiles", &[], |ctx| ctx.exe().map(|_| Pass::Passed))
 }
 
-/// Why a step with unsafe code is refused, and what to write instead.
-const REFUSED: &str = "a step file is safe Rust, beyond the `unsafe` its starter gives (echo-own-runtime's `Poller::add`): code in `unsafe` (a raw pointer, `transmute`, an `unsafe impl` or `unsafe fn`, `#[unsafe(no_mangle)]`, assembly) could run before `main` or reach into the grader's harness, so the grader does not run it. The lesson needs none of it: std's `Wake` trait makes a waker from an `Arc`, tokio's locks have guards that are `Send`, and `self.get_mut()` reaches the fields of an `Unpin` future.";
-
-/// What a check runs with: its session (the target and its builds) and
-/// the check itself.
-pub struct Ctx<'s> {
-    pub session: &'s Session,
-    pub check: &'static Check,
-}
-
-impl Ctx<'_> {
-    pub fn step(&self) -> &'static str {
-        self.check.step.name
-    }
-
-    pub fn target(&self) -> &Target {
-        &self.session.target
-    }
-
-    /// The step's executable, or why there is none, as a failure.
-    pub fn exe(&self) -> Result<PathBuf, Failure> {
-        self.session
-            .step_exe(self.step())
-            .map(|exe| exe.path)
-            .map_err(|why| self.not_built(why))
-    }
-
-    fn not_built(&self, why: NotBuilt) -> Failure {
-        let step = self.step();
-        match why {
-            NotBuilt::DoesNotCompile(errors) => {
-                Failure::new(format!("{step} does not compile (in {})", self.target().label))
-                    .block("compiler", &errors)
-                    .does_not_compile()
-            }
-            NotBuilt::NoFile(path) => Failure::new(format!("there is no {}", path.display()))
-                .diagnose(format!(
-                    "each step is one file: put {step}.rs back (`git checkout -- exercises/src/bin/{step}.rs` restores the starter)."
-                ))
-                .does_not_compile(),
-            NotBuilt::Grader(why) => {
-                Failure::new(format!("the grader could not build {step}: {why}"))
-            }
-            NotBuilt::Refused(why) => Failure::new(format!(
-                "{step} holds code the grader does not run: {why}"
-            ))
-            .diagnose(REFUSED),
-        }
-    }
-
+/// Runs the step to its end, as a check does.
+pub trait Runs {
     /// Runs the step with `args` to its end, up to `limit`. A run that does
     /// not end in time is a failure that says what it printed so far.
-    pub fn run(&self, args: &[&str], limit: Duration) -> Result<Ran, Failure> {
+    fn run(&self, args: &[&str], limit: Duration) -> Result<Ran, Failure>;
+}
+
+impl Runs for Ctx<'_> {
+    fn run(&self, args: &[&str], limit: Duration) -> Result<Ran, Failure> {
         let exe = self.exe()?;
-        let shown = std::iter::once(self.step())
+        let shown = std::iter::once(self.name())
             .chain(args.iter().copied())
             .collect::<Vec<_>>()
             .join(" ");
-        let run =
-            exec::run(&exe, args, limit, Bound::OUTPUT).map_err(|e| Failure::new(e.to_string()))?;
+        let run = exec::run(&exe, args, self.user(), limit, Bound::OUTPUT)
+            .map_err(|e| Failure::new(e.to_string()))?;
         let ran = Ran { shown, run };
         if ran.run.timed_out() {
             return Err(ran.explain(

@@ -1,40 +1,27 @@
 //! mutex-send: every task adds one under the lock, and the count says so.
 
-use super::{Ctx, command_line, harness};
-use crate::exec::{deadline, run_deadline};
+use super::{Runs, command_line, harness};
 use crate::failure::{Failure, show};
 use crate::outcome::{Pass, Verdict};
-use crate::registry::{Check, check};
+use crate::step::{Checks, Ctx};
 use std::time::Duration;
 
-pub fn checks(step: &'static str) -> Vec<Check> {
-    vec![
-        check(step, "compiles", &[], compiles),
-        harness::case(step, "holds_the_lock_across_the_await", &["compiles"]),
-        harness::case(
-            step,
-            "waits_for_the_lock_without_spinning",
-            &["holds_the_lock_across_the_await"],
-        ),
-        check(
-            step,
-            "counts_10_tasks_by_default",
-            &["holds_the_lock_across_the_await"],
-            |ctx| counts_every_task(ctx, None, deadline()),
-        ),
-        check(
-            step,
-            "counts_1000_tasks",
-            &["counts_10_tasks_by_default"],
-            |ctx| counts_every_task(ctx, Some(1000), run_deadline()),
-        ),
-        command_line::bad_argument(
-            step,
-            "bad_tasks_is_one_line_and_exit_2",
-            "TASKS",
-            &["abc", "-1"],
-        ),
-    ]
+pub fn checks(checks: &mut Checks) {
+    let compiles = checks.add("compiles", &[], compiles);
+    let holds = harness::case(checks, "holds_the_lock_across_the_await", &[compiles]);
+    harness::case(checks, "waits_for_the_lock_without_spinning", &[holds]);
+    let counts = checks.add("counts_10_tasks_by_default", &[holds], |ctx| {
+        counts_every_task(ctx, None, ctx.deadline())
+    });
+    checks.add("counts_1000_tasks", &[counts], |ctx| {
+        counts_every_task(ctx, Some(1000), ctx.run_deadline())
+    });
+    command_line::bad_argument(
+        checks,
+        "bad_tasks_is_one_line_and_exit_2",
+        &["abc", "-1"],
+        compiles,
+    );
 }
 
 /// The slide's compile error, the lesson of this step.

@@ -9,6 +9,7 @@
 //! leads to another's work, or round in a loop.
 
 use crate::catalogue::STEPS;
+use crate::step::Step;
 use crate::target::Target;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ pub enum Holds {
     /// A crate with the steps in `src/bin`.
     Crate(Target),
     /// Step files alone: (step, file), in the catalogue's order.
-    StepFiles(Vec<(&'static str, PathBuf)>),
+    StepFiles(Vec<(&'static Step, PathBuf)>),
     /// Nothing to grade, and why.
     Nothing(String),
 }
@@ -103,7 +104,7 @@ pub fn holds(folder: &Path, name: &str) -> Holds {
     if let Some(dir) = clone.or_else(bare).and_then(|bin| crate_of(bin)) {
         return Holds::Crate(Target::files(dir, name));
     }
-    let steps: Vec<(&'static str, PathBuf)> = STEPS
+    let steps: Vec<(&'static Step, PathBuf)> = STEPS
         .iter()
         .filter_map(|step| {
             let wanted = format!("{}.rs", step.name);
@@ -111,7 +112,7 @@ pub fn holds(folder: &Path, name: &str) -> Holds {
                 .iter()
                 .map(|f| f.join(&wanted))
                 .find(|f| is_file(f))
-                .map(|f| (step.name, f))
+                .map(|f| (step, f))
         })
         .collect();
     if steps.is_empty() {
@@ -153,6 +154,7 @@ fn is_file(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::find;
     use std::fs;
 
     fn scratch(name: &str) -> PathBuf {
@@ -197,8 +199,11 @@ mod tests {
         assert_eq!(
             found[3].holds,
             Holds::StepFiles(vec![
-                ("echo-thread", dir.join("dan/echo-thread.rs")),
-                ("mutex-send", dir.join("dan/upload/mutex-send.rs")),
+                (find("echo-thread").unwrap(), dir.join("dan/echo-thread.rs")),
+                (
+                    find("mutex-send").unwrap(),
+                    dir.join("dan/upload/mutex-send.rs")
+                ),
             ])
         );
         let _ = fs::remove_dir_all(&dir);

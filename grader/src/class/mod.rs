@@ -25,10 +25,10 @@ mod take;
 pub use find::{Holds, Submission, holds, submissions};
 pub use sandboxed::grade_prebuilt;
 
-use crate::exec::sandbox::Sandbox;
 use crate::outcome::Outcome;
-use crate::registry::{self, Check};
 use crate::report::Report;
+use crate::settings::Settings;
+use crate::step::{Check, Step};
 use progress::Progress;
 use reuse::Graded;
 use std::path::Path;
@@ -41,45 +41,26 @@ pub struct Class<'a> {
     pub feedback: Option<&'a Path>,
     /// How many submissions are graded at once.
     pub jobs: usize,
-    /// The sandbox, unless the tutor chose to grade unconfined.
-    pub sandbox: Option<Sandbox>,
+    /// The grading's settings, a class's (`Settings::for_a_class`): in the
+    /// sandbox, unless the tutor chose to grade unconfined.
+    pub settings: Settings,
     /// Whether each submission's builds stay on disk once it is graded.
     pub keep_builds: bool,
 }
 
-/// Makes this process's builds a class's: in the sandbox, if there is one,
-/// each crate built once.
-fn builds_for_a_class(sandbox: Option<&Sandbox>) {
-    if let Some(sandbox) = sandbox {
-        crate::build::cargo::confine_builds(sandbox.clone());
-    }
-    crate::build::cargo::build_each_once();
-}
-
 /// `--submission DIR`: grades the one submission in `dir` (a clone, a
 /// crate, step files), as a class's is graded; its report.
-pub fn grade_one(
-    dir: &Path,
-    sandbox: Option<Sandbox>,
-    keep_builds: bool,
-) -> Result<Report, String> {
+pub fn grade_one(dir: &Path, settings: &Settings, keep_builds: bool) -> Result<Report, String> {
     if !dir.is_dir() {
         return Err(format!("{} is not a folder", dir.display()));
     }
-    builds_for_a_class(sandbox.as_ref());
     let name = dir
         .canonicalize()
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "the submission".to_string());
     let holds = holds(dir, &name);
-    grade_submission(
-        &name,
-        &holds,
-        sandbox.as_ref(),
-        keep_builds,
-        &Graded::default(),
-    )
+    grade_submission(&name, &holds, settings, keep_builds, &Graded::default())
 }
 
 /// Grades one submission: the steps whose files were not graded yet in this
@@ -88,7 +69,7 @@ pub fn grade_one(
 fn grade_submission(
     name: &str,
     holds: &Holds,
-    sandbox: Option<&Sandbox>,
+    settings: &Settings,
     keep_builds: bool,
     graded: &Graded,
 ) -> Result<Report, String> {
@@ -107,7 +88,7 @@ fn grade_submission(
                 .filter(|(s, _)| claimed.mine.contains(s))
                 .cloned()
                 .collect();
-            match grade_files(&mine, sandbox, keep_builds) {
+            match grade_files(&mine, settings, keep_builds) {
                 Ok(new) => {
                     graded.done(&mine, &new);
                     outcomes.extend(new);
@@ -127,7 +108,7 @@ fn grade_submission(
         }
     }
     // In the registry's order, as every report is.
-    outcomes.sort_by_key(|(c, _)| registry::position(c));
+    outcomes.sort_by_key(|(c, _)| c.id);
     Ok(Report::new(name, outcomes, started.elapsed().as_secs_f64()))
 }
 
@@ -135,17 +116,17 @@ fn grade_submission(
 /// removed afterwards (unless the builds are kept).
 fn grade_files(
     files: &take::Files,
-    sandbox: Option<&Sandbox>,
+    settings: &Settings,
     keep_builds: bool,
 ) -> Result<Vec<(&'static Check, Outcome)>, String> {
     let folder = take::folder();
     let target = take::write(&folder, files)?;
-    let steps: Vec<&'static str> = files.iter().map(|(s, _)| *s).collect();
-    let graded = sandboxed::grade(&target, &steps, sandbox, &folder.join("run"));
+    let steps: Vec<&'static Step> = files.iter().map(|(s, _)| *s).collect();
+    let graded = sandboxed::grade(&target, &steps, settings, &folder.join("run"));
     if !keep_builds {
         // Its copy of the step files, and what its steps wrote: no one
         // graded later may find them, and the disk keeps its space.
-        let removed = crate::build::forget(&target).and_then(|()| {
+        let removed = crate::build::forget(&target, &settings.builds).and_then(|()| {
             std::fs::remove_dir_all(&folder)
                 .map_err(|e| format!("cannot remove {}: {e}", folder.display()))
         });
@@ -184,7 +165,6 @@ pub fn grade_class(class: &Class) -> u8 {
         eprintln!("error: cannot create {}: {e}", folder.display());
         return 2;
     }
-    builds_for_a_class(class.sandbox.as_ref());
     let graded_files = Graded::default();
     let progress = Progress::new(submissions.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -205,7 +185,7 @@ pub fn grade_class(class: &Class) -> u8 {
                     let result = grade_submission(
                         &submission.name,
                         &submission.holds,
-                        class.sandbox.as_ref(),
+                        &class.settings,
                         class.keep_builds,
                         &graded_files,
                     );

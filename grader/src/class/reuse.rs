@@ -10,12 +10,12 @@
 //! and the next that needs one grades it.
 
 use crate::outcome::Outcome;
-use crate::registry::Check;
+use crate::step::{Check, Step};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
 /// A step and its file's text (`None`: it has none).
-type Key = (&'static str, Option<String>);
+type Key = (&'static Step, Option<String>);
 
 type Outcomes = Vec<(&'static Check, Outcome)>;
 
@@ -36,7 +36,7 @@ pub(crate) struct Claimed {
     /// Outcomes already known.
     pub(crate) known: Outcomes,
     /// Steps whose files are this grading's to grade.
-    pub(crate) mine: Vec<&'static str>,
+    pub(crate) mine: Vec<&'static Step>,
     /// Files another grading grades now.
     pub(crate) waiting: Vec<Key>,
 }
@@ -74,7 +74,7 @@ impl Graded {
         for key in files {
             let of_step = outcomes
                 .iter()
-                .filter(|(c, _)| c.step.name == key.0)
+                .filter(|(c, _)| c.step == key.0)
                 .cloned()
                 .collect();
             slots.insert(key.clone(), Slot::Done(of_step));
@@ -113,6 +113,14 @@ mod tests {
     use super::*;
     use crate::registry;
 
+    fn step(name: &str) -> &'static Step {
+        crate::catalogue::find(name).unwrap()
+    }
+
+    fn names(steps: &[&'static Step]) -> Vec<&'static str> {
+        steps.iter().map(|s| s.name).collect()
+    }
+
     fn of(step: &str) -> Outcomes {
         registry::of_step(step)
             .map(|c| (c, Outcome::Passed))
@@ -123,19 +131,19 @@ mod tests {
     fn a_file_is_graded_once_and_its_outcomes_reused() {
         let graded = Graded::default();
         let alice = [
-            ("echo-thread", Some("fn main() {}".to_string())),
-            ("mutex-send", None),
+            (step("echo-thread"), Some("fn main() {}".to_string())),
+            (step("mutex-send"), None),
         ];
         let first = graded.claim(&alice);
-        assert_eq!(first.mine, ["echo-thread", "mutex-send"]);
+        assert_eq!(names(&first.mine), ["echo-thread", "mutex-send"]);
         // Bob's echo-thread is Alice's: he waits for it; his own mutex-send
         // differs from hers, and is his to grade.
         let bob = [
-            ("echo-thread", Some("fn main() {}".to_string())),
-            ("mutex-send", Some("// bob's".to_string())),
+            (step("echo-thread"), Some("fn main() {}".to_string())),
+            (step("mutex-send"), Some("// bob's".to_string())),
         ];
         let second = graded.claim(&bob);
-        assert_eq!(second.mine, ["mutex-send"]);
+        assert_eq!(names(&second.mine), ["mutex-send"]);
         assert_eq!(second.waiting, [bob[0].clone()]);
         let mut outcomes = of("echo-thread");
         outcomes.extend(of("mutex-send"));
@@ -149,10 +157,10 @@ mod tests {
     #[test]
     fn a_file_given_up_is_graded_by_the_next() {
         let graded = Graded::default();
-        let file = [("echo-thread", Some("// killer".to_string()))];
-        assert_eq!(graded.claim(&file).mine, ["echo-thread"]);
+        let file = [(step("echo-thread"), Some("// killer".to_string()))];
+        assert_eq!(names(&graded.claim(&file).mine), ["echo-thread"]);
         graded.give_up(&file);
         assert!(graded.wait(&file[0]).is_none());
-        assert_eq!(graded.claim(&file).mine, ["echo-thread"]);
+        assert_eq!(names(&graded.claim(&file).mine), ["echo-thread"]);
     }
 }

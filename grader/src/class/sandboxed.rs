@@ -4,11 +4,13 @@
 //! reaches (`exec::handback`).
 
 use crate::build::{Built, built_from_json, built_to_json};
-use crate::exec::sandbox::{Role, Sandbox};
+use crate::exec::sandbox::Role;
 use crate::exec::{self, Bound};
 use crate::outcome::Outcome;
-use crate::registry::{self, Check};
+use crate::registry;
 use crate::session::{Session, default_workers};
+use crate::settings::Settings;
+use crate::step::{Check, Step};
 use crate::target::Target;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ const SUBMISSION_LIMIT: Duration = Duration::from_secs(5 * 60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Plan {
     pub(crate) dir: PathBuf,
-    pub(crate) steps: Vec<&'static str>,
+    pub(crate) steps: Vec<&'static Step>,
     pub(crate) bins: HashMap<String, Built>,
 }
 
@@ -38,14 +40,15 @@ impl Plan {
             .iter()
             .map(|(bin, built)| (bin.clone(), built_to_json(built)))
             .collect();
-        json!({"dir": self.dir, "steps": self.steps, "bins": bins})
+        let steps: Vec<&str> = self.steps.iter().map(|s| s.name).collect();
+        json!({"dir": self.dir, "steps": steps, "bins": bins})
     }
 
     pub(crate) fn from_json(value: &Value) -> Option<Plan> {
         let steps = value["steps"]
             .as_array()?
             .iter()
-            .map(|s| Some(crate::catalogue::find(s.as_str()?)?.name))
+            .map(|s| crate::catalogue::find(s.as_str()?))
             .collect::<Option<Vec<_>>>()?;
         let bins = value["bins"]
             .as_object()?
@@ -60,16 +63,16 @@ impl Plan {
     }
 }
 
-/// Builds the `steps` of `target` here (in the build sandbox, if
-/// `sandbox`), then grades them in a grader of their own (in the grading
-/// sandbox), with `scratch` as the one folder its steps may write to.
+/// Builds the `steps` of `target` here (in the build sandbox, if the
+/// settings have one), then grades them in a grader of their own (in the
+/// grading sandbox), with `scratch` as the one folder its steps may write to.
 pub(crate) fn grade(
     target: &Target,
-    steps: &[&'static str],
-    sandbox: Option<&Sandbox>,
+    steps: &[&'static Step],
+    settings: &Settings,
     scratch: &Path,
 ) -> Result<Vec<(&'static Check, Outcome)>, String> {
-    let session = Session::new(target.clone());
+    let session = Session::new(target.clone(), settings.clone());
     session.build_steps(steps);
     let _ = std::fs::remove_dir_all(scratch);
     std::fs::create_dir_all(scratch)
@@ -101,7 +104,7 @@ pub(crate) fn grade(
     cmd.arg("--grade-prebuilt")
         .arg(&plan_file)
         .env("GRADER_SCRATCH", scratch);
-    match sandbox {
+    match &settings.builds.sandbox {
         Some(sandbox) => cmd = sandbox.wrap(cmd, Role::Grade(user), &[scratch], &readable),
         // Unconfined, as root: the steps run as nobody, at least.
         None => {
@@ -165,7 +168,7 @@ fn outcomes_from_json(value: &Value) -> Option<Vec<(&'static Check, Outcome)>> {
 /// `--grade-prebuilt PLAN`: the grading of one submission, in its sandbox:
 /// every check of the plan's steps, on the bins it names, the outcomes
 /// handed back.
-pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
+pub fn grade_prebuilt(plan: &Path, settings: Settings) -> Result<(), String> {
     let text = std::fs::read_to_string(plan)
         .map_err(|e| format!("cannot read {}: {e}", plan.display()))?;
     let plan = serde_json::from_str::<Value>(&text)
@@ -174,11 +177,23 @@ pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("{} is not a plan of the grader's", plan.display()))?;
     #[cfg(unix)]
     let channel = exec::handback::take().ok_or("no channel to hand the outcomes back on")?;
-    exec::sandbox::guard_memory();
-    let session = Session::prebuilt(Target::files(&plan.dir, "the submission"), plan.bins);
+    if settings.sandboxed {
+        exec::sandbox::guard_memory(settings.sandbox_memory);
+    }
+    #[cfg(not(unix))]
+    let out = settings
+        .scratch
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("outcomes.json");
+    let session = Session::prebuilt(
+        Target::files(&plan.dir, "the submission"),
+        settings,
+        plan.bins,
+    );
     let checks: Vec<&'static Check> = registry::all()
         .iter()
-        .filter(|c| plan.steps.contains(&c.step.name))
+        .filter(|c| plan.steps.contains(&c.step))
         .collect();
     let outcomes = session.run(&checks, default_workers(), &|_, _| {});
     let sent = outcomes_to_json(&outcomes).to_string();
@@ -192,10 +207,6 @@ pub fn grade_prebuilt(plan: &Path) -> Result<(), String> {
     }
     #[cfg(not(unix))]
     {
-        let out = std::env::var_os("GRADER_SCRATCH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("outcomes.json");
         std::fs::write(&out, sent).map_err(|e| format!("cannot write {}: {e}", out.display()))
     }
 }
@@ -209,7 +220,9 @@ mod tests {
     fn a_plan_crosses_unchanged() {
         let plan = Plan {
             dir: PathBuf::from("/class/x/steps"),
-            steps: vec!["echo-thread", "mutex-send"],
+            steps: ["echo-thread", "mutex-send"]
+                .map(|s| crate::catalogue::find(s).unwrap())
+                .to_vec(),
             bins: HashMap::from([
                 (
                     "echo-thread".to_string(),
@@ -240,7 +253,7 @@ mod tests {
             .take(3)
             .zip([
                 Outcome::Passed,
-                Outcome::NotRun("echo_thread::compiles".to_string()),
+                Outcome::NotRun(crate::outcome::CheckId(0)),
                 Outcome::Failed(crate::Failure::new("no echo")),
             ])
             .collect();

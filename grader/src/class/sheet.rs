@@ -8,10 +8,10 @@ use crate::report::Report;
 /// points), the total, and what to fix first.
 pub fn header() -> Vec<String> {
     let mut row = vec!["submission".to_string()];
-    for step in STEPS.iter().filter(|s| s.graded) {
-        row.push(format!("{} ({})", step.name, step.points));
+    for step in STEPS.iter().filter(|s| s.graded()) {
+        row.push(format!("{} ({})", step.name, step.points()));
     }
-    let max: u32 = STEPS.iter().map(|s| s.points).sum();
+    let max: u32 = STEPS.iter().map(|s| s.points()).sum();
     row.push(format!("total ({max})"));
     row.push("first to fix".to_string());
     row.push("skipped".to_string());
@@ -21,7 +21,7 @@ pub fn header() -> Vec<String> {
 /// A graded submission's row.
 pub fn row(name: &str, report: &Report) -> Vec<String> {
     let mut row = vec![name.to_string()];
-    for step in STEPS.iter().filter(|s| s.graded) {
+    for step in STEPS.iter().filter(|s| s.graded()) {
         let score = report.step(step.name).map_or(0, |r| r.score);
         row.push(score.to_string());
     }
@@ -43,7 +43,13 @@ pub fn row(name: &str, report: &Report) -> Vec<String> {
         .steps
         .iter()
         .flat_map(|s| s.skipped())
-        .map(|c| format!("{} ({})", c.name(), c.outcome.reason().unwrap_or_default()))
+        .map(|c| {
+            format!(
+                "{} ({})",
+                c.name(),
+                crate::report::reason(&c.outcome).unwrap_or_default()
+            )
+        })
         .collect();
     row.push(skipped.join("; "));
     row
@@ -52,7 +58,7 @@ pub fn row(name: &str, report: &Report) -> Vec<String> {
 /// The row of a submission that could not be graded: no points, and why.
 pub fn row_not_graded(name: &str, why: &str) -> Vec<String> {
     let mut row = vec![name.to_string()];
-    row.extend(STEPS.iter().filter(|s| s.graded).map(|_| String::new()));
+    row.extend(STEPS.iter().filter(|s| s.graded()).map(|_| String::new()));
     row.push(String::new());
     row.push(format!("not graded: {why}"));
     row.push(String::new());
@@ -75,7 +81,7 @@ mod tests {
     #[test]
     fn every_row_has_the_header_s_width_and_fields_are_quoted() {
         let width = header().len();
-        assert_eq!(width, STEPS.iter().filter(|s| s.graded).count() + 4);
+        assert_eq!(width, STEPS.iter().filter(|s| s.graded()).count() + 4);
         let not_graded = row_not_graded("o'brien, pat", "no exercises crate");
         assert_eq!(not_graded.len(), width);
         let text = csv(&[header(), not_graded]);

@@ -7,6 +7,7 @@
 use super::find::Holds;
 use crate::build::scratch::write_if_changed;
 use crate::catalogue::STEPS;
+use crate::step::Step;
 use crate::target::{Target, grader_dir, workspace_root};
 use std::path::PathBuf;
 
@@ -16,7 +17,7 @@ const MAX_STEP_FILE: u64 = 1 << 20;
 /// A step's file as the submission holds it: its text, or `None` when it
 /// has none to grade (missing, a link, too big). An upload of bare files is
 /// graded among the starters, as Gradescope's autograder grades it.
-pub type Files = Vec<(&'static str, Option<String>)>;
+pub type Files = Vec<(&'static Step, Option<String>)>;
 
 /// The text of each step's file in the submission.
 pub fn read(holds: &Holds) -> Result<Files, String> {
@@ -26,7 +27,7 @@ pub fn read(holds: &Holds) -> Result<Files, String> {
             Holds::Crate(target) => target.source(step.name),
             Holds::StepFiles(files) => files
                 .iter()
-                .find(|(s, _)| *s == step.name)
+                .find(|(s, _)| *s == step)
                 .map(|(_, f)| f.clone())
                 .unwrap_or_else(|| {
                     workspace_root()
@@ -43,7 +44,7 @@ pub fn read(holds: &Holds) -> Result<Files, String> {
             }
             _ => None,
         };
-        files.push((step.name, text));
+        files.push((step, text));
     }
     Ok(files)
 }
@@ -62,7 +63,7 @@ pub fn write(dir: &std::path::Path, files: &Files) -> Result<Target, String> {
     let _ = std::fs::remove_dir_all(&steps);
     for (step, text) in files {
         if let Some(text) = text {
-            write_if_changed(&steps.join(format!("src/bin/{step}.rs")), text)
+            write_if_changed(&steps.join(format!("src/bin/{}.rs", step.name)), text)
                 .map_err(|e| e.to_string())?;
         }
     }
@@ -82,11 +83,18 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("echo-thread.rs"), "// Erin's echo-thread").unwrap();
         let files = read(&Holds::StepFiles(vec![(
-            "echo-thread",
+            crate::catalogue::find("echo-thread").unwrap(),
             dir.join("echo-thread.rs"),
         )]))
         .unwrap();
-        let text = |step: &str| files.iter().find(|(s, _)| *s == step).unwrap().1.clone();
+        let text = |step: &str| {
+            files
+                .iter()
+                .find(|(s, _)| s.name == step)
+                .unwrap()
+                .1
+                .clone()
+        };
         assert_eq!(
             text("echo-thread").as_deref(),
             Some("// Erin's echo-thread")
@@ -116,7 +124,14 @@ mod tests {
         fs::write(dir.join("src/bin/echo-spawn.rs"), "x".repeat(2 << 20)).unwrap();
         fs::write(dir.join("src/bin/mutex-send.rs"), "// mine").unwrap();
         let files = read(&Holds::Crate(Target::files(&dir, "linker"))).unwrap();
-        let text = |step: &str| files.iter().find(|(s, _)| *s == step).unwrap().1.clone();
+        let text = |step: &str| {
+            files
+                .iter()
+                .find(|(s, _)| s.name == step)
+                .unwrap()
+                .1
+                .clone()
+        };
         assert_eq!(text("echo-thread"), None);
         assert_eq!(text("echo-spawn"), None);
         assert_eq!(text("mutex-send").as_deref(), Some("// mine"));

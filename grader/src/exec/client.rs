@@ -1,7 +1,6 @@
 //! A plain TCP client for the echo steps, as `nc` would be, with a deadline
 //! on every read and write.
 
-use crate::exec::deadline;
 use crate::failure::{Failure, show};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -14,22 +13,36 @@ pub struct Client {
     sent: Vec<u8>,
     /// Names the client in messages when a check uses several.
     name: String,
+    /// How long one read or write may wait.
+    deadline: Duration,
 }
 
 impl Client {
-    pub fn connect(addr: SocketAddr, name: &str) -> Result<Client, Failure> {
-        let stream = TcpStream::connect_timeout(&addr, deadline())
+    /// Connects to `addr`; each read and write then waits up to `deadline`.
+    pub fn connect(addr: SocketAddr, name: &str, deadline: Duration) -> Result<Client, Failure> {
+        let stream = TcpStream::connect_timeout(&addr, deadline)
             .map_err(|e| Failure::new(format!("client {name} could not connect to {addr}: {e}")))?;
         // Each write leaves at once, so "split over several writes" is real.
         let _ = stream.set_nodelay(true);
         stream
-            .set_write_timeout(Some(deadline()))
+            .set_write_timeout(Some(deadline))
             .map_err(|e| Failure::new(format!("cannot set a write timeout: {e}")))?;
         Ok(Client {
             stream,
             sent: Vec::new(),
             name: name.to_string(),
+            deadline,
         })
+    }
+
+    /// Its name in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long one of its reads or writes may wait.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
@@ -58,7 +71,7 @@ impl Client {
                 "client {}: the server stopped reading what it sent: {taken} of {} bytes went out, then nothing more for {} s",
                 self.name,
                 bytes.len(),
-                deadline().as_secs_f64()
+                self.deadline.as_secs_f64()
             ),
             ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
                 format!(
@@ -116,7 +129,7 @@ impl Client {
     pub fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
         let mut got = Vec::with_capacity(expected.len());
         let mut chunk = vec![0u8; 64 * 1024];
-        let end = Instant::now() + deadline();
+        let end = Instant::now() + self.deadline;
         while got.len() < expected.len() {
             let want = (expected.len() - got.len()).min(chunk.len());
             match self.read_some(&mut chunk[..want], end) {
@@ -136,7 +149,7 @@ impl Client {
                     }
                 }
                 Err(Ended::Timeout) => {
-                    let secs = deadline().as_secs_f64();
+                    let secs = self.deadline.as_secs_f64();
                     return Err(self.wrong(
                         expected,
                         &got,
@@ -188,7 +201,7 @@ impl Client {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut extra = Vec::new();
         let mut chunk = [0u8; 4096];
-        let end = Instant::now() + deadline();
+        let end = Instant::now() + self.deadline;
         loop {
             match self.read_some(&mut chunk, end) {
                 Ok(0) if extra.is_empty() => return Ok(()),
@@ -211,7 +224,7 @@ impl Client {
                     .field("extra:", show(&extra)));
                 }
                 Err(Ended::Timeout) => {
-                    let secs = deadline().as_secs_f64();
+                    let secs = self.deadline.as_secs_f64();
                     let mut f = Failure::new(format!(
                         "client {} finished sending, but the server kept the connection open for {secs} s",
                         self.name
@@ -234,13 +247,13 @@ impl Client {
     pub fn finish_after_any_echo(mut self) -> Result<(), Failure> {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut chunk = [0u8; 4096];
-        let end = Instant::now() + deadline();
+        let end = Instant::now() + self.deadline;
         loop {
             match self.read_some(&mut chunk, end) {
                 Ok(0) | Err(Ended::Error(_)) => return Ok(()),
                 Ok(_) => continue,
                 Err(Ended::Timeout) => {
-                    let secs = deadline().as_secs_f64();
+                    let secs = self.deadline.as_secs_f64();
                     return Err(Failure::new(format!(
                         "client {} finished sending, but the server kept the connection open for {secs} s",
                         self.name

@@ -10,8 +10,8 @@
 //! - `sandbox`, `handback`: a class's submission, confined, and its
 //!   outcomes handed back where its steps cannot reach them.
 //!
-//! Every wait has a deadline ([`deadline`]); it only turns a hang into a
-//! clear failure: no check measures speed.
+//! Every wait has a deadline (the grading's settings say how long); it only
+//! turns a hang into a clear failure: no check measures speed.
 
 pub mod client;
 #[cfg(unix)]
@@ -32,14 +32,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long one awaited event (an echo, a log line, a short run) may take
-/// before the check fails. A correct step needs a tiny fraction of it, even
-/// on a loaded machine. `GRADER_TIMEOUT=<seconds>` changes it.
-pub fn deadline() -> Duration {
-    use crate::protocol;
-    protocol::deadline_of(std::env::var(protocol::TIMEOUT).ok().as_deref())
-}
 
 /// A key no one can guess, for one run of a program the grader trusts
 /// beside code it does not: 128 bits, in hex.
@@ -64,48 +56,11 @@ pub fn secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The user the steps run as, when it is not the grader's own: the one a
-/// class's sandbox gives a submission (the grader there runs as root); or
-/// `nobody`, when asked for (`GRADER_STEPS_AS_NOBODY=1`, as Gradescope's
-/// autograder does where it has no sandbox), the grader is root, and
-/// `nobody` can reach the builds. Then a step can neither write the
-/// grader's files nor signal it, nor look into it.
-pub fn steps_user() -> Option<u32> {
-    static USER: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
-    *USER.get_or_init(|| {
-        if !cfg!(unix) || !sandbox::is_root() {
-            return None;
-        }
-        if let Some(user) = sandbox::steps_user() {
-            return Some(user);
-        }
-        if std::env::var_os("GRADER_STEPS_AS_NOBODY").is_none_or(|v| v != "1") {
-            return None;
-        }
-        let builds = crate::target::grader_dir();
-        #[cfg(unix)]
-        let reachable = builds.ancestors().all(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
-        });
-        #[cfg(not(unix))]
-        let reachable = false;
-        if !reachable {
-            eprintln!(
-                "warning: the steps run as root: nobody cannot reach {}",
-                builds.display()
-            );
-            return None;
-        }
-        Some(sandbox::NOBODY)
-    })
-}
-
 /// Prepares `cmd`, a step or a harness around one, to run as the user the
 /// steps run as, with nothing of the grader's environment but `PATH`: no
 /// token or setting of the machine's reaches a step. Call it before giving
 /// `cmd` an environment of its own.
-pub fn as_step(cmd: &mut Command) {
+pub fn as_step(cmd: &mut Command, user: Option<u32>) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -114,18 +69,13 @@ pub fn as_step(cmd: &mut Command) {
         if let Some(path) = path {
             cmd.env("PATH", path);
         }
-        if let Some(user) = steps_user() {
+        if let Some(user) = user {
             // std drops root's other groups too.
             cmd.uid(user).gid(user);
         }
     }
     #[cfg(not(unix))]
-    let _ = cmd;
-}
-
-/// How long a whole long run (a thousand molecules, a thousand tasks) may take.
-pub fn run_deadline() -> Duration {
-    deadline() * 4
+    let _ = (cmd, user);
 }
 
 /// How long a stream may stay open once its process was killed: only a
@@ -149,10 +99,16 @@ impl Run {
 
 /// Runs `exe args...` with no input, up to `limit`, keeping what it prints
 /// within `bound` (each stream); kills it, and its group, if it hangs.
-pub fn run(exe: &Path, args: &[&str], limit: Duration, bound: Bound) -> Result<Run, StartError> {
+pub fn run(
+    exe: &Path,
+    args: &[&str],
+    user: Option<u32>,
+    limit: Duration,
+    bound: Bound,
+) -> Result<Run, StartError> {
     let mut cmd = Command::new(exe);
+    as_step(&mut cmd, user);
     cmd.args(args);
-    as_step(&mut cmd);
     run_command(cmd, &name_of(exe), limit, bound)
 }
 
@@ -225,10 +181,11 @@ impl Background {
     pub fn start(
         exe: &Path,
         args: &[&str],
+        user: Option<u32>,
         watch: &[&'static str],
         on_line: Option<output::OnLine>,
     ) -> Result<Background, StartError> {
-        Ok(Background::start_following(exe, args, watch, on_line, None)?.0)
+        Ok(Background::start_following(exe, args, user, watch, on_line, None)?.0)
     }
 
     /// As [`Background::start`], its stdout followed too, counting the lines
@@ -236,21 +193,24 @@ impl Background {
     pub fn start_both(
         exe: &Path,
         args: &[&str],
+        user: Option<u32>,
         watch_stdout: &[&'static str],
     ) -> Result<(Background, Arc<Lines>), StartError> {
-        let (bg, stdout) = Background::start_following(exe, args, &[], None, Some(watch_stdout))?;
+        let (bg, stdout) =
+            Background::start_following(exe, args, user, &[], None, Some(watch_stdout))?;
         Ok((bg, stdout.expect("stdout is followed")))
     }
 
     fn start_following(
         exe: &Path,
         args: &[&str],
+        user: Option<u32>,
         watch: &[&'static str],
         on_line: Option<output::OnLine>,
         watch_stdout: Option<&[&'static str]>,
     ) -> Result<(Background, Option<Arc<Lines>>), StartError> {
         let mut cmd = Command::new(exe);
-        as_step(&mut cmd);
+        as_step(&mut cmd, user);
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(if watch_stdout.is_some() {

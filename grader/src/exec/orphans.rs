@@ -9,6 +9,10 @@
 //! or carrying its mark in their environment), kills them and reaps them.
 //! A child the grader's own code started directly stays in its group.
 
+/// The environment variable that marks the processes a grader started, with
+/// its own pid: what [`hunt`] looks for in a process that escaped its group.
+pub const MARK: &str = "GRADER_STARTED_BY";
+
 #[cfg(target_os = "linux")]
 mod imp {
     use std::collections::HashSet;
@@ -44,7 +48,7 @@ mod imp {
 
     pub fn hunt() {
         let me = std::process::id();
-        let mark = format!("{}={me}", crate::exec::process::MARK);
+        let mark = format!("{}={me}", super::MARK);
         // SAFETY: both read this process's own ids.
         let (my_group, my_session) = unsafe { (libc::getpgrp() as u32, libc::getsid(0) as u32) };
         let started = started();

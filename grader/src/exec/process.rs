@@ -60,14 +60,10 @@ pub struct Process {
     group_killed: bool,
 }
 
-/// The environment variable that marks the processes a grader started, with
-/// its own pid: what `orphans` looks for in a process that escaped its group.
-pub const MARK: &str = "GRADER_STARTED_BY";
-
 impl Process {
     /// Starts `cmd` in a group of its own. `what` names it in errors.
     pub fn start(mut cmd: Command, what: &str) -> Result<Process, StartError> {
-        cmd.env(MARK, std::process::id().to_string());
+        cmd.env(super::orphans::MARK, std::process::id().to_string());
         #[cfg(target_os = "linux")]
         die_with_parent(&mut cmd);
         let child = super::orphans::spawn(|| spawn_in_group(cmd)).map_err(|source| StartError {

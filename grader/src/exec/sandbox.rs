@@ -276,13 +276,7 @@ fn toolchain() -> Vec<PathBuf> {
 }
 
 /// Tells a grader run as root in the sandbox which user its steps run as.
-const STEPS_USER: &str = "GRADER_STEPS_USER";
-
-/// The user a grading in the sandbox runs its steps as, if it was told one
-/// (it runs as root): a submission's own.
-pub fn steps_user() -> Option<u32> {
-    std::env::var(STEPS_USER).ok()?.parse().ok()
-}
+pub const STEPS_USER: &str = "GRADER_STEPS_USER";
 
 pub fn is_root() -> bool {
     #[cfg(unix)]
@@ -362,22 +356,17 @@ fn confine(_cmd: &mut Command) {}
 
 /// Tells a grader that it runs in the grading sandbox, in a process tree
 /// of its own.
-const SANDBOXED: &str = "GRADER_SANDBOXED";
+pub const SANDBOXED: &str = "GRADER_SANDBOXED";
 
 /// In the grading sandbox: a thread that keeps the memory of all the
-/// submission's processes together, and of its `/tmp`, within the limit
-/// one process has ([`LIMITS`]; `GRADER_SANDBOX_MEMORY_MIB` sets another):
-/// many processes, each within its own limit, could otherwise take the
-/// machine's. Over it, every process but
-/// this grader is killed, and the checks that ran them fail.
-pub fn guard_memory() {
+/// submission's processes together, and of its `/tmp`, within `budget`
+/// bytes (the limit one process has, [`LIMITS`], unless the tutor chose
+/// another): many processes, each within its own limit, could otherwise
+/// take the machine's. Over it, every process but this grader is killed,
+/// and the checks that ran them fail.
+pub fn guard_memory(budget: u64) {
     #[cfg(target_os = "linux")]
-    if std::env::var_os(SANDBOXED).is_some() {
-        // The tutor may choose another budget, in MiB.
-        let budget = std::env::var("GRADER_SANDBOX_MEMORY_MIB")
-            .ok()
-            .and_then(|m| m.parse::<u64>().ok())
-            .map_or(LIMITS.memory, |mib| mib << 20);
+    {
         std::thread::spawn(move || {
             let me = std::process::id();
             // SAFETY: sysconf reads a constant of the system.
@@ -415,6 +404,8 @@ pub fn guard_memory() {
             }
         });
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = budget;
 }
 
 /// What the sandbox's private `/tmp` (in memory) holds, bytes.

@@ -25,7 +25,7 @@ pub fn report(r: &Report, visibility: &str) -> Value {
                 output.push_str(&format!(
                     "skipped: {}: {}\n",
                     c.name(),
-                    c.outcome.reason().unwrap_or_default()
+                    super::reason(&c.outcome).unwrap_or_default()
                 ));
             }
             if let Some(check) = s.first_failure() {
@@ -39,11 +39,11 @@ pub fn report(r: &Report, visibility: &str) -> Value {
                 "name": format!("{} ({})", s.step.name, s.step.slide),
                 "number": (i + 1).to_string(),
                 "score": s.score,
-                "max_score": s.step.points,
+                "max_score": s.step.points(),
                 "status": if s.status.is_good() { "passed" } else { "failed" },
                 "output": output,
                 "output_format": "text",
-                "tags": [if s.step.graded { "graded" } else { "demo" }],
+                "tags": [if s.step.graded() { "graded" } else { "demo" }],
                 "visibility": visibility,
             })
         })

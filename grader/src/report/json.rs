@@ -14,10 +14,10 @@ pub fn report(r: &Report) -> Value {
         "steps": r.steps.iter().map(|s| json!({
             "step": s.step.name,
             "slide": s.step.slide,
-            "graded": s.step.graded,
+            "graded": s.step.graded(),
             "status": s.status.key(),
             "score": s.score,
-            "max_score": s.step.points,
+            "max_score": s.step.points(),
             "hint": s.first_failure().map_or("", |c| c.hint()),
             "checks": s.checks.iter().map(|c| json!({
                 "name": c.name(),

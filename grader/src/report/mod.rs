@@ -7,9 +7,22 @@ pub mod gradescope;
 pub mod json;
 pub mod text;
 
-use crate::catalogue::{STEPS, Step};
+use crate::catalogue::STEPS;
 use crate::outcome::Outcome;
-use crate::registry::Check;
+use crate::step::{Check, Step};
+
+/// Why a check that did not fail did not pass either: why it was skipped,
+/// or which check to fix first.
+pub fn reason(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Skipped(why) => Some(why.clone()),
+        Outcome::NotRun(first) => Some(format!(
+            "fix {} first",
+            crate::registry::get(*first).full_name()
+        )),
+        _ => None,
+    }
+}
 
 /// "1 check", "2 checks".
 pub fn checks(n: usize) -> String {
@@ -100,7 +113,7 @@ impl CheckResult {
             o => o
                 .failure()
                 .map(|f| f.with_hint(self.hint()))
-                .or_else(|| o.reason()),
+                .or_else(|| reason(o)),
         }
     }
 }
@@ -119,7 +132,7 @@ impl StepResult {
     fn new(step: &'static Step, checks: Vec<CheckResult>) -> StepResult {
         let status = status_of(step, &checks);
         let score = if status == Status::Passed {
-            step.points
+            step.points()
         } else {
             0
         };
@@ -160,12 +173,12 @@ fn status_of(step: &Step, checks: &[CheckResult]) -> Status {
     if any(|o| matches!(o, Outcome::DoesNotCompile(_))) {
         Status::DoesNotCompile
     } else if !any(|o| o.failed() || matches!(o, Outcome::NotRun(_))) {
-        if step.graded {
+        if step.graded() {
             Status::Passed
         } else {
             Status::FlawShown
         }
-    } else if !step.graded {
+    } else if !step.graded() {
         Status::FlawNotShown
     } else if any(|o| matches!(o, Outcome::NotStarted(_))) {
         Status::NotStarted
@@ -194,13 +207,13 @@ impl Report {
         for step in STEPS {
             let mut checks: Vec<CheckResult> = outcomes
                 .iter()
-                .filter(|(c, _)| c.step.name == step.name)
+                .filter(|(c, _)| c.step == step)
                 .map(|(check, outcome)| CheckResult {
                     check,
                     outcome: outcome.clone(),
                 })
                 .collect();
-            checks.sort_by_key(|c| crate::registry::position(c.check));
+            checks.sort_by_key(|c| c.check.id);
             steps.push(StepResult::new(step, checks));
         }
         Report {
@@ -219,7 +232,7 @@ impl Report {
         self.steps
             .iter()
             .filter(|s| s.status != Status::NotRun)
-            .map(|s| s.step.points)
+            .map(|s| s.step.points())
             .sum()
     }
 
@@ -227,7 +240,7 @@ impl Report {
     pub fn graded_steps_pass(&self) -> bool {
         self.steps
             .iter()
-            .filter(|s| s.step.graded)
+            .filter(|s| s.step.graded())
             .all(|s| s.status.is_good())
     }
 
@@ -278,7 +291,11 @@ mod tests {
             (
                 "echo-thread",
                 "crlf_kept",
-                Outcome::NotRun("echo_thread::one_line".into()),
+                Outcome::NotRun(
+                    crate::registry::by_full_name("echo_thread::one_line")
+                        .unwrap()
+                        .id,
+                ),
             ),
             ("echo-spawn", "one_line", Outcome::Passed),
             ("echo-spawn", "loopback_only", failed("listens on 0.0.0.0")),
@@ -295,7 +312,11 @@ mod tests {
             (
                 "mutex-send",
                 "counts_1000_tasks",
-                Outcome::NotRun("mutex_send::compiles".into()),
+                Outcome::NotRun(
+                    crate::registry::by_full_name("mutex_send::compiles")
+                        .unwrap()
+                        .id,
+                ),
             ),
             (
                 "task2-struct-1",
@@ -384,7 +405,7 @@ mod tests {
                 Outcome::Failed(Failure::new("301 threads")),
             ),
         ]);
-        let points = |name| crate::catalogue::find(name).unwrap().points;
+        let points = |name| crate::catalogue::find(name).unwrap().points();
         assert_eq!(r.score(), points("echo-thread"));
         assert_eq!(r.max_score(), points("echo-thread") + points("echo-spawn"));
         assert!(!r.graded_steps_pass());
@@ -407,7 +428,11 @@ mod tests {
             (
                 "echo-thread",
                 "crlf_kept",
-                Outcome::NotRun("echo_thread::one_line".into()),
+                Outcome::NotRun(
+                    crate::registry::by_full_name("echo_thread::one_line")
+                        .unwrap()
+                        .id,
+                ),
             ),
         ]);
         let first = r.steps[0].first_failure().unwrap();

@@ -55,8 +55,8 @@ pub fn report(r: &Report, color: bool) -> String {
     ));
     for s in &r.steps {
         let result = format!("{:<22}", result_words(s));
-        let points = if s.step.graded {
-            format!("{}/{}", s.score, s.step.points)
+        let points = if s.step.graded() {
+            format!("{}/{}", s.score, s.step.points())
         } else {
             "-".to_string()
         };
@@ -77,7 +77,13 @@ pub fn report(r: &Report, color: bool) -> String {
         .steps
         .iter()
         .flat_map(|s| s.skipped())
-        .map(|c| format!("  {}: {}", c.name(), c.outcome.reason().unwrap_or_default()))
+        .map(|c| {
+            format!(
+                "  {}: {}",
+                c.name(),
+                super::reason(&c.outcome).unwrap_or_default()
+            )
+        })
         .collect();
     if !skipped.is_empty() {
         out.push_str("\nSkipped on this machine (not checked here, so not counted either way):\n");
@@ -134,8 +140,8 @@ pub fn step(r: &Report, step: &str, color: bool) -> String {
         s.passed_checks(),
         s.checks.len()
     );
-    if s.step.graded {
-        out.push_str(&format!(", {}/{} points", s.score, s.step.points));
+    if s.step.graded() {
+        out.push_str(&format!(", {}/{} points", s.score, s.step.points()));
     }
     out.push('\n');
     if s.first_failure().is_some() {
@@ -162,7 +168,11 @@ mod tests {
                 ),
                 (
                     find("echo-thread", "crlf_kept").unwrap(),
-                    Outcome::NotRun("echo_thread::one_line".into()),
+                    Outcome::NotRun(
+                        crate::registry::by_full_name("echo_thread::one_line")
+                            .unwrap()
+                            .id,
+                    ),
                 ),
                 (
                     find("echo-spawn", "few_threads_for_300_clients").unwrap(),

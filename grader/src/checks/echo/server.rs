@@ -1,0 +1,276 @@
+//! A step's echo server as the checks meet it: started on a free port,
+//! followed by its log, talked to by clients; and how a failure is told
+//! with what the server did.
+
+use super::{ACCEPTED, ENDED, LISTENING};
+use crate::exec::client::Client;
+use crate::exec::{Background, describe, panics};
+use crate::failure::{Failure, tail};
+use crate::outcome::{Pass, Verdict};
+use crate::step::{Ctx, Serves};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// A step's server, started with port 0, and where it said it listens.
+pub struct Server {
+    pub(super) bg: Background,
+    /// How the step serves clients side by side, for what a failure says.
+    serves: Serves,
+    /// How long one awaited event may take.
+    deadline: Duration,
+    /// The address from its `Listening on <addr>` line.
+    pub listening: SocketAddr,
+}
+
+impl Server {
+    pub fn start(ctx: &Ctx) -> Result<Server, Failure> {
+        let step = ctx.name();
+        let deadline = ctx.deadline();
+        let exe = ctx.exe()?;
+        let mut bg = Background::start(
+            &exe,
+            &["0"],
+            ctx.user(),
+            &[LISTENING, ACCEPTED, ENDED],
+            None,
+        )
+        .map_err(|e| Failure::new(e.to_string()))?;
+        let found = bg.stderr.wait_until(deadline, |s| {
+            s.first(LISTENING).map(|a| a.trim().to_string())
+        });
+        let printed = match found {
+            Ok(printed) => printed,
+            Err(exited) => {
+                let headline = if exited {
+                    format!(
+                        "{step} 0: the server ended before it printed `Listening on 127.0.0.1:<port>`"
+                    )
+                } else {
+                    format!("{step} 0: no `Listening on 127.0.0.1:<port>` line on stderr in time")
+                };
+                let mut f = Failure::new(headline);
+                if !exited {
+                    f = f.timed_out();
+                }
+                // Its stderr closed: it ended, or closed it and runs on.
+                if exited && let Some(end) = bg.process.wait(deadline) {
+                    f = f.field("exit:", describe(&end.status));
+                }
+                let stderr = bg.last_words();
+                return Err(f
+                    .block("its stderr", &tail(&stderr, 20))
+                    .noting_todo(&stderr));
+            }
+        };
+        let listening = printed.parse().map_err(|_| {
+            Failure::new(format!(
+                "{step} 0: cannot read the address in `Listening on {printed}`"
+            ))
+            .field(
+                "expected:",
+                "`Listening on 127.0.0.1:<port>`, the port the OS gave",
+            )
+        })?;
+        Ok(Server {
+            bg,
+            serves: ctx.step().flavour.serves,
+            deadline,
+            listening,
+        })
+    }
+
+    /// Where clients connect: loopback, at the port the server printed.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.listening.port())
+    }
+
+    pub fn connect(&self, name: &str) -> Result<Client, Failure> {
+        Client::connect(self.addr(), name, self.deadline)
+    }
+
+    /// How long one awaited event may take.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.bg.process.id()
+    }
+
+    /// Waits until stderr holds `n` lines that start with `line`: a student
+    /// who adds the client's address to the slide's log line is still right.
+    pub fn wait_for_lines(&self, line: &'static str, n: usize) -> Result<(), Failure> {
+        self.bg
+            .stderr
+            .wait_until(self.deadline, |s| (s.count(line) >= n).then_some(()))
+            .map_err(|exited| {
+                let state = self.bg.stderr.lock();
+                let failure = Failure::new(format!(
+                    "expected {n} line(s) starting `{line}` on the server's stderr, saw {}{}",
+                    state.count(line),
+                    if exited {
+                        " before it ended"
+                    } else {
+                        " in time"
+                    }
+                ))
+                .block("its stderr", &tail(&state.text(), 20));
+                if panics(&state.text()).is_some() {
+                    return failure.diagnose("the server panicked (see its stderr above): whatever it was to log after the panic, it never did. A client's task or thread that panics ends its connection without its last line.");
+                }
+                failure
+            })
+    }
+
+    /// How many lines of its stderr so far start with `line`.
+    pub fn count(&self, line: &'static str) -> usize {
+        self.bg.stderr.lock().count(line)
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.bg.stderr.text()
+    }
+
+    /// A client's line did not come back while `others` were connected and
+    /// idle. Tells why, where it can: the others leave, and if the line
+    /// comes back then, the server served one client at a time (if a single
+    /// idle client was enough to stop it), or its idle clients held every
+    /// thread it serves with (if it served one beside another, but not beside
+    /// many).
+    pub(super) fn starved(
+        &self,
+        failure: Failure,
+        others: Vec<Client>,
+        mut client: Client,
+        line: &[u8],
+    ) -> Failure {
+        let idle = others.len();
+        let threads = crate::exec::threads::count(self.pid()).ok();
+        for other in others {
+            other.reset();
+        }
+        if client.expect(line).is_err() {
+            return failure;
+        }
+        let failure = failure.field("after:", "the others left, and then the line came back");
+        if idle == 1 {
+            failure.diagnose("one client at a time: while one client was connected, the next was not served. The accept loop waits for a client's handler to end before it accepts the next (slide \"What's wrong with this code?\").")
+        } else {
+            let threads =
+                threads.map_or(String::new(), |n| format!(" (the server has {n} threads)"));
+            if self.serves == Serves::Threads {
+                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held one of a fixed number of threads, and the next client waited for one to be free. The slide gives each client a thread of its own (`thread::spawn` for each client accepted), however many come."))
+            } else {
+                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held a thread the server needs. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\")."))
+            }
+        }
+    }
+
+    /// Adds what the server's state tells about a failure: whether it ended,
+    /// what it panicked with, whether it is still a `todo!()`.
+    pub(super) fn explain(&mut self, failure: Failure) -> Failure {
+        let mut f = failure;
+        if let Some(end) = self.bg.process.poll() {
+            f = f.field("server:", format!("ended ({})", describe(&end.status)));
+        }
+        let stderr = self.bg.last_words();
+        f = f.noting_todo(&stderr);
+        if let Some(panic) = panics(&stderr) {
+            f = f.block("the server panicked", &panic);
+        }
+        f
+    }
+}
+
+/// Starts the step's server and runs `check` against it; a failure is
+/// explained with the server's state.
+pub(super) fn with_server(
+    ctx: &Ctx,
+    check: impl FnOnce(&mut Server) -> Result<(), Failure>,
+) -> Verdict {
+    let mut server = Server::start(ctx)?;
+    match check(&mut server) {
+        Ok(()) => Ok(Pass::Passed),
+        Err(f) => Err(server.explain(f)),
+    }
+}
+
+/// Sends `line` in one write on a new connection and expects it back.
+pub(super) fn round_trip(server: &Server, name: &str, line: &[u8]) -> Result<(), Failure> {
+    let mut c = server.connect(name)?;
+    c.send(line)?;
+    expect_echo(&mut c, line)?;
+    c.finish()
+}
+
+/// `c.expect(line)`; when it fails, whether the echo was only held back
+/// until the end of the connection, which the failure then says.
+pub(super) fn expect_echo(c: &mut Client, line: &[u8]) -> Result<(), Failure> {
+    let deadline = c.deadline();
+    c.expect(line).map_err(|failure| {
+        if c.arrives_once_closed(line, deadline / 4) {
+            failure.diagnose(HELD_BACK)
+        } else {
+            failure
+        }
+    })
+}
+
+const HELD_BACK: &str = "The echo came back only once the client closed its side: the server held the written bytes back until handle_client ended. A buffered writer (`BufWriter`) sends what it holds only when it is flushed, or dropped; each line must reach the client while it is still connected.";
+
+/// A client's send, from a thread of its own, that could not end: what the
+/// grader saw of the server, in words, and the OS's own words below.
+pub(super) fn send_failed(client: &Client, what: &str, e: std::io::Error) -> Failure {
+    let deadline = client.deadline();
+    let client = client.name();
+    use std::io::ErrorKind;
+    let headline = match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
+            "client {client}: the server stopped reading {what} before all of it was sent: nothing more went out for {} s",
+            deadline.as_secs_f64()
+        ),
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
+            format!("client {client}: the server closed the connection while {what} was being sent")
+        }
+        _ => format!("client {client} could not send {what}"),
+    };
+    Failure::new(headline).field("the OS said:", e)
+}
+
+/// How many clients the "many at once" checks hold open together.
+pub const MANY: usize = 300;
+
+/// Opens `MANY` clients, has each echo a line, and keeps them all open while
+/// `during` looks at the server.
+pub(super) fn with_many_clients(
+    ctx: &Ctx,
+    during: impl FnOnce(&Server, &mut [Client]) -> Verdict,
+) -> Verdict {
+    let mut server = Server::start(ctx)?;
+    let mut clients = Vec::with_capacity(MANY);
+    let opened = (|| {
+        for i in 0..MANY {
+            let mut c = server.connect(&format!("#{i}"))?;
+            let line = format!("client {i} says hi\n");
+            c.send(line.as_bytes())?;
+            c.expect(line.as_bytes())
+                .map_err(|f| f.field("while:", format!("{i} other clients were connected")))?;
+            clients.push(c);
+        }
+        Ok(())
+    })();
+    if let Err(f) = opened {
+        return Err(server.explain(f));
+    }
+    let verdict = during(&server, &mut clients);
+    let closed = (|| {
+        for c in clients {
+            c.finish()?;
+        }
+        Ok(())
+    })();
+    match (verdict, closed) {
+        (Err(f), _) | (Ok(_), Err(f)) => Err(server.explain(f)),
+        (Ok(pass), Ok(())) => Ok(pass),
+    }
+}
