@@ -7,6 +7,7 @@
 //! Adding a step is its own files (starter, solution, harness, hints, page,
 //! checks module) and one entry here: see docs/maintainers.md.
 
+use crate::build::harness::HarnessCode;
 use crate::checks::{add_to_inbox, echo, h2o, mini_executor, mutex_send};
 use crate::step::{Flavour, Harness, Kind, Serves, Step};
 
@@ -93,7 +94,10 @@ pub static STEPS: &[Step] = &[
         teaches: "tokio semaphores and a barrier make H2O; RAII permits",
         checks: h2o::graded,
         harness: Some(Harness {
-            source: include_str!("../harness/water_factory.rs"),
+            code: HarnessCode {
+                main: include_str!("../harness/water_factory.rs"),
+                parts: &[],
+            },
             subject: "WaterFactory, polled step by step",
             shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
             lesson: None,
@@ -109,7 +113,10 @@ pub static STEPS: &[Step] = &[
         teaches: "an async fn is a state machine: the enum and the `poll` the compiler writes",
         checks: add_to_inbox::checks,
         harness: Some(Harness {
-            source: include_str!("../harness/add_to_inbox.rs"),
+            code: HarnessCode {
+                main: include_str!("../harness/add_to_inbox.rs"),
+                parts: &[],
+            },
             subject: "AddToInbox, polled by hand",
             shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
             lesson: None,
@@ -125,7 +132,10 @@ pub static STEPS: &[Step] = &[
         teaches: "who calls `poll()`: an executor, a waker and a timer reactor on std alone",
         checks: mini_executor::checks,
         harness: Some(Harness {
-            source: include_str!("../harness/mini_executor.rs"),
+            code: HarnessCode {
+                main: include_str!("../harness/mini_executor.rs"),
+                parts: &[],
+            },
             subject: "the executor",
             shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
             lesson: None,
@@ -141,7 +151,19 @@ pub static STEPS: &[Step] = &[
         teaches: "the echo server on a runtime of your own: mini-executor's executor and an I/O reactor over epoll, kqueue or IOCP",
         checks: echo::own_runtime,
         harness: Some(Harness {
-            source: include_str!("../harness/echo_own_runtime.rs"),
+            code: HarnessCode {
+                main: include_str!("../harness/echo_own_runtime.rs"),
+                parts: &[
+                    (
+                        "scale.rs",
+                        include_str!("../harness/echo_own_runtime/scale.rs"),
+                    ),
+                    (
+                        "writes.rs",
+                        include_str!("../harness/echo_own_runtime/writes.rs"),
+                    ),
+                ],
+            },
             subject: "the reactor, driven by hand",
             shapes: "the given `block_on`, the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
             lesson: None,
@@ -160,7 +182,10 @@ pub static STEPS: &[Step] = &[
         teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
         checks: mutex_send::checks,
         harness: Some(Harness {
-            source: include_str!("../harness/mutex_send.rs"),
+            code: HarnessCode {
+                main: include_str!("../harness/mutex_send.rs"),
+                parts: &[],
+            },
             subject: "foo, polled by hand",
             shapes: "the slide's `State` (with `Default`), `ShareState` (an `Arc` of an async lock: tokio's `Mutex` as the slide has it, or its `RwLock`, or the futures crate's `Mutex`) and `foo(state: ShareState)`",
             lesson: Some((

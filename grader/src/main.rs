@@ -118,7 +118,7 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let target = match target::chosen(&settings) {
+    let target = match settings.target() {
         Ok(target) => target,
         Err(e) => return usage_error(&e),
     };

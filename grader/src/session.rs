@@ -2,8 +2,8 @@
 //! computed once. The grade tests, the report, watch mode, class grading and
 //! the self-check all grade through a session, in this process.
 
-use crate::build::{self, Bins, Built, NotBuilt};
-use crate::checks::harness;
+use crate::build::harness::bin as harness_bin;
+use crate::build::{self, Bins, Built, NotBuilt, StepSource};
 use crate::outcome::{CheckId, Outcome};
 use crate::registry;
 use crate::settings::Settings;
@@ -57,7 +57,14 @@ impl Session {
     }
 
     fn write_crate(&self) -> Result<(), String> {
-        build::write_steps_crate(&self.target, &self.settings.builds)
+        let steps: Vec<StepSource> = crate::catalogue::STEPS
+            .iter()
+            .map(|s| StepSource {
+                name: s.name,
+                harness: s.harness.as_ref().map(|h| h.code),
+            })
+            .collect();
+        build::write_steps_crate(&self.target, &self.settings.builds, &steps)
     }
 
     /// Whether the step's file holds unsafe code beyond what it may (see
@@ -91,7 +98,7 @@ impl Session {
         {
             bins.push(step.name.to_string());
             if step.harness.is_some() {
-                bins.push(harness::bin(step.name));
+                bins.push(harness_bin(step.name));
             }
             if self.needs_safety_check(step) {
                 bins.push(build::safety_bin(step.name));
@@ -289,7 +296,7 @@ impl Grading for Session {
     /// The harness compiled around the student's file of `step`; never
     /// around one that holds code the grader does not run.
     fn harness_exe(&self, step: &'static Step) -> Built {
-        self.exe(step, &harness::bin(step.name))
+        self.exe(step, &harness_bin(step.name))
     }
 }
 
@@ -298,7 +305,7 @@ impl Grading for Session {
 fn bins_of(step: &Step) -> [String; 3] {
     [
         step.name.to_string(),
-        harness::bin(step.name),
+        harness_bin(step.name),
         build::safety_bin(step.name),
     ]
 }

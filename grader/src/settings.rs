@@ -15,6 +15,7 @@
 
 use crate::exec::sandbox::{self, Sandbox};
 use crate::protocol;
+use crate::target::Target;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -92,6 +93,16 @@ impl Settings {
             class_dir: Some(class_dir),
         };
         self
+    }
+
+    /// The target they choose: `GRADE`, a relative path taken from the
+    /// shell's folder.
+    pub fn target(&self) -> Result<Target, String> {
+        let cwd = self
+            .shell_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok());
+        crate::target::resolve(&self.grade, cwd.as_deref())
     }
 
     /// These settings with another deadline (a test's own).

@@ -4,6 +4,7 @@
 //! with. Everything particular to a step is in its catalogue entry; the
 //! rest of the grader asks the entry, never the step's name.
 
+use crate::build::harness::HarnessCode;
 use crate::build::{Built, NotBuilt};
 use crate::failure::Failure;
 use crate::outcome::{CheckId, Verdict};
@@ -85,7 +86,7 @@ impl std::hash::Hash for Step {
 /// it poll by poll (`grader/harness/<step>.rs`), and how to talk of it.
 pub struct Harness {
     /// Its code: a module of the student's file.
-    pub source: &'static str,
+    pub code: HarnessCode,
     /// What is being driven, for a failure's headline.
     pub subject: &'static str,
     /// The shapes the harness relies on, for when it does not compile.

@@ -159,15 +159,6 @@ pub fn built_here() -> bool {
         .is_file()
 }
 
-/// The target the settings choose (`GRADE`, from the shell's folder).
-pub fn chosen(settings: &crate::settings::Settings) -> Result<Target, String> {
-    let cwd = settings
-        .shell_dir
-        .clone()
-        .or_else(|| std::env::current_dir().ok());
-    resolve(&settings.grade, cwd.as_deref())
-}
-
 /// Reads a `GRADE` value: empty means `exercises`; `exercises` and
 /// `solutions` are this workspace's crates; anything else is the path of a
 /// folder with the steps in `src/bin`, taken relative to `cwd` (the shell's

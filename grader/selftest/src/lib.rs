@@ -47,4 +47,6 @@ pub fn remove_graded(dir: &std::path::Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+pub mod fixtures;
+pub mod steps;
 pub mod tricks;

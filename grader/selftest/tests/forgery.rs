@@ -4,7 +4,9 @@
 //! is a starter plus one trick (`grader_selftest::tricks`), so each must
 //! earn 0; a right step beside them earns its points; nothing handed back
 //! holds a line of an answer; the grader's files are as they were.
-//! They take a while: the maintainer's check runs them.
+//! They take a while: the maintainer's check runs them. Every route grades
+//! in Linux's sandbox, so they run on Linux.
+#![cfg(target_os = "linux")]
 
 use grader::catalogue::STEPS;
 use grader::target::{cargo_target_dir, grader_dir, workspace_root};
@@ -98,7 +100,6 @@ fn texts(dir: &Path) -> String {
 
 /// A class where every student tries a trick, one beside a right answer in
 /// a clone nested in a folder, and one hands in a link to another's folder.
-#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "slow: the maintainer's check"]
 fn no_trick_earns_a_point_with_batch() {
@@ -197,7 +198,6 @@ fn tricked_clone(dir: &Path, names: &[&str]) {
 /// Gradescope's route: the autograder that `export-gradescope` writes, its
 /// `run_autograder` run as Gradescope runs it (as root where this runs as
 /// root), on a whole clone nested one folder down.
-#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "slow: the maintainer's check"]
 fn no_trick_earns_a_point_in_gradescope() {
@@ -292,7 +292,6 @@ fn workflow_command(name: &str) -> String {
 
 /// GitHub Classroom's route: the workflow's commands, as it runs them, in
 /// a checkout of the grader (this repository) beside the student's.
-#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "slow: the maintainer's check"]
 fn no_trick_earns_a_point_in_classroom() {

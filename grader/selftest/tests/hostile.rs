@@ -4,92 +4,15 @@
 //! graded on what it does, leave nothing running, and leave the grader's
 //! memory bounded. They take a while: the maintainer's check runs them.
 
-use grader::Outcome;
-use grader::registry;
-use grader::session::{Session, default_workers};
-use grader::settings::Settings;
-use grader::step::Check;
-use grader::target::{Target, workspace_root};
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn solution(step: &str) -> String {
-    fs::read_to_string(workspace_root().join(format!("solutions/src/bin/{step}.rs"))).unwrap()
-}
-
-/// `text` with `old` (found exactly once) replaced by `new`.
-fn edit(text: &str, old: &str, new: &str) -> String {
-    assert_eq!(
-        text.matches(old).count(),
-        1,
-        "{old:?} is not in the step once"
-    );
-    text.replacen(old, new, 1)
-}
-
-/// A folder holding the given step files, as a student's would.
-fn folder(name: &str, files: &[(&str, String)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grader-hostile-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(dir.join("src/bin")).unwrap();
-    for (step, text) in files {
-        fs::write(dir.join(format!("src/bin/{step}.rs")), text).unwrap();
-    }
-    dir
-}
-
-fn grade(dir: &Path, step: &str) -> Vec<(&'static Check, Outcome)> {
-    let checks: Vec<&'static Check> = registry::of_step(step).collect();
-    let target = Target::files(dir, dir.display().to_string());
-    Session::new(target, Settings::from_env()).run(&checks, default_workers(), &|_, _| {})
-}
-
-fn first_failure(outcomes: &[(&'static Check, Outcome)]) -> Option<String> {
-    outcomes
-        .iter()
-        .find(|(_, o)| o.failed())
-        .map(|(c, _)| c.full_name())
-}
-
-/// The processes whose command line holds `token`, other than this one.
-fn running_with(token: &str) -> Vec<String> {
-    let me = std::process::id().to_string();
-    fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.parse::<u32>().is_ok() && n != me)
-        })
-        .filter_map(|e| {
-            let cmdline = fs::read(e.path().join("cmdline")).ok()?;
-            let stat = fs::read_to_string(e.path().join("stat")).ok()?;
-            // A zombie is dead: only its parent's wait is missing.
-            let zombie = stat
-                .rsplit_once(") ")
-                .is_some_and(|(_, r)| r.starts_with('Z'));
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (!zombie && text.contains(token))
-                .then(|| format!("{}: {text}", e.file_name().to_string_lossy()))
-        })
-        .collect()
-}
-
-/// Waits, up to a deadline, until no process holds `token`: the killing is
-/// done by the kernel and the watchdog, which the test cannot wait on.
-fn none_left(token: &str) -> Vec<String> {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = running_with(token);
-        if left.is_empty() || Instant::now() >= end {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use grader_selftest::steps::{edit, first_failure, folder, grade_step, solution};
+// What the tests of processes use: they read Linux's /proc.
+#[cfg(target_os = "linux")]
+use {
+    grader_selftest::steps::{none_left, running_with},
+    std::fs,
+    std::process::{Command, Stdio},
+    std::time::{Duration, Instant},
+};
 
 /// A right echo-thread that also starts a process for each client, one in
 /// a session of its own, and one there with an empty environment; a right H2O factory whose run starts a copy of
@@ -117,7 +40,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
         &[("echo-thread", echo), ("task2-struct-final", h2o)],
     );
     for step in ["echo-thread", "task2-struct-final"] {
-        let outcomes = grade(&dir, step);
+        let outcomes = grade_step(&dir, step);
         assert_eq!(
             first_failure(&outcomes),
             None,
@@ -222,14 +145,14 @@ fn a_step_that_prints_verdicts_is_graded_on_what_it_does() {
         liar,
     );
     let dir = folder("liar", &[("add-to-inbox", right)]);
-    let outcomes = grade(&dir, "add-to-inbox");
+    let outcomes = grade_step(&dir, "add-to-inbox");
     assert_eq!(
         first_failure(&outcomes),
         None,
         "a right answer that prints was failed"
     );
     let dir_wrong = folder("liar-wrong", &[("add-to-inbox", wrong)]);
-    let outcomes = grade(&dir_wrong, "add-to-inbox");
+    let outcomes = grade_step(&dir_wrong, "add-to-inbox");
     assert_eq!(
         first_failure(&outcomes).as_deref(),
         Some("add_to_inbox::same_results_as_the_async_fn"),
@@ -255,7 +178,7 @@ fn a_step_that_writes_the_harness_verdicts_is_graded_on_what_it_does() {
         forge,
     );
     let dir = folder("forger", &[("add-to-inbox", wrong)]);
-    let outcomes = grade(&dir, "add-to-inbox");
+    let outcomes = grade_step(&dir, "add-to-inbox");
     // The forged checks are the harness's: each fails, or does not run.
     for (check, outcome) in &outcomes {
         if [
@@ -287,7 +210,7 @@ fn threads_in_a_child_process_are_the_step_s() {
         "fn main() -> std::io::Result<()> {\n    if std::env::var_os(\"IN_A_CHILD\").is_none() {\n        let status = std::process::Command::new(std::env::current_exe()?)\n            .args(std::env::args().skip(1))\n            .env(\"IN_A_CHILD\", \"1\")\n            .status()?;\n        std::process::exit(status.code().unwrap_or(1));\n    }\n",
     );
     let dir = folder("hider", &[("echo-spawn", hidden)]);
-    let outcomes = grade(&dir, "echo-spawn");
+    let outcomes = grade_step(&dir, "echo-spawn");
     assert_eq!(
         first_failure(&outcomes).as_deref(),
         Some("echo_spawn::few_threads_for_300_clients")

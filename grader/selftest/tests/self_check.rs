@@ -16,32 +16,8 @@ use grader::session::{Session, default_workers};
 use grader::settings::Settings;
 use grader::step::Check;
 use grader::target::{Target, grader_dir, workspace_root};
+use grader_selftest::steps::{grade, not_passed};
 use std::fs;
-
-/// Grades `steps` (every step, without) of `target` in this process.
-fn grade(target: Target, steps: Option<&[&str]>) -> Vec<(&'static Check, Outcome)> {
-    let checks: Vec<&'static Check> = registry::all()
-        .iter()
-        .filter(|c| steps.is_none_or(|s| s.contains(&c.step.name)))
-        .collect();
-    Session::new(target, Settings::from_env()).run(&checks, default_workers(), &|_, _| {})
-}
-
-/// The outcomes that are not passes, for an assertion message.
-fn not_passed(outcomes: &[(&'static Check, Outcome)]) -> String {
-    outcomes
-        .iter()
-        .filter(|(_, o)| !o.passed())
-        .map(|(c, o)| {
-            let said = o
-                .failure()
-                .map(|f| f.message())
-                .or_else(|| grader::report::reason(o))
-                .unwrap_or_default();
-            format!("{}: {}\n{said}\n", c.full_name(), o.words())
-        })
-        .collect()
-}
 
 #[test]
 #[ignore = "slow: the maintainer's self-check"]

@@ -2,9 +2,9 @@
 //! mode, hints, resets and the editions it exports.
 
 pub mod export;
+pub mod grade_tests;
 pub mod hint;
 pub mod history;
-pub mod libtest;
 pub mod options;
 pub mod reset;
 pub mod result;

@@ -12,14 +12,15 @@
 //! step builds it, and every later check gets the same result.
 
 pub mod cargo;
+pub mod harness;
 pub(crate) mod lexer;
 pub(crate) mod safety;
 pub mod scratch;
 
-use crate::checks::harness;
 use crate::settings::Builds;
 use crate::target::{Kind, Target, grader_dir};
 use cargo::{Bin, Spec};
+use harness::HarnessCode;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -335,7 +336,19 @@ fn package_name(target: &Target, builds: &Builds) -> String {
 /// bin for each step file there is. Only the step files are taken from the
 /// target, never its manifest, build script or cargo configuration; a crate
 /// of this workspace keeps the dependencies its own manifest gives.
-pub fn write_steps_crate(target: &Target, builds: &Builds) -> Result<(), String> {
+/// A step as its crate is written: its bin's name, and its harness's code if
+/// it has one.
+#[derive(Debug, Clone, Copy)]
+pub struct StepSource {
+    pub name: &'static str,
+    pub harness: Option<HarnessCode>,
+}
+
+pub fn write_steps_crate(
+    target: &Target,
+    builds: &Builds,
+    steps: &[StepSource],
+) -> Result<(), String> {
     let dir = steps_crate(target);
     let mut bins = String::new();
     let mut bin = |name: &str, path: &str| {
@@ -344,7 +357,7 @@ pub fn write_steps_crate(target: &Target, builds: &Builds) -> Result<(), String>
             toml::Value::String(path.to_string())
         ));
     };
-    for step in crate::catalogue::STEPS {
+    for step in steps {
         let source = target.source(step.name);
         let Ok(text) = std::fs::read_to_string(&source) else {
             continue;
@@ -359,8 +372,8 @@ pub fn write_steps_crate(target: &Target, builds: &Builds) -> Result<(), String>
             bin(&safety_bin(step.name), &file);
         }
         // The harness around it, built with it, in the same run of cargo.
-        if step.harness.is_some() {
-            for (file, text) in harness::files(step, &text) {
+        if let Some(code) = &step.harness {
+            for (file, text) in harness::files(step.name, code, &text) {
                 scratch::write_if_changed(&dir.join(file), &text).map_err(|e| e.to_string())?;
             }
             let name = harness::bin(step.name);

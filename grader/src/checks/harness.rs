@@ -17,6 +17,7 @@
 //! process can look into it; and its module is a child of the student's
 //! file, whose names (a macro, a function called `Err`) reach none of it.
 
+use crate::build::harness::bin;
 use crate::exec::{self, Bound};
 use crate::failure::{Failure, tail};
 use crate::outcome::{CheckId, Pass, Verdict};
@@ -28,53 +29,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Compiled into every harness: it runs the checks and reports them.
-const RUNNER: &str = include_str!("../../harness/runner.rs");
-
-/// What a harness and the grader say to each other (`crate::protocol`),
-/// compiled into both.
-const PROTOCOL: &str = include_str!("../../harness/protocol.rs");
-
 /// The step's harness: only a step that has one has harnessed checks, and
 /// only such a step's harness is built.
 fn harness(step: &'static Step) -> &'static Harness {
     step.harness
         .as_ref()
         .unwrap_or_else(|| panic!("{} has no harness", step.name))
-}
-
-/// The prefix of the harnesses' bins.
-pub(crate) const PREFIX: &str = "harness-";
-
-/// The harness bin of a step.
-pub fn bin(step: &str) -> String {
-    format!("{PREFIX}{step}")
-}
-
-/// The files of the step's harness bin, inside the crate of the target's
-/// steps: its `main`; a copy of the student's file, with the harness
-/// declared as a module of it (so that the harness sees the file's private
-/// items); and the harness, its runner and the protocol.
-pub fn files(step: &'static Step, student: &str) -> [(String, String); 5] {
-    let harness = harness(step);
-    let bin = bin(step.name);
-    let step = step.name;
-    let dir = format!("src/harness/{step}");
-    let main = format!(
-        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}/student.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
-    );
-    // After the student's code, on a line of its own, whatever that code
-    // ends with (a comment, say).
-    let student = format!(
-        "{student}\n\n// Written by the grader: its harness, a module of this file.\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n"
-    );
-    [
-        (format!("src/bin/{bin}.rs"), main),
-        (format!("{dir}/student.rs"), student),
-        (format!("{dir}/harness.rs"), harness.source.to_string()),
-        (format!("{dir}/runner.rs"), RUNNER.to_string()),
-        (format!("{dir}/protocol.rs"), PROTOCOL.to_string()),
-    ]
 }
 
 /// Adds a check that is one case of the step's harness, run alone.
@@ -213,10 +173,16 @@ mod tests {
     /// takes from the file.
     #[test]
     fn harnesses_invoke_macros_by_path_and_import_no_glob() {
+        use crate::build::harness::{PROTOCOL, RUNNER};
         let sources = crate::catalogue::STEPS
             .iter()
-            .filter_map(|s| Some((s.name, s.harness.as_ref()?.source)))
-            .chain([("runner", super::RUNNER), ("protocol", super::PROTOCOL)]);
+            .filter_map(|s| s.harness.as_ref())
+            .flat_map(|h| {
+                [("harness", h.code.main)]
+                    .into_iter()
+                    .chain(h.code.parts.iter().copied())
+            })
+            .chain([("runner.rs", RUNNER), ("protocol.rs", PROTOCOL)]);
         for (name, text) in sources {
             let all = tokens(text);
             let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);

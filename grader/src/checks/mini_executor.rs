@@ -111,23 +111,30 @@ fn does_not_busy_poll(ctx: &Ctx) -> Verdict {
 const MAX_CPU_RATIO: f64 = 0.3;
 
 /// How many tasks sleep, and how long (ms), while the executor's thread is
-/// watched: long enough that the span watched lies inside it.
+/// watched: long enough that the spans watched lie inside it.
 const IDLE_TASKS: usize = 200;
-const IDLE_SLEEP_MS: u64 = 3000;
+const IDLE_SLEEP_MS: u64 = 4000;
 
-/// How long the executor's thread is watched while every task sleeps.
+/// A span over which the executor's thread is watched, and how many spans
+/// there are at most: together well inside the tasks' sleep.
 const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
+const SPANS: usize = 4;
 
-/// How many times the executor's thread may wake in that span: a run loop
-/// on a 1 ms clock wakes hundreds of times; one that waits, almost never.
+/// How many times the executor's thread may wake in a span: a run loop on a
+/// 1 ms clock wakes hundreds of times; on a 20 ms clock, thirty; one that
+/// waits, almost never.
 const MAX_IDLE_WAKEUPS: u64 = 10;
 
 /// While every task sleeps, nothing is woken: an executor that waits in
 /// `recv` sleeps too, and its thread is not switched in at all. One that
 /// waits with a timeout, or tries the queue and sleeps a little, wakes on a
 /// clock: little CPU time, which `does_not_busy_poll` does not see, but a
-/// thread that never rests. The span watched is what is measured, not a
-/// wait for something to happen.
+/// thread that never rests. The thread is watched span after span, from
+/// the moment the tasks are spawned: the first polls of the tasks (each
+/// registers its sleep) may fall in the first span or two, on a busy
+/// machine; a thread that waits is quiet in a span after them, one on a
+/// clock in none. The spans are what is measured, not a wait for something
+/// to happen.
 fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     if let Err(why) = threads::main_thread_switches(std::process::id()) {
         return Ok(Pass::Skipped(format!(
@@ -152,20 +159,33 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
         .noting_todo(&stderr));
     }
     let pid = bg.process.id();
-    let before = threads::main_thread_switches(pid).map_err(|why| {
+    let mut before = threads::main_thread_switches(pid).map_err(|why| {
         Failure::new(format!("the executor's thread could not be watched: {why}"))
     })?;
-    let started = std::time::Instant::now();
-    std::thread::sleep(QUIET);
-    let wall = started.elapsed();
-    let after = threads::main_thread_switches(pid).unwrap_or(before);
-    let woke = after.saturating_sub(before);
+    // The fewest wake-ups in a span, and how long that span was.
+    let mut quietest: Option<(u64, std::time::Duration)> = None;
+    for _ in 0..SPANS {
+        let started = std::time::Instant::now();
+        std::thread::sleep(QUIET);
+        let Ok(after) = threads::main_thread_switches(pid) else {
+            // It ended: its run says why below.
+            break;
+        };
+        let span = (after.saturating_sub(before), started.elapsed());
+        before = after;
+        if quietest.is_none_or(|(fewest, _)| span.0 < fewest) {
+            quietest = Some(span);
+        }
+        if span.0 <= MAX_IDLE_WAKEUPS {
+            break;
+        }
+    }
     // Every task ends, and so does the run: a right executor's sum.
     let ended = bg.process.wait(ctx.run_deadline());
     let stderr = bg.last_words();
-    if woke > MAX_IDLE_WAKEUPS {
+    if let Some((woke, wall)) = quietest.filter(|(woke, _)| *woke > MAX_IDLE_WAKEUPS) {
         return Err(Failure::new(format!(
-            "`{shown}`: while every task slept, the executor's thread woke {woke} times in {:.2} s",
+            "`{shown}`: while every task slept, the executor's thread woke {woke} times in {:.2} s, and no less in any span watched",
             wall.as_secs_f64()
         ))
         .field(

@@ -332,6 +332,7 @@ pub fn describe(status: &ExitStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use std::process::Stdio;
 
     #[cfg(unix)]

@@ -5,6 +5,7 @@
 
 pub mod gradescope;
 pub mod json;
+pub mod libtest;
 pub mod text;
 
 use crate::catalogue::STEPS;

@@ -1,7 +1,7 @@
 //! The grade tests: every check of the grader's registry, as a test named
 //! `<step>::<check>`. Grades `exercises` by default, or what `GRADE` names
-//! (`solutions`, a path). See `grader::app::libtest` for how they run.
+//! (`solutions`, a path). See `grader::app::grade_tests` for how they run.
 
 fn main() -> std::process::ExitCode {
-    grader::app::libtest::main()
+    grader::app::grade_tests::main()
 }

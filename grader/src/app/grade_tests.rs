@@ -14,26 +14,22 @@
 //! libtest-mimic would give the same command line and output, but with clap,
 //! which adds seconds to every student's first build; and its tests cannot
 //! end as "ignored" with a reason decided as they run.
+//!
+//! Its results are printed by `report::libtest`.
 
 use crate::outcome::{CheckId, Outcome};
 use crate::registry;
+use crate::report::libtest::{Format, Printer, message};
 use crate::session::{Session, default_workers};
 use crate::settings::Settings;
 use crate::step::Check;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pretty,
-    Terse,
-    Json,
-}
 
 /// The libtest options the grade tests understand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,121 +186,6 @@ impl Args {
     }
 }
 
-/// What a check's line says.
-enum Line {
-    Ok,
-    Failed,
-    Ignored(String),
-}
-
-fn line_of(outcome: &Outcome) -> Line {
-    match outcome {
-        Outcome::Skipped(why) => Line::Ignored(format!("skipped: {why}")),
-        Outcome::NotRun(first) => Line::Ignored(format!(
-            "not run: fix {} first",
-            registry::get(*first).full_name()
-        )),
-        o if o.failed() => Line::Failed,
-        _ => Line::Ok,
-    }
-}
-
-/// Prints results as libtest does, in the registry's order.
-struct Printer {
-    format: Format,
-    color: bool,
-    /// Terse mode's characters on the current line.
-    column: usize,
-    total: usize,
-    shown: usize,
-}
-
-impl Printer {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
-    fn started(&mut self, count: usize) {
-        self.total = count;
-        match self.format {
-            Format::Json => println!(
-                "{}",
-                json!({"type": "suite", "event": "started", "test_count": count})
-            ),
-            _ => println!(
-                "\nrunning {count} test{}",
-                if count == 1 { "" } else { "s" }
-            ),
-        }
-    }
-
-    fn result(&mut self, check: &Check, outcome: &Outcome, nocapture: bool) {
-        let name = check.full_name();
-        let line = line_of(outcome);
-        self.shown += 1;
-        match self.format {
-            Format::Pretty => {
-                let said = match &line {
-                    Line::Ok => self.paint("32", "ok"),
-                    Line::Failed => self.paint("31", "FAILED"),
-                    Line::Ignored(why) => format!("{}, {why}", self.paint("33", "ignored")),
-                };
-                println!("test {name} ... {said}");
-                if nocapture && let Outcome::Shown(what) = outcome {
-                    println!("{what}");
-                }
-            }
-            Format::Terse => {
-                let c = match line {
-                    Line::Ok => ".".to_string(),
-                    Line::Failed => self.paint("31", "F"),
-                    Line::Ignored(_) => self.paint("33", "i"),
-                };
-                print!("{c}");
-                self.column += 1;
-                if self.column == 88 {
-                    println!(" {}/{}", self.shown, self.total);
-                    self.column = 0;
-                }
-            }
-            Format::Json => {
-                println!(
-                    "{}",
-                    json!({"type": "test", "event": "started", "name": name})
-                );
-                let event = match &line {
-                    Line::Ok => json!({"type": "test", "name": name, "event": "ok"}),
-                    Line::Failed => {
-                        json!({"type": "test", "name": name, "event": "failed", "stdout": message(check, outcome)})
-                    }
-                    Line::Ignored(why) => {
-                        json!({"type": "test", "name": name, "event": "ignored", "message": why})
-                    }
-                };
-                println!("{event}");
-            }
-        }
-        let _ = std::io::stdout().flush();
-    }
-}
-
-/// A failed check's message, with its hint.
-fn message(check: &Check, outcome: &Outcome) -> String {
-    crate::report::CheckResult {
-        check: registry::all()
-            .iter()
-            .find(|c| std::ptr::eq(*c, check))
-            .expect("a check of the registry"),
-        outcome: outcome.clone(),
-    }
-    .message()
-    .unwrap_or_default()
-}
-
 /// The grade tests' `main`.
 pub fn main() -> ExitCode {
     let args = match parse(std::env::args_os().skip(1)) {
@@ -332,7 +213,7 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let settings = Settings::from_env();
-    let target = match crate::target::chosen(&settings) {
+    let target = match settings.target() {
         Ok(target) => target,
         Err(e) => {
             eprintln!("error: {e}");
@@ -539,32 +420,6 @@ mod tests {
         assert!(args(&["--format", "json"]).is_err());
         assert!(args(&["--frobnicate"]).is_err());
         assert!(args(&["--test-threads", "0"]).is_err());
-    }
-
-    #[test]
-    fn skipped_and_not_run_checks_are_ignored_with_their_reason() {
-        let said = |o: &Outcome| match line_of(o) {
-            Line::Ok => "ok".to_string(),
-            Line::Failed => "FAILED".to_string(),
-            Line::Ignored(why) => format!("ignored, {why}"),
-        };
-        assert_eq!(
-            said(&Outcome::Skipped("no /proc".into())),
-            "ignored, skipped: no /proc"
-        );
-        assert_eq!(
-            said(&Outcome::NotRun(
-                crate::registry::by_full_name("echo_thread::one_line")
-                    .unwrap()
-                    .id
-            )),
-            "ignored, not run: fix echo_thread::one_line first"
-        );
-        assert_eq!(said(&Outcome::Shown("h0 h1 h2".into())), "ok");
-        assert_eq!(
-            said(&Outcome::TimedOut(crate::Failure::new("hung"))),
-            "FAILED"
-        );
     }
 
     #[test]

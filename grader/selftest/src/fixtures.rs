@@ -1,0 +1,44 @@
+//! What the grader's tests of its command line share: the grader as a
+//! command, the repository's files, and crates of step files as a
+//! student's would be.
+
+use grader::target::workspace_root;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The grader, as `cargo run -p grader` runs it.
+pub fn grader() -> assert_cmd::Command {
+    assert_cmd::Command::new(super::grader_exe())
+}
+
+/// A file of the repository.
+pub fn read(path: &str) -> String {
+    fs::read_to_string(workspace_root().join(path)).unwrap()
+}
+
+/// A mutant's source, made from its step's solution.
+pub fn mutant(file: &str) -> String {
+    grader::edits::load(file).unwrap().1
+}
+
+/// A crate outside the target directory, as a student's would be, with the
+/// given files under `src/bin/`.
+pub fn fixture(name: &str, bins: &[(&str, String)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grader-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    write_files(&dir, bins);
+    dir
+}
+
+/// Writes a crate's manifest and its `src/bin/<step>.rs` files.
+pub fn write_files(dir: &Path, bins: &[(&str, String)]) {
+    fs::create_dir_all(dir.join("src/bin")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"exercises\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    for (step, text) in bins {
+        fs::write(dir.join(format!("src/bin/{step}.rs")), text).unwrap();
+    }
+}
