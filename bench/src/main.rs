@@ -12,7 +12,6 @@ mod figures;
 mod limits;
 mod memory;
 mod plot;
-mod procfs;
 mod progress;
 mod runtime;
 mod stats;

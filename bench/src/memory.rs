@@ -16,6 +16,7 @@
 //! `bench probe-memory KIND N`, which prints the two growths in bytes.
 
 use crate::runtime::Flavor;
+use grader::exec::procfs;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -214,8 +215,8 @@ struct Readings {
 
 fn readings() -> Result<Readings, String> {
     Ok(Readings {
-        resident: crate::procfs::status(None)?.rss,
-        kernel_stacks: crate::procfs::kernel_stacks()?,
+        resident: procfs::status(None).map_err(|e| e.to_string())?.rss,
+        kernel_stacks: procfs::kernel_stacks().map_err(|e| e.to_string())?,
     })
 }
 

@@ -9,7 +9,7 @@
 
 use crate::build::harness::HarnessCode;
 use crate::checks::{add_to_inbox, echo, h2o, mini_executor, mutex_send};
-use crate::step::{Flavour, Harness, Kind, Serves, Step};
+use crate::step::{Flavour, Harness, Marks, Serves, Step};
 
 /// The slides that teach that a future does nothing until awaited, in the
 /// echo steps' and the H2O steps' words.
@@ -25,7 +25,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "echo-thread",
         slide: "A \"default\" implementation: threads",
-        kind: Kind::Graded { points: 10 },
+        marks: Marks::Graded { points: 10 },
         starter: "`handle_client` is a TODO",
         teaches: "a line echo server with one OS thread per client",
         checks: echo::thread,
@@ -39,7 +39,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "echo-async-naive",
         slide: "How to transform to async? / What's wrong with this code?",
-        kind: Kind::Demo,
+        marks: Marks::Demo,
         starter: "complete, as on the slide",
         teaches: "awaiting each client in the accept loop serves one client at a time",
         checks: echo::naive,
@@ -53,7 +53,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "echo-spawn",
         slide: "Now we spawn a new tokio task for each new client",
-        kind: Kind::Graded { points: 15 },
+        marks: Marks::Graded { points: 15 },
         starter: "the thread version, to convert",
         teaches: "a tokio task per client: thousands of clients on a few threads",
         checks: echo::spawn,
@@ -67,7 +67,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "task2-struct-1",
         slide: "Rusty H2O Step 4: Async!",
-        kind: Kind::Demo,
+        marks: Marks::Demo,
         starter: "complete, as on the slide",
         teaches: "a future does nothing until it is awaited",
         checks: h2o::demo_without_await,
@@ -78,7 +78,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "task2-struct-2",
         slide: "Rusty H2O Step 5: Fixing Async... (`let _ =`)",
-        kind: Kind::Demo,
+        marks: Marks::Demo,
         starter: "complete, as on the slide",
         teaches: "`let _ =` drops a semaphore permit at once",
         checks: h2o::demo_permit_dropped,
@@ -89,7 +89,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "task2-struct-final",
         slide: "Rusty H2O Step 5: Now this is correct!",
-        kind: Kind::Graded { points: 15 },
+        marks: Marks::Graded { points: 15 },
         starter: "`WaterFactory` is a TODO",
         teaches: "tokio semaphores and a barrier make H2O; RAII permits",
         checks: h2o::graded,
@@ -108,7 +108,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "add-to-inbox",
         slide: "Compile-Time State Machine",
-        kind: Kind::Graded { points: 15 },
+        marks: Marks::Graded { points: 15 },
         starter: "`AddToInbox::poll` is a TODO",
         teaches: "an async fn is a state machine: the enum and the `poll` the compiler writes",
         checks: add_to_inbox::checks,
@@ -127,7 +127,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "mini-executor",
         slide: "Lifecycle of a Task",
-        kind: Kind::Graded { points: 15 },
+        marks: Marks::Graded { points: 15 },
         starter: "the waker and the run loop are TODOs",
         teaches: "who calls `poll()`: an executor, a waker and a timer reactor on std alone",
         checks: mini_executor::checks,
@@ -146,7 +146,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "echo-own-runtime",
         slide: "Lifecycle of a Task: Why separate reactor?",
-        kind: Kind::Graded { points: 20 },
+        marks: Marks::Graded { points: 20 },
         starter: "your executor (from mini-executor), the reactor and the socket futures are TODOs",
         teaches: "the echo server on a runtime of your own: mini-executor's executor and an I/O reactor over epoll, kqueue or IOCP",
         checks: echo::own_runtime,
@@ -177,7 +177,7 @@ pub static STEPS: &[Step] = &[
     Step {
         name: "mutex-send",
         slide: "Extra: sending data in tokio",
-        kind: Kind::Graded { points: 10 },
+        marks: Marks::Graded { points: 10 },
         starter: "the slide's code, which does not compile",
         teaches: "what is held across `.await` must be `Send`: tokio's Mutex",
         checks: mutex_send::checks,

@@ -30,38 +30,39 @@
 //! `//! Variant of <step>: <how it differs>`, no `Caught by`, and
 //! `>>>>>>> variant` to end each edit.
 
+use crate::error::Error;
 use crate::target::workspace_root;
 use std::fs;
 use std::path::Path;
 
 /// A mutant must fail; a variant must pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Sort {
     Mutant,
     Variant,
 }
 
-impl Kind {
+impl Sort {
     /// The word of its header line, its end marker and its file extension.
     fn word(self) -> &'static str {
         match self {
-            Kind::Mutant => "mutant",
-            Kind::Variant => "variant",
+            Sort::Mutant => "mutant",
+            Sort::Variant => "variant",
         }
     }
 
     fn header(self) -> &'static str {
         match self {
-            Kind::Mutant => "//! Mutant of ",
-            Kind::Variant => "//! Variant of ",
+            Sort::Mutant => "//! Mutant of ",
+            Sort::Variant => "//! Variant of ",
         }
     }
 
     /// Where its files are, under `grader/`.
     pub fn dir(self) -> &'static str {
         match self {
-            Kind::Mutant => "mutants",
-            Kind::Variant => "variants",
+            Sort::Mutant => "mutants",
+            Sort::Variant => "variants",
         }
     }
 }
@@ -70,7 +71,7 @@ impl Kind {
 /// it, and, for a mutant, which tests must catch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepEdit {
-    pub kind: Kind,
+    pub kind: Sort,
     pub step: String,
     pub what: String,
     pub caught_by: Vec<String>,
@@ -92,7 +93,7 @@ pub struct StepEdit {
 
 impl StepEdit {
     /// Reads a `.mutant` or `.variant` file's text.
-    pub fn parse(kind: Kind, text: &str) -> Result<StepEdit, String> {
+    pub fn parse(kind: Sort, text: &str) -> Result<StepEdit, String> {
         let mut edit = StepEdit {
             kind,
             step: String::new(),
@@ -114,27 +115,27 @@ impl StepEdit {
                 edit.step = step.to_string();
                 edit.what = what.to_string();
             } else if let Some(test) = line.strip_prefix("//! Caught by: ") {
-                if kind == Kind::Variant {
+                if kind == Sort::Variant {
                     return Err("a variant passes every check: it has no `Caught by`".to_string());
                 }
                 edit.caught_by.push(test.trim().to_string());
             } else if let Some(test) = line.strip_prefix("//! Or first: ") {
-                if kind == Kind::Variant {
+                if kind == Sort::Variant {
                     return Err("a variant fails nothing: nothing fails first".to_string());
                 }
                 edit.or_first.push(test.trim().to_string());
             } else if let Some(words) = line.strip_prefix("//! Says: ") {
-                if kind == Kind::Variant {
+                if kind == Sort::Variant {
                     return Err("a variant fails nothing: it says nothing".to_string());
                 }
                 edit.says.push(words.trim().to_string());
             } else if line == "//! Does not compile: on purpose" {
-                if kind == Kind::Variant {
+                if kind == Sort::Variant {
                     return Err("a variant is a right answer: it compiles".to_string());
                 }
                 edit.does_not_compile = true;
             } else if line == "//! A race: caught every run" {
-                if kind == Kind::Variant {
+                if kind == Sort::Variant {
                     return Err("a variant is a right answer: it has no race".to_string());
                 }
                 edit.race = true;
@@ -146,11 +147,11 @@ impl StepEdit {
                 return Err(format!("unexpected line {line:?}"));
             }
         }
-        let caught = kind == Kind::Variant || !edit.caught_by.is_empty();
+        let caught = kind == Sort::Variant || !edit.caught_by.is_empty();
         if edit.step.is_empty() || !caught || edit.edits.is_empty() {
             return Err(match kind {
-                Kind::Mutant => "a mutant needs its `Mutant of`, its `Caught by` and an edit",
-                Kind::Variant => "a variant needs its `Variant of` and an edit",
+                Sort::Mutant => "a mutant needs its `Mutant of`, its `Caught by` and an edit",
+                Sort::Variant => "a variant needs its `Variant of` and an edit",
             }
             .to_string());
         }
@@ -189,25 +190,23 @@ fn block<'a>(lines: &mut impl Iterator<Item = &'a str>, end: &str) -> Result<Str
 /// The mutant or variant in `grader/<mutants|variants>/<file>` (its kind
 /// told by its extension) and its source, made from this workspace's
 /// solution of its step.
-pub fn load(file: &str) -> Result<(StepEdit, String), String> {
+pub fn load(file: &str) -> Result<(StepEdit, String), Error> {
     let kind = if file.ends_with(".variant") {
-        Kind::Variant
+        Sort::Variant
     } else {
-        Kind::Mutant
+        Sort::Mutant
     };
     let root = workspace_root();
-    let read = |path: &Path| {
-        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    };
+    let read = |path: &Path| fs::read_to_string(path).map_err(Error::io("read", path));
     let grader = root.join("grader").join(kind.dir());
     let edit =
-        StepEdit::parse(kind, &read(&grader.join(file))?).map_err(|e| format!("{file}: {e}"))?;
+        StepEdit::parse(kind, &read(&grader.join(file))?).map_err(|e| Error::format(file, e))?;
     let solution = read(
         &root
             .join("solutions/src/bin")
             .join(format!("{}.rs", edit.step)),
     )?;
-    let source = edit.apply(&solution).map_err(|e| format!("{file}: {e}"))?;
+    let source = edit.apply(&solution).map_err(|e| Error::format(file, e))?;
     Ok((edit, source))
 }
 
@@ -219,7 +218,7 @@ mod tests {
 
     #[test]
     fn reads_and_applies_an_edit() {
-        let m = StepEdit::parse(Kind::Mutant, SAMPLE).unwrap();
+        let m = StepEdit::parse(Sort::Mutant, SAMPLE).unwrap();
         assert_eq!(
             (m.step.as_str(), m.what.as_str()),
             ("echo-thread", "drops the newline.")
@@ -231,7 +230,7 @@ mod tests {
 
     #[test]
     fn an_edit_that_no_longer_applies_says_so() {
-        let m = StepEdit::parse(Kind::Mutant, SAMPLE).unwrap();
+        let m = StepEdit::parse(Sort::Mutant, SAMPLE).unwrap();
         let e = m.apply("fn f() {}\n").unwrap_err();
         assert!(e.contains("occur 0 times"), "{e}");
     }
@@ -239,21 +238,21 @@ mod tests {
     #[test]
     fn a_file_without_an_edit_is_refused() {
         assert!(
-            StepEdit::parse(Kind::Mutant, "//! Mutant of x: y\n//! Caught by: x::z\n").is_err()
+            StepEdit::parse(Sort::Mutant, "//! Mutant of x: y\n//! Caught by: x::z\n").is_err()
         );
     }
 
     #[test]
     fn a_variant_has_no_caught_by_and_ends_its_edits_as_a_variant() {
         let variant = "//! Variant of echo-thread: a new buffer per line.\n<<<<<<< solution\n    buf.clear();\n=======\n    buf = Vec::new();\n>>>>>>> variant\n";
-        let v = StepEdit::parse(Kind::Variant, variant).unwrap();
-        assert_eq!((v.kind, v.step.as_str()), (Kind::Variant, "echo-thread"));
+        let v = StepEdit::parse(Sort::Variant, variant).unwrap();
+        assert_eq!((v.kind, v.step.as_str()), (Sort::Variant, "echo-thread"));
         assert!(v.caught_by.is_empty());
         let with_caught = variant.replace("<<<", "//! Caught by: echo_thread::one_line\n<<<");
-        assert!(StepEdit::parse(Kind::Variant, &with_caught).is_err());
+        assert!(StepEdit::parse(Sort::Variant, &with_caught).is_err());
         // A mutant's end marker does not end a variant's edit.
         let e =
-            StepEdit::parse(Kind::Variant, &variant.replace("> variant", "> mutant")).unwrap_err();
+            StepEdit::parse(Sort::Variant, &variant.replace("> variant", "> mutant")).unwrap_err();
         assert!(e.contains(">>>>>>> variant"), "{e}");
     }
 }

@@ -1,11 +1,14 @@
-//! The grader's one error type: what went wrong in the grader itself (a
-//! file it could not read, cargo that could not run, a command line that
-//! does not hold), never a student's mistake, which is a `Failure`. Each
-//! keeps its cause, and says itself in one line.
+//! The grader's one error type, as trybuild keeps one: what went wrong in
+//! the grader itself (a file it could not read, a program that could not
+//! start, a command line that does not hold), never a student's mistake,
+//! which is a `Failure`. Each keeps its cause, and says itself in one line.
+//! It names nothing of the rest of the grader, so that every layer can
+//! return it.
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug)]
 pub enum Error {
@@ -15,24 +18,26 @@ pub enum Error {
         path: PathBuf,
         source: io::Error,
     },
-    /// A program the grader runs could not start, or did not finish.
-    Run(crate::exec::StartError),
-    /// Cargo could not build, or its build did not finish.
-    Cargo(crate::build::cargo::CargoError),
-    /// A file of the grader's own that does not read as it should (a plan,
-    /// a report, a manifest, a hint file).
+    /// A program the grader runs could not start.
+    Start { what: String, source: io::Error },
+    /// A program the grader runs did not finish in time.
+    TimedOut { what: String, limit: Duration },
+    /// A file that does not read as it should (a plan, a report, a
+    /// manifest): which, and why.
     Format { what: String, why: String },
     /// A command line or a setting that does not hold, or what it names is
     /// not there: the user's to put right.
     Usage(String),
-    /// Something the grader could not do, said as it happened.
+    /// Something the grader could not do, or that this machine cannot tell,
+    /// said as it happened.
     Said(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An I/O error with what the grader was doing, and where.
+    /// An I/O error with what the grader was doing, and where: for
+    /// `map_err`.
     pub fn io(action: &'static str, path: impl AsRef<Path>) -> impl FnOnce(io::Error) -> Error {
         let path = path.as_ref().to_path_buf();
         move |source| Error::Io {
@@ -48,6 +53,20 @@ impl Error {
             why: why.to_string(),
         }
     }
+
+    pub fn usage(said: impl Into<String>) -> Error {
+        Error::Usage(said.into())
+    }
+
+    pub fn said(said: impl Into<String>) -> Error {
+        Error::Said(said.into())
+    }
+
+    /// Whether it is the user's to put right (a command line): such an
+    /// error points to `--help`.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Usage(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -58,8 +77,15 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
-            Error::Run(e) => write!(f, "{e}"),
-            Error::Cargo(e) => write!(f, "{e}"),
+            Error::Start { what, source } => write!(f, "cannot start {what}: {source}"),
+            Error::TimedOut { what, limit } => {
+                let minutes = limit.as_secs() / 60;
+                if minutes > 0 {
+                    write!(f, "{what} did not finish within {minutes} minutes")
+                } else {
+                    write!(f, "{what} did not finish within {} s", limit.as_secs())
+                }
+            }
             Error::Format { what, why } => write!(f, "{what}: {why}"),
             Error::Usage(said) | Error::Said(said) => write!(f, "{said}"),
         }
@@ -69,32 +95,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Run(e) => Some(e),
-            Error::Cargo(e) => Some(e),
+            Error::Io { source, .. } | Error::Start { source, .. } => Some(source),
             _ => None,
-        }
-    }
-}
-
-impl From<crate::exec::StartError> for Error {
-    fn from(e: crate::exec::StartError) -> Error {
-        Error::Run(e)
-    }
-}
-
-impl From<crate::build::cargo::CargoError> for Error {
-    fn from(e: crate::build::cargo::CargoError) -> Error {
-        Error::Cargo(e)
-    }
-}
-
-impl From<crate::build::scratch::WriteError> for Error {
-    fn from(e: crate::build::scratch::WriteError) -> Error {
-        Error::Io {
-            action: "write",
-            path: e.path,
-            source: e.source,
         }
     }
 }
@@ -108,6 +110,20 @@ mod tests {
         let e = Error::io("read", "/no/such/file")(io::Error::from(io::ErrorKind::NotFound));
         assert_eq!(e.to_string(), "cannot read /no/such/file: entity not found");
         assert!(std::error::Error::source(&e).is_some());
-        assert!(!e.to_string().contains('\n'));
+        let e = Error::TimedOut {
+            what: "cargo build".to_string(),
+            limit: Duration::from_secs(900),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cargo build did not finish within 15 minutes"
+        );
+        for e in [
+            e,
+            Error::usage("--jobs takes a number"),
+            Error::format("plan.json", "not JSON"),
+        ] {
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
     }
 }

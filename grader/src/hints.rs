@@ -40,7 +40,7 @@ fn parsed(step: &'static str, text: &'static str) -> HashMap<String, Levels> {
 }
 
 /// The three levels of a check's hint, from its step's hint file.
-pub fn of(step: &'static str, text: &'static str, check: &str) -> Levels {
+pub(crate) fn of(step: &'static str, text: &'static str, check: &str) -> Levels {
     parsed(step, text)
         .get(check)
         .copied()
@@ -48,7 +48,8 @@ pub fn of(step: &'static str, text: &'static str, check: &str) -> Levels {
 }
 
 /// The page of a step, which level 3 links.
-pub fn page(step: &str) -> String {
+#[cfg(test)]
+pub(crate) fn page(step: &str) -> String {
     format!("docs/steps/{step}.md")
 }
 

@@ -25,13 +25,13 @@
 pub mod app;
 pub mod build;
 pub mod catalogue;
-pub mod checks;
+pub(crate) mod checks;
 pub mod class;
 pub mod edits;
 pub mod error;
 pub mod exec;
 pub mod failure;
-pub mod hints;
+pub(crate) mod hints;
 pub mod outcome;
 /// What a harness and the grader say to each other, compiled into both (the
 /// grader writes no verdicts but in its tests).

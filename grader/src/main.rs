@@ -4,11 +4,11 @@
 
 use grader::app::options::{self, Command, Format, Options, USAGE};
 use grader::app::{grade, write_atomically};
+use grader::error::Error;
 use grader::exec::sandbox::Sandbox;
-use grader::report::{Report, gradescope, json, text};
+use grader::report::{Report, colour, gradescope, json, text};
 use grader::settings::Settings;
 use grader::target;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             match Sandbox::find() {
                 Ok(sandbox) => Some(sandbox),
                 Err(why) => {
-                    return usage_error(&format!(
+                    return usage_error(&format_args!(
                         "class grading runs each submission in a sandbox, and there is none here: {why}; grade in a container or throwaway machine with --no-sandbox"
                     ));
                 }
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
         Ok(target) => target,
         Err(e) => return usage_error(&e),
     };
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = colour::on_stdout();
     match options.command {
         Command::Step(step) => {
             let report = grade(&target, &settings, Some(&[step]), true);
@@ -153,7 +153,7 @@ fn main() -> ExitCode {
 /// Prints a report in the format asked for, or writes it; the exit code
 /// says whether every graded step passed.
 fn show(report: &Report, options: &Options) -> ExitCode {
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = colour::on_stdout();
     let machine = match options.format {
         Format::Text => None,
         Format::Json => Some(json::report(report)),
@@ -171,7 +171,7 @@ fn show(report: &Report, options: &Options) -> ExitCode {
         }
         // The JSON alone on stdout, for a pipe; the report for people on stderr.
         (Some(value), None) => {
-            let color = color && std::io::stderr().is_terminal();
+            let color = colour::on_stderr();
             eprint!("{}", text::report(report, color));
             println!(
                 "{}",
@@ -186,13 +186,13 @@ fn show(report: &Report, options: &Options) -> ExitCode {
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
+fn usage_error(message: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("error: {message} (see --help)");
     ExitCode::from(2)
 }
 
 /// Prints what a command did, or its error as one line with exit code 2.
-fn say(done: Result<String, String>) -> ExitCode {
+fn say(done: Result<String, Error>) -> ExitCode {
     match done {
         Ok(said) => {
             println!("{said}");

@@ -56,7 +56,7 @@ impl Session {
         builds
     }
 
-    fn write_crate(&self) -> Result<(), String> {
+    fn write_crate(&self) -> Result<(), crate::error::Error> {
         let steps: Vec<StepSource> = crate::catalogue::STEPS
             .iter()
             .map(|s| StepSource {

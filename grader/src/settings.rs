@@ -97,7 +97,7 @@ impl Settings {
 
     /// The target they choose: `GRADE`, a relative path taken from the
     /// shell's folder.
-    pub fn target(&self) -> Result<Target, String> {
+    pub fn target(&self) -> Result<Target, crate::error::Error> {
         let cwd = self
             .shell_dir
             .clone()

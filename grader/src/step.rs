@@ -19,7 +19,8 @@ pub struct Step {
     pub name: &'static str,
     /// The slide it reproduces.
     pub slide: &'static str,
-    pub kind: Kind,
+    /// Its points, or none: a demo.
+    pub marks: Marks,
     /// What the student finds in `exercises`.
     pub starter: &'static str,
     /// What the step teaches, in a line.
@@ -38,21 +39,21 @@ pub struct Step {
 
 /// Graded steps pass when right; demos pass when their flaw shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Marks {
     Graded { points: u32 },
     Demo,
 }
 
 impl Step {
     pub fn graded(&self) -> bool {
-        matches!(self.kind, Kind::Graded { .. })
+        matches!(self.marks, Marks::Graded { .. })
     }
 
     /// Its points: 0 for a demo.
     pub fn points(&self) -> u32 {
-        match self.kind {
-            Kind::Graded { points } => points,
-            Kind::Demo => 0,
+        match self.marks {
+            Marks::Graded { points } => points,
+            Marks::Demo => 0,
         }
     }
 
@@ -120,7 +121,7 @@ pub enum Serves {
 }
 
 /// A check's code.
-pub type Run = Box<dyn Fn(&Ctx) -> Verdict + Send + Sync>;
+pub type CheckFn = Box<dyn Fn(&Ctx) -> Verdict + Send + Sync>;
 
 /// One check of one step.
 pub struct Check {
@@ -135,7 +136,7 @@ pub struct Check {
     pub hints: [&'static str; 3],
     /// Whether it is a case of the step's harness.
     pub harnessed: bool,
-    run: Run,
+    run: CheckFn,
 }
 
 impl Check {
@@ -198,7 +199,7 @@ impl<'r> Checks<'r> {
         name: &'static str,
         needs: &[CheckId],
         harnessed: bool,
-        run: Run,
+        run: CheckFn,
     ) -> CheckId {
         let id = CheckId(self.all.len());
         self.all.push(Check {

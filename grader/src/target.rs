@@ -11,12 +11,12 @@ pub struct Target {
     /// How messages name it: `exercises`, `solutions`, a path, a student.
     pub label: String,
     /// How it is built.
-    pub kind: Kind,
+    pub kind: Origin,
 }
 
 /// How a target is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum Origin {
     /// A crate of this workspace (`exercises`, `solutions`), built in place
     /// with its own manifest, as `cargo run --bin <step>` builds it.
     Member { package: String },
@@ -32,7 +32,7 @@ impl Target {
         Target {
             dir: workspace_root().join(package),
             label: package.to_string(),
-            kind: Kind::Member {
+            kind: Origin::Member {
                 package: package.to_string(),
             },
         }
@@ -54,7 +54,7 @@ impl Target {
         Target {
             dir,
             label: label.into(),
-            kind: Kind::Files,
+            kind: Origin::Files,
         }
     }
 
@@ -164,7 +164,7 @@ pub fn built_here() -> bool {
 /// folder with the steps in `src/bin`, taken relative to `cwd` (the shell's
 /// directory, since cargo runs tests from the package's own directory) or
 /// else to the workspace root.
-pub fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, String> {
+pub fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, crate::error::Error> {
     let root = workspace_root();
     match grade {
         "" | "exercises" => return Ok(Target::member("exercises")),
@@ -178,10 +178,10 @@ pub fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, String> {
         cwd.filter(|c| c.is_absolute()).unwrap_or(root).join(path)
     };
     if !dir.join("src/bin").is_dir() {
-        return Err(format!(
+        return Err(crate::error::Error::usage(format!(
             "GRADE={grade}: no src/bin folder in {} (GRADE takes exercises, solutions, or the path of a crate with the steps in src/bin)",
             dir.display()
-        ));
+        )));
     }
     Ok(Target::files(dir, grade))
 }
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(t.dir, workspace_root().join("exercises"));
         assert_eq!(
             t.kind,
-            Kind::Member {
+            Origin::Member {
                 package: "exercises".into()
             }
         );
@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(t.label, "solutions/");
         assert_eq!(
             t.kind,
-            Kind::Member {
+            Origin::Member {
                 package: "solutions".into()
             }
         );
@@ -247,14 +247,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("grader-target-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("src/bin")).unwrap();
         let t = resolve(dir.to_str().unwrap(), None).unwrap();
-        assert_eq!(t.kind, Kind::Files);
+        assert_eq!(t.kind, Origin::Files);
         assert_eq!(t.source("echo-thread"), dir.join("src/bin/echo-thread.rs"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_path_without_steps_is_one_clear_line() {
-        let e = resolve("no/such/dir", Some(workspace_root())).unwrap_err();
+        let e = resolve("no/such/dir", Some(workspace_root()))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("GRADE=no/such/dir: no src/bin folder in "),
             "{e}"

@@ -153,7 +153,7 @@ fn run_step(step: &'static str, exe: &Path, spec: &Spec, progress: &Progress) ->
     // one client at a time never does: stop when it stops accepting.
     run.accepted_when_connected =
         server.wait_accepted(connected.connected, Duration::from_millis(250));
-    let idle = crate::procfs::status(Some(server.pid()));
+    let idle = grader::exec::procfs::status(Some(server.pid()));
     run.idle_threads = idle.as_ref().ok().map(|s| s.threads);
     progress.say(format!("{step}: echoing"));
     (run.connected, run.echoed) = load.echo(progress);

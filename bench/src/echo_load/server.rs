@@ -3,7 +3,7 @@
 //! lines would otherwise fill the pipe and stop the server), its threads and
 //! memory sampled, and always killed when the run ends, however it ends.
 
-use crate::procfs;
+use grader::exec::procfs;
 use grader::exec::{Background, describe};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -41,19 +41,11 @@ pub fn build(steps: &[&str], profile: &str) -> Result<HashMap<String, PathBuf>, 
     if !output.status.success() {
         return Err(format!("cargo could not build {}", steps.join(", ")));
     }
-    let mut exes = HashMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let (Some(name), Some(exe)) = (
-            message["target"]["name"].as_str(),
-            message["executable"].as_str(),
-        ) && steps.contains(&name)
-        {
-            exes.insert(name.to_string(), PathBuf::from(exe));
-        }
-    }
+    let exes: HashMap<String, PathBuf> = grader::build::cargo::read_messages(&output.stdout[..])
+        .exes
+        .into_iter()
+        .filter(|(name, _)| steps.contains(&name.as_str()))
+        .collect();
     match steps.iter().find(|s| !exes.contains_key(**s)) {
         Some(missing) => Err(format!("cargo built no executable for {missing}")),
         None => Ok(exes),
@@ -165,14 +157,14 @@ pub struct Peak {
 }
 
 impl Peak {
-    pub fn add(&mut self, reading: Result<procfs::Status, String>) {
+    pub fn add(&mut self, reading: Result<procfs::Status, grader::error::Error>) {
         match reading {
             Ok(s) => {
                 self.threads = self.threads.max(s.threads);
                 self.rss = self.rss.max(s.peak_rss);
                 self.error = None;
             }
-            Err(e) if self.threads == 0 => self.error = Some(e),
+            Err(e) if self.threads == 0 => self.error = Some(e.to_string()),
             Err(_) => {}
         }
     }

@@ -19,11 +19,9 @@ pub fn grader_exe() -> PathBuf {
             .output()
             .expect("cargo runs");
         assert!(out.status.success(), "cargo could not build the grader");
-        let built = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| m["target"]["name"] == "grader")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        let built = grader::build::cargo::read_messages(&out.stdout[..])
+            .exes
+            .remove("grader")
             .expect("cargo built the grader's executable");
         // Inside the target directory, where the grader finds its builds.
         let copy = grader::target::cargo_target_dir()

@@ -12,6 +12,7 @@
 //! steps it grades can read what the autograder holds: no answer is there.
 
 use crate::build::cargo::cargo;
+use crate::error::Error;
 use crate::target::workspace_root;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ echo 'the grader is ready'
 
 /// Writes the student edition into `dir`, which must be empty or new, its
 /// hints up to `hint_levels`. Returns what it wrote, in a line.
-pub fn export_student(dir: &Path, hint_levels: usize) -> Result<String, String> {
+pub fn export_student(dir: &Path, hint_levels: usize) -> Result<String, Error> {
     let files = write_edition(dir, hint_levels)?;
     let hints = match hint_levels {
         3 => String::new(),
@@ -63,13 +64,13 @@ const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
 
 /// Writes Gradescope's autograder into `dir`: the student edition, its
 /// hints to level 1, and Gradescope's scripts at its root.
-pub fn export_gradescope(dir: &Path) -> Result<String, String> {
+pub fn export_gradescope(dir: &Path) -> Result<String, Error> {
     let files = write_edition(dir, 1)?;
     let root = workspace_root();
     for script in GRADESCOPE {
         let to = dir.join(script);
         fs::copy(root.join("gradescope").join(script), &to)
-            .map_err(|e| format!("cannot copy gradescope/{script}: {e}"))?;
+            .map_err(Error::io("copy", root.join("gradescope").join(script)))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -84,14 +85,14 @@ pub fn export_gradescope(dir: &Path) -> Result<String, String> {
 }
 
 /// Writes the student edition into `dir`; how many files.
-fn write_edition(dir: &Path, hint_levels: usize) -> Result<usize, String> {
+fn write_edition(dir: &Path, hint_levels: usize) -> Result<usize, Error> {
     if dir.exists()
         && fs::read_dir(dir)
-            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .map_err(Error::io("read", dir))?
             .next()
             .is_some()
     {
-        return Err(format!("{} is not empty", dir.display()));
+        return Err(Error::said(format!("{} is not empty", dir.display())));
     }
     let root = workspace_root();
     let mut files = 0;
@@ -110,7 +111,7 @@ fn write_edition(dir: &Path, hint_levels: usize) -> Result<usize, String> {
         &student_manifest(&read(&root.join("Cargo.toml"))?)?,
     )?;
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
-        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+        .map_err(Error::io("copy", root.join("Cargo.lock")))?;
     write(&dir.join(".ci/run"), CI)?;
     #[cfg(unix)]
     {
@@ -126,32 +127,35 @@ fn write_edition(dir: &Path, hint_levels: usize) -> Result<usize, String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .map_err(|source| Error::Start {
+            what: "cargo".to_string(),
+            source,
+        })?;
     if !trimmed.status.success() {
-        return Err(format!(
+        return Err(Error::said(format!(
             "cargo cannot resolve the student edition: {}",
             String::from_utf8_lossy(&trimmed.stderr).trim()
-        ));
+        )));
     }
     Ok(files + 4)
 }
 
 /// Each hint file of `dir` without its levels above `levels`.
-fn cut_hints(dir: &Path, levels: usize) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn cut_hints(dir: &Path, levels: usize) -> Result<(), Error> {
+    let entries = fs::read_dir(dir).map_err(Error::io("read", dir))?;
     for path in entries.flatten().map(|e| e.path()) {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
         let mut table: toml::Table = read(&path)?
             .parse()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| Error::format(path.display(), e))?;
         for (_, check) in table.iter_mut() {
             if let Some(check) = check.as_table_mut() {
                 check.retain(|level, _| level.parse::<usize>().is_ok_and(|n| n <= levels));
             }
         }
-        let text = toml::to_string(&table).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = toml::to_string(&table).map_err(|e| Error::format(path.display(), e))?;
         write(
             &path,
             &format!("# The hints of this edition stop at level {levels}.\n{text}"),
@@ -160,29 +164,27 @@ fn cut_hints(dir: &Path, levels: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn read(path: &Path) -> Result<String, Error> {
+    fs::read_to_string(path).map_err(Error::io("read", path))
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+fn write(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(Error::io("make", parent))?;
     }
-    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    fs::write(path, text).map_err(Error::io("write", path))
 }
 
 /// Copies a file, or a folder but for what is left out; returns how many
 /// files.
-fn copy(from: &Path, to: &Path, root: &Path) -> Result<usize, String> {
+fn copy(from: &Path, to: &Path, root: &Path) -> Result<usize, Error> {
     let relative = from.strip_prefix(root).unwrap_or(from);
     if LEFT_OUT.iter().any(|l| relative == Path::new(l)) {
         return Ok(0);
     }
     if from.is_dir() {
         let mut n = 0;
-        let entries =
-            fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let entries = fs::read_dir(from).map_err(Error::io("read", from))?;
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
         for path in paths {
@@ -194,13 +196,12 @@ fn copy(from: &Path, to: &Path, root: &Path) -> Result<usize, String> {
         Ok(n)
     } else {
         if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent).map_err(Error::io("make", parent))?;
         }
         if from.extension().is_some_and(|e| e == "md") {
             write(to, &for_students(&read(from)?))?;
         } else {
-            fs::copy(from, to).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+            fs::copy(from, to).map_err(Error::io("copy", from))?;
         }
         Ok(1)
     }
@@ -227,21 +228,21 @@ fn for_students(readme: &str) -> String {
 }
 
 /// The workspace's manifest with the edition's members only.
-fn student_manifest(manifest: &str) -> Result<String, String> {
+fn student_manifest(manifest: &str) -> Result<String, Error> {
     let mut table: toml::Table = manifest
         .parse()
-        .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+        .map_err(|e| Error::format("Cargo.toml", e))?;
     let workspace = table
         .get_mut("workspace")
         .and_then(|w| w.as_table_mut())
-        .ok_or("Cargo.toml has no [workspace]")?;
+        .ok_or_else(|| Error::format("Cargo.toml", "it has no [workspace]"))?;
     workspace.insert(
         "members".into(),
         toml::Value::Array(vec!["exercises".into(), "grader".into()]),
     );
     Ok(format!(
         "# The student edition of the async-Rust tutorial: the exercises and their grader.\n{}",
-        toml::to_string(&table).map_err(|e| e.to_string())?
+        toml::to_string(&table).map_err(|e| Error::format("Cargo.toml", e))?
     ))
 }
 

@@ -17,6 +17,7 @@
 //!
 //! Its results are printed by `report::libtest`.
 
+use crate::error::Error;
 use crate::outcome::{CheckId, Outcome};
 use crate::registry;
 use crate::report::libtest::{Format, Printer, message};
@@ -26,7 +27,6 @@ use crate::step::Check;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -82,7 +82,12 @@ Grades the steps of GRADE (exercises by default), one test per check, named
 
 /// Reads libtest's command line. Options of libtest that have no meaning
 /// here (`--shuffle`, `--report-time`, ...) are accepted and left alone.
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, String> {
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, Error> {
+    read(args).map_err(Error::Usage)
+}
+
+/// `parse`, its message the one line a user reads.
+fn read(args: impl IntoIterator<Item = OsString>) -> Result<Args, String> {
     use lexopt::prelude::*;
     let mut out = Args::default();
     let mut json_allowed = false;
@@ -229,9 +234,9 @@ pub fn main() -> ExitCode {
             .collect()
     };
     let filtered_out = all.len() - selected.len();
-    let color = args.color.unwrap_or_else(|| {
-        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-    });
+    let color = args
+        .color
+        .unwrap_or_else(|| crate::report::colour::on_stdout());
     let printer = Mutex::new(Printer {
         format: args.format,
         color,
@@ -386,7 +391,7 @@ fn exit(success: bool) -> ExitCode {
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Result<Args, String> {
+    fn args(a: &[&str]) -> Result<Args, Error> {
         parse(a.iter().map(OsString::from))
     }
 

@@ -27,7 +27,7 @@ fn fingerprint(target: &Target, step: &str) -> Option<String> {
 
 /// Notes, on each step's first failure, that the last grading of the same
 /// file failed first at another check; then remembers this grading's.
-pub fn note_moving_failures(target: &Target, outcomes: &mut [(&'static Check, Outcome)]) {
+pub(crate) fn note_moving_failures(target: &Target, outcomes: &mut [(&'static Check, Outcome)]) {
     let mut seen: Map<String, Value> = std::fs::read_to_string(file())
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())

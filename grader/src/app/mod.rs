@@ -4,7 +4,7 @@
 pub mod export;
 pub mod grade_tests;
 pub mod hint;
-pub mod history;
+pub(crate) mod history;
 pub mod options;
 pub mod reset;
 pub mod result;

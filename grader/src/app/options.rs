@@ -1,5 +1,6 @@
 //! The command line of `cargo run -p grader`.
 
+use crate::error::Error;
 use crate::step::Step;
 use std::path::{Path, PathBuf};
 
@@ -127,7 +128,12 @@ pub struct Options {
 
 /// Reads the command line; a relative path in it is taken from `shell_dir`,
 /// the shell's folder, as the shell meant it.
-pub fn parse(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
+pub fn parse(args: &[String], shell_dir: Option<&Path>) -> Result<Options, Error> {
+    read(args, shell_dir).map_err(Error::Usage)
+}
+
+/// `parse`, its message the one line a user reads.
+fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         command: Command::Report,
@@ -408,7 +414,7 @@ mod tests {
             &["--format", "gradescope", "--visibility", "tomorrow"],
             &["--batch", "class", "--jobs", "0"],
         ] {
-            let e = parse(&args(bad), None).unwrap_err();
+            let e = parse(&args(bad), None).unwrap_err().to_string();
             assert!(!e.contains('\n') && !e.is_empty(), "{bad:?}: {e}");
         }
     }

@@ -1,31 +1,32 @@
 //! `cargo run -p grader -- reset <step>`: the step's starter back in place
 //! of the student's file, which is kept, not lost.
 
+use crate::error::Error;
 use crate::step::Step;
-use crate::target::{Kind, Target, grader_dir, workspace_root};
+use crate::target::{Origin, Target, grader_dir, workspace_root};
 use std::path::PathBuf;
 
 /// Puts the starter of `step` in its place in `target`, after keeping the
 /// file that was there; says where it was kept.
-pub fn reset(target: &Target, step: &'static Step) -> Result<String, String> {
+pub fn reset(target: &Target, step: &'static Step) -> Result<String, Error> {
     // `GRADE=solutions` left set in a shell must not turn an answer into a
     // starter: reset is for a student's own work.
     if target.kind
-        == (Kind::Member {
+        == (Origin::Member {
             package: "solutions".to_string(),
         })
     {
-        return Err(format!(
+        return Err(Error::said(format!(
             "reset puts a starter in place of your own work, and {} holds the answers: \
              unset GRADE to reset a step of exercises",
             target.label
-        ));
+        )));
     }
     let starter_path = workspace_root()
         .join("grader/starters")
         .join(format!("{}.rs", step.name));
     let starter = std::fs::read_to_string(&starter_path)
-        .map_err(|e| format!("cannot read the starter {}: {e}", starter_path.display()))?;
+        .map_err(Error::io("read the starter", &starter_path))?;
     let file = target.source(step.name);
     let mut kept: Option<PathBuf> = None;
     if let Ok(current) = std::fs::read_to_string(&file) {
@@ -42,15 +43,10 @@ pub fn reset(target: &Target, step: &'static Step) -> Result<String, String> {
         let keep = dir.join(format!("{}-{stamp}.rs", step.name));
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&keep, current))
-            .map_err(|e| {
-                format!(
-                    "cannot keep your file at {}: {e}; nothing was reset",
-                    keep.display()
-                )
-            })?;
+            .map_err(Error::io("keep your file (nothing was reset) at", &keep))?;
         kept = Some(keep);
     }
-    std::fs::write(&file, starter).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    std::fs::write(&file, starter).map_err(Error::io("write", &file))?;
     Ok(match kept {
         Some(keep) => format!(
             "{} is the starter again; your file is kept at {}",
@@ -90,7 +86,7 @@ mod tests {
         let file = target.source(step.name);
         let before = std::fs::read(&file).ok();
         let refused = reset(&target, step).unwrap_err();
-        assert!(refused.contains("unset GRADE"), "{refused}");
+        assert!(refused.to_string().contains("unset GRADE"), "{refused}");
         assert_eq!(std::fs::read(&file).ok(), before);
     }
 

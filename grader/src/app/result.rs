@@ -4,6 +4,7 @@
 //! then asks this of each step: a test per step, worth its points, and no
 //! code of the student's runs between them.
 
+use crate::error::Error;
 use crate::step::Step;
 use serde_json::Value;
 use std::path::Path;
@@ -12,23 +13,24 @@ use std::path::Path;
 const SCHEMA: &str = "async-rust-grader-report/1";
 
 /// The step's row and first failure, as text, and whether it passed.
-pub fn of_step(report: &Path, step: &Step) -> Result<(String, bool), String> {
-    let text = std::fs::read_to_string(report)
-        .map_err(|e| format!("cannot read {}: {e}", report.display()))?;
+pub fn of_step(report: &Path, step: &Step) -> Result<(String, bool), Error> {
+    let text = std::fs::read_to_string(report).map_err(Error::io("read", report))?;
     let value: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not JSON: {e}", report.display()))?;
+        .map_err(|e| Error::format(report.display(), format!("not JSON: {e}")))?;
     if value["schema"] != SCHEMA {
-        return Err(format!(
+        return Err(Error::said(format!(
             "{} is not a report of the grader's (--format json)",
             report.display()
-        ));
+        )));
     }
     let row = value["steps"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|s| s["step"] == step.name)
-        .ok_or_else(|| format!("{} holds no step {}", report.display(), step.name))?;
+        .ok_or_else(|| {
+            Error::format(report.display(), format!("it holds no step {}", step.name))
+        })?;
     let status = row["status"].as_str().unwrap_or("not_run");
     let checks = row["checks"].as_array().map_or(&[][..], Vec::as_slice);
     let passed_checks = checks.iter().filter(|c| c["passed"] == true).count();

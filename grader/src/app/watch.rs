@@ -7,6 +7,7 @@
 //! system events often do not arrive.
 
 use crate::catalogue::STEPS;
+use crate::error::Error;
 use crate::report::text;
 use crate::settings::Settings;
 use crate::step::Step;
@@ -18,10 +19,13 @@ use std::time::{Duration, SystemTime};
 /// How often the step files are looked at.
 const LOOK: Duration = Duration::from_millis(250);
 
-pub fn watch(target: &Target, settings: &Settings, color: bool) -> Result<(), String> {
+pub fn watch(target: &Target, settings: &Settings, color: bool) -> Result<(), Error> {
     let dir = target.dir.join("src").join("bin");
     if !dir.is_dir() {
-        return Err(format!("cannot watch {}: no such folder", dir.display()));
+        return Err(Error::said(format!(
+            "cannot watch {}: no such folder",
+            dir.display()
+        )));
     }
     let mut seen = stamps(target);
     let all: Vec<&'static Step> = STEPS.iter().collect();

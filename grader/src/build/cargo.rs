@@ -6,8 +6,9 @@
 //! ("JSON Messages"); the `cargo_metadata` crate would type them, but its
 //! derives put a proc-macro build on the path of every student's first run.
 
+use crate::error::Error;
 use crate::exec::sandbox::Role;
-use crate::exec::{Bound, Capture, Process, StartError};
+use crate::exec::{Bound, Capture, Process};
 use crate::settings::Builds;
 use crate::target::cargo_target_dir;
 use serde_json::Value;
@@ -57,35 +58,6 @@ pub struct Diagnostic {
     pub rendered: String,
 }
 
-/// Cargo could not run, or did not finish.
-#[derive(Debug)]
-pub enum CargoError {
-    Start(StartError),
-    TimedOut(Duration),
-}
-
-impl std::fmt::Display for CargoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CargoError::Start(e) => write!(f, "{e}"),
-            CargoError::TimedOut(limit) => write!(
-                f,
-                "cargo build did not finish within {} minutes",
-                limit.as_secs() / 60
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CargoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CargoError::Start(e) => Some(e),
-            CargoError::TimedOut(_) => None,
-        }
-    }
-}
-
 /// Where cargo builds what the finished executables are made from (cargo's
 /// `build-dir`): the workspace's target directory, whose dependencies are
 /// built once for every crate the grader builds. A class's builds have one
@@ -97,12 +69,7 @@ pub fn build_dir(builds: &Builds) -> PathBuf {
 
 /// Removes what cargo built for `package` of the crate at `manifest`, in
 /// the shared build directory and in `out_dir`.
-pub fn clean(
-    manifest: &Path,
-    package: &str,
-    out_dir: &Path,
-    builds: &Builds,
-) -> Result<(), String> {
+pub fn clean(manifest: &Path, package: &str, out_dir: &Path, builds: &Builds) -> Result<(), Error> {
     let mut cmd = cargo();
     cmd.arg("clean")
         .arg("--manifest-path")
@@ -112,14 +79,13 @@ pub fn clean(
         .arg(out_dir)
         .env("CARGO_BUILD_BUILD_DIR", build_dir(builds))
         .stdin(Stdio::null());
-    let run = crate::exec::run_command(cmd, "cargo clean", BUILD_LIMIT, crate::exec::Bound::LOG)
-        .map_err(|e| e.to_string())?;
+    let run = crate::exec::run_command(cmd, "cargo clean", BUILD_LIMIT, crate::exec::Bound::LOG)?;
     match run.end {
         Some(end) if end.status.success() => Ok(()),
-        _ => Err(format!(
+        _ => Err(Error::said(format!(
             "cargo clean -p {package} failed: {}",
             run.stderr.text().trim()
-        )),
+        ))),
     }
 }
 
@@ -141,7 +107,7 @@ pub fn cargo() -> Command {
 /// that does not compile stops none of the others). The intermediate builds
 /// go to the workspace's own target directory (cargo's `build-dir`), where
 /// the dependencies are compiled once for every crate the grader builds.
-pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoError> {
+pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error> {
     let mut cmd = cargo();
     cmd.arg("build").arg("--manifest-path").arg(&spec.manifest);
     if let Some(package) = &spec.package {
@@ -175,7 +141,7 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut process = Process::start(cmd, "cargo build").map_err(CargoError::Start)?;
+    let mut process = Process::start(cmd, "cargo build")?;
     let stderr = Capture::follow(process.take_stderr().expect("stderr is piped"), Bound::LOG);
     let stdout = process.take_stdout().expect("stdout is piped");
 
@@ -183,7 +149,10 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
     // its deadline; its messages end when it does.
     let reader = std::thread::spawn(move || read_messages(stdout));
     if process.wait(BUILD_LIMIT).is_none() {
-        return Err(CargoError::TimedOut(BUILD_LIMIT));
+        return Err(Error::TimedOut {
+            what: "cargo build".to_string(),
+            limit: BUILD_LIMIT,
+        });
     }
     let Messages {
         mut exes,
@@ -222,15 +191,21 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, CargoE
         .collect())
 }
 
-/// What cargo's messages said of each bin.
-#[derive(Default)]
-struct Messages {
-    exes: BTreeMap<String, PathBuf>,
-    errors: BTreeMap<String, Vec<Diagnostic>>,
-    warnings: BTreeMap<String, Vec<String>>,
+/// What cargo's messages said of each bin, by its name.
+#[derive(Debug, Default)]
+pub struct Messages {
+    /// Its executable.
+    pub exes: BTreeMap<String, PathBuf>,
+    /// The compiler's errors, the first of them.
+    pub errors: BTreeMap<String, Vec<Diagnostic>>,
+    /// The compiler's warnings, rendered, the first of them.
+    pub warnings: BTreeMap<String, Vec<String>>,
 }
 
-fn read_messages(stdout: impl std::io::Read) -> Messages {
+/// Reads cargo's JSON messages (`--message-format=json`, one per line) as
+/// the Cargo Book documents them: the one place they are read, for the
+/// grader's builds, the bench's and the self-tests'.
+pub fn read_messages(stdout: impl std::io::Read) -> Messages {
     let mut read = Messages::default();
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };

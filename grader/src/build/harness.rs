@@ -23,7 +23,7 @@ pub(crate) const PROTOCOL: &str = include_str!("../../harness/protocol.rs");
 pub(crate) const PREFIX: &str = "harness-";
 
 /// The harness bin of a step.
-pub fn bin(step: &str) -> String {
+pub(crate) fn bin(step: &str) -> String {
     format!("{PREFIX}{step}")
 }
 

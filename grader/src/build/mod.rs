@@ -12,13 +12,14 @@
 //! step builds it, and every later check gets the same result.
 
 pub mod cargo;
-pub mod harness;
+pub(crate) mod harness;
 pub(crate) mod lexer;
 pub(crate) mod safety;
 pub mod scratch;
 
+use crate::error::Error;
 use crate::settings::Builds;
-use crate::target::{Kind, Target, grader_dir};
+use crate::target::{Origin, Target, grader_dir};
 use cargo::{Bin, Spec};
 use harness::HarnessCode;
 use std::collections::HashMap;
@@ -121,7 +122,7 @@ impl Bins {
     }
 
     /// Builds every one of `bins` not built yet, in one run of cargo.
-    pub fn build_all(&self, bins: &[&str], prepare: impl FnOnce() -> Result<(), String>) {
+    pub fn build_all(&self, bins: &[&str], prepare: impl FnOnce() -> Result<(), Error>) {
         let wanted: Vec<(&str, Cell)> = bins
             .iter()
             .map(|b| (*b, self.cell(b)))
@@ -153,7 +154,7 @@ impl Bins {
     }
 
     /// The bin, built the first time it is asked for.
-    pub fn get(&self, bin: &str, prepare: impl FnOnce() -> Result<(), String>) -> Built {
+    pub fn get(&self, bin: &str, prepare: impl FnOnce() -> Result<(), Error>) -> Built {
         self.cell(bin)
             .get_or_init(|| {
                 run_cargo(&self.spec, &[bin], prepare)
@@ -169,7 +170,7 @@ impl Bins {
 fn run_cargo(
     spec: &Spec,
     bins: &[&str],
-    prepare: impl FnOnce() -> Result<(), String>,
+    prepare: impl FnOnce() -> Result<(), Error>,
 ) -> HashMap<String, Built> {
     let all_fail = |why: String| {
         bins.iter()
@@ -177,7 +178,7 @@ fn run_cargo(
             .collect()
     };
     if let Err(why) = prepare() {
-        return all_fail(why);
+        return all_fail(why.to_string());
     }
     match cargo::build(spec, bins) {
         Ok(built) => built
@@ -286,7 +287,7 @@ pub fn step_bins(target: &Target, builds: &Builds) -> Bins {
 /// Removes everything built for a target's steps: its scratch crate, its
 /// bins, and their share of the build directory. A class's submissions,
 /// graded once, would otherwise fill the disk.
-pub fn forget(target: &Target, builds: &Builds) -> Result<(), String> {
+pub fn forget(target: &Target, builds: &Builds) -> Result<(), Error> {
     let dir = steps_crate(target);
     let out_dir = grader_dir().join("out").join(target.key());
     if dir.join("Cargo.toml").exists() {
@@ -300,7 +301,7 @@ pub fn forget(target: &Target, builds: &Builds) -> Result<(), String> {
     for gone in [&out_dir, &dir] {
         match std::fs::remove_dir_all(gone) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot remove {}: {e}", gone.display()));
+                return Err(Error::io("remove", gone)(e));
             }
             _ => {}
         }
@@ -348,7 +349,7 @@ pub fn write_steps_crate(
     target: &Target,
     builds: &Builds,
     steps: &[StepSource],
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let dir = steps_crate(target);
     let mut bins = String::new();
     let mut bin = |name: &str, path: &str| {
@@ -367,30 +368,29 @@ pub fn write_steps_crate(
         // What of it is unsafe, checked by the compiler in the same run.
         if safety::needs_check(&text) {
             let file = format!("src/safety/{}.rs", step.name);
-            scratch::write_if_changed(&dir.join(&file), &safety::checked_copy(&text))
-                .map_err(|e| e.to_string())?;
+            scratch::write_if_changed(&dir.join(&file), &safety::checked_copy(&text))?;
             bin(&safety_bin(step.name), &file);
         }
         // The harness around it, built with it, in the same run of cargo.
         if let Some(code) = &step.harness {
             for (file, text) in harness::files(step.name, code, &text) {
-                scratch::write_if_changed(&dir.join(file), &text).map_err(|e| e.to_string())?;
+                scratch::write_if_changed(&dir.join(file), &text)?;
             }
             let name = harness::bin(step.name);
             bin(&name, &format!("src/bin/{name}.rs"));
         }
     }
     let package = match &target.kind {
-        Kind::Member { package } => package.as_str(),
-        Kind::Files => "exercises",
+        Origin::Member { package } => package.as_str(),
+        Origin::Files => "exercises",
     };
     let dependencies = scratch::dependencies_of(package).ok_or_else(|| {
-        format!(
-            "the steps' dependencies cannot be read from {}",
+        Error::format(
             crate::target::workspace_root()
                 .join(package)
                 .join("Cargo.toml")
-                .display()
+                .display(),
+            "the steps' dependencies cannot be read from it",
         )
     })?;
     let manifest = format!(
@@ -399,8 +399,8 @@ pub fn write_steps_crate(
         package_name(target, builds),
         scratch::workspace_profiles()
     );
-    scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(|e| e.to_string())?;
-    scratch::copy_lock(&dir).map_err(|e| e.to_string())?;
+    scratch::write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    scratch::copy_lock(&dir)?;
     // Cargo wants a target in the package's folder too; the bins are elsewhere.
-    scratch::write_if_changed(&dir.join("src/lib.rs"), "").map_err(|e| e.to_string())
+    scratch::write_if_changed(&dir.join("src/lib.rs"), "")
 }

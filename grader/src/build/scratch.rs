@@ -4,29 +4,10 @@
 //! steps depend on, as the workspace's manifest says, with its lock file, so
 //! that the dependencies' builds are shared with the workspace's.
 
+use crate::error::Error;
 use crate::target::workspace_root;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
-
-/// A scratch crate that could not be written.
-#[derive(Debug)]
-pub struct WriteError {
-    pub path: PathBuf,
-    pub source: io::Error,
-}
-
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write {}: {}", self.path.display(), self.source)
-    }
-}
-
-impl std::error::Error for WriteError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
 
 /// The `[dependencies]` a crate of this workspace (`exercises`, `solutions`)
 /// gives its steps, written out in full: a `workspace = true` entry becomes
@@ -112,17 +93,13 @@ fn merge(base: &toml::Value, member: &toml::Value) -> toml::Value {
 /// crate, text); its bins are its `src/bin/*.rs`, as in any crate. Files
 /// already right are left untouched, so that cargo does not rebuild them.
 /// Returns the manifest's path.
-pub fn write_crate(
-    dir: &Path,
-    package: &str,
-    files: &[(&str, &str)],
-) -> Result<PathBuf, WriteError> {
+pub fn write_crate(dir: &Path, package: &str, files: &[(&str, &str)]) -> Result<PathBuf, Error> {
     let manifest = format!(
         "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
-        dependencies_of("exercises").ok_or_else(|| WriteError {
-            path: workspace_root().join("exercises/Cargo.toml"),
-            source: io::Error::other("the steps' dependencies cannot be read from it"),
-        })?,
+        dependencies_of("exercises").ok_or_else(|| Error::format(
+            workspace_root().join("exercises/Cargo.toml").display(),
+            "the steps' dependencies cannot be read from it"
+        ))?,
         workspace_profiles()
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
@@ -135,7 +112,7 @@ pub fn write_crate(
 
 /// The workspace's lock file, so that a scratch crate resolves the same
 /// versions and shares their builds.
-pub fn copy_lock(dir: &Path) -> Result<(), WriteError> {
+pub fn copy_lock(dir: &Path) -> Result<(), Error> {
     let lock = workspace_root().join("Cargo.lock");
     match fs::read_to_string(&lock) {
         Ok(text) => write_if_changed(&dir.join("Cargo.lock"), &text),
@@ -143,18 +120,14 @@ pub fn copy_lock(dir: &Path) -> Result<(), WriteError> {
     }
 }
 
-pub fn write_if_changed(path: &Path, text: &str) -> Result<(), WriteError> {
+pub fn write_if_changed(path: &Path, text: &str) -> Result<(), Error> {
     if fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    let error = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(error)?;
+        fs::create_dir_all(parent).map_err(Error::io("make", parent))?;
     }
-    fs::write(path, text).map_err(error)
+    fs::write(path, text).map_err(Error::io("write", path))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::step::{Checks, Ctx};
 
 /// The harness first: it polls the future by hand and says which poll went
 /// wrong; the step's own run, side by side with the async fn, comes last.
-pub fn checks(checks: &mut Checks) {
+pub(crate) fn checks(checks: &mut Checks) {
     let compiles = compiles(checks);
     let pending = harness::case(checks, "pending_until_the_database_answers", &[compiles]);
     let same = harness::case(checks, "same_results_as_the_async_fn", &[pending]);

@@ -11,7 +11,7 @@ use std::net::TcpListener;
 /// Runs the step with each bad value of its argument (`PORT`, `N`): every
 /// run must exit 2 at once, with one line on stderr that names the value,
 /// and no panic.
-pub fn bad_argument(
+pub(crate) fn bad_argument(
     checks: &mut Checks,
     name: &'static str,
     bad_values: &'static [&'static str],
@@ -53,7 +53,7 @@ fn one_bad_value(ctx: &Ctx, bad: &str) -> Result<(), Failure> {
 
 /// Runs the step on a port that is already taken: it must exit 1 with one
 /// line that names the address.
-pub fn taken_port(checks: &mut Checks, compiles: CheckId) -> CheckId {
+pub(crate) fn taken_port(checks: &mut Checks, compiles: CheckId) -> CheckId {
     checks.add("taken_port_is_one_line_and_exit_1", &[compiles], |ctx| {
         let holder = TcpListener::bind(("127.0.0.1", 0))
             .map_err(|e| Failure::new(format!("cannot take a port for this check: {e}")))?;

@@ -11,7 +11,7 @@ use crate::step::{Checks, Ctx};
 /// count or an early release every time, where runs of threads show it only
 /// when they happen to interleave badly. Its checks have deadlines of their
 /// own, so a factory that hangs is reported in seconds.
-pub fn graded(checks: &mut Checks) {
+pub(crate) fn graded(checks: &mut Checks) {
     let compiles = compiles(checks);
     let polled = checks.add_harnessed("factory_polled_step_by_step", &[compiles], |ctx| {
         harness::check(ctx, None)
@@ -30,7 +30,7 @@ pub fn graded(checks: &mut Checks) {
 
 /// The checks of task2-struct-1, the slide whose futures are never awaited:
 /// it passes when the flaw shows.
-pub fn demo_without_await(checks: &mut Checks) {
+pub(crate) fn demo_without_await(checks: &mut Checks) {
     demo(
         checks,
         "atoms_bond_without_waiting",
@@ -40,7 +40,7 @@ pub fn demo_without_await(checks: &mut Checks) {
 
 /// The checks of task2-struct-2, the slide whose permits are dropped at
 /// once: it passes when the flaw shows.
-pub fn demo_permit_dropped(checks: &mut Checks) {
+pub(crate) fn demo_permit_dropped(checks: &mut Checks) {
     demo(
         checks,
         "permit_dropped_too_early",
@@ -64,14 +64,14 @@ fn demo(checks: &mut Checks, name: &'static str, why: &'static str) {
 
 /// One atom as printed: `h` or `o`, and its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Atom {
+pub(crate) struct Atom {
     pub kind: char,
     pub index: usize,
 }
 
 /// What is wrong with an H2O output, if anything.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// A line that is not `bond h<i>!` or `bond o<i>!`.
     BadLine { line_no: usize, line: String },
     /// An atom that should bond but does not, or bonds twice, or does not exist.
@@ -88,7 +88,7 @@ pub enum Problem {
 }
 
 /// Reads `bond h3!` as hydrogen 3.
-pub fn parse_line(line: &str) -> Option<Atom> {
+pub(crate) fn parse_line(line: &str) -> Option<Atom> {
     let rest = line.strip_prefix("bond ")?.strip_suffix('!')?;
     let kind = rest.chars().next().filter(|c| *c == 'h' || *c == 'o')?;
     let digits = &rest[1..];
@@ -103,7 +103,7 @@ pub fn parse_line(line: &str) -> Option<Atom> {
 
 /// Checks an output for N molecules: every atom of `h0..h(2N-1)` and
 /// `o0..o(N-1)` exactly once, and every three lines one `o` and two `h`.
-pub fn problems(stdout: &str, n: usize) -> Option<Problem> {
+pub(crate) fn problems(stdout: &str, n: usize) -> Option<Problem> {
     let lines: Vec<&str> = stdout.lines().collect();
     let mut atoms = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {

@@ -38,13 +38,13 @@ fn harness(step: &'static Step) -> &'static Harness {
 }
 
 /// Adds a check that is one case of the step's harness, run alone.
-pub fn case(checks: &mut Checks, name: &'static str, needs: &[CheckId]) -> CheckId {
+pub(crate) fn case(checks: &mut Checks, name: &'static str, needs: &[CheckId]) -> CheckId {
     checks.add_harnessed(name, needs, move |ctx| check(ctx, Some(name)))
 }
 
 /// Runs the step's harness: every check of it, or only `only`. Passes when
 /// the harness says every check it ran passed.
-pub fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
+pub(crate) fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
     let step = ctx.step();
     let harness = harness(step);
     let exe = ctx.grading.harness_exe(step).map_err(|why| {

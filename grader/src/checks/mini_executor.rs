@@ -4,12 +4,12 @@
 //! executor parks or spins while they sleep.
 
 use super::{Runs, command_line, compiles, harness};
-use crate::exec::{Background, threads};
+use crate::exec::{Background, procfs};
 use crate::failure::{Failure, tail};
 use crate::outcome::{Pass, Verdict};
 use crate::step::{Checks, Ctx};
 
-pub fn checks(checks: &mut Checks) {
+pub(crate) fn checks(checks: &mut Checks) {
     let compiles = compiles(checks);
     let ready = harness::case(checks, "runs_a_ready_future", &[compiles]);
     let again = harness::case(checks, "polls_again_a_task_that_wakes_itself", &[ready]);
@@ -136,7 +136,7 @@ const MAX_IDLE_WAKEUPS: u64 = 10;
 /// clock in none. The spans are what is measured, not a wait for something
 /// to happen.
 fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
-    if let Err(why) = threads::main_thread_switches(std::process::id()) {
+    if let Err(why) = procfs::main_thread_switches(std::process::id()) {
         return Ok(Pass::Skipped(format!(
             "a thread's wake-ups cannot be counted here: {why}"
         )));
@@ -159,7 +159,7 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
         .noting_todo(&stderr));
     }
     let pid = bg.process.id();
-    let mut before = threads::main_thread_switches(pid).map_err(|why| {
+    let mut before = procfs::main_thread_switches(pid).map_err(|why| {
         Failure::new(format!("the executor's thread could not be watched: {why}"))
     })?;
     // The fewest wake-ups in a span, and how long that span was.
@@ -167,7 +167,7 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     for _ in 0..SPANS {
         let started = std::time::Instant::now();
         std::thread::sleep(QUIET);
-        let Ok(after) = threads::main_thread_switches(pid) else {
+        let Ok(after) = procfs::main_thread_switches(pid) else {
             // It ended: its run says why below.
             break;
         };

@@ -13,13 +13,13 @@
 //! Each family gives the catalogue the functions that add a step's checks
 //! (`echo::thread`, `h2o::graded`, ...); the catalogue names them.
 
-pub mod add_to_inbox;
-pub mod command_line;
-pub mod echo;
-pub mod h2o;
-pub mod harness;
-pub mod mini_executor;
-pub mod mutex_send;
+pub(crate) mod add_to_inbox;
+pub(crate) mod command_line;
+pub(crate) mod echo;
+pub(crate) mod h2o;
+pub(crate) mod harness;
+pub(crate) mod mini_executor;
+pub(crate) mod mutex_send;
 
 use crate::exec::{self, Bound, Run};
 use crate::failure::{Failure, show, tail};
@@ -28,12 +28,12 @@ use crate::step::{Checks, Ctx};
 use std::time::Duration;
 
 /// The first check of every step: its file compiles.
-pub fn compiles(checks: &mut Checks) -> CheckId {
+pub(crate) fn compiles(checks: &mut Checks) -> CheckId {
     checks.add("compiles", &[], |ctx| ctx.exe().map(|_| Pass::Passed))
 }
 
 /// Runs the step to its end, as a check does.
-pub trait Runs {
+pub(crate) trait Runs {
     /// Runs the step with `args` to its end, up to `limit`. A run that does
     /// not end in time is a failure that says what it printed so far.
     fn run(&self, args: &[&str], limit: Duration) -> Result<Ran, Failure>;
@@ -65,7 +65,7 @@ impl Runs for Ctx<'_> {
 }
 
 /// A step run to its end.
-pub struct Ran {
+pub(crate) struct Ran {
     /// Its command line, as a student would type it.
     pub shown: String,
     pub run: Run,
@@ -73,13 +73,13 @@ pub struct Ran {
 
 impl Ran {
     /// What it printed on stderr, as far as it was kept.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.run.stderr.text()
     }
 
     /// Its stdout, whole; a step that printed more than the grader keeps
     /// fails, since what it printed cannot all be read.
-    pub fn stdout(&self) -> Result<String, Failure> {
+    pub(crate) fn stdout(&self) -> Result<String, Failure> {
         match self.run.stdout.whole() {
             Some(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
             None => Err(Failure::new(format!(
@@ -100,7 +100,7 @@ impl Ran {
     }
 
     /// A short account of its stdout, for a message.
-    pub fn printed(&self) -> String {
+    pub(crate) fn printed(&self) -> String {
         let lines = String::from_utf8_lossy(self.run.stdout.head())
             .lines()
             .count();
@@ -113,7 +113,7 @@ impl Ran {
     }
 
     /// Fails unless it exited with code 0 and nothing in it panicked.
-    pub fn succeeded(self) -> Result<Ran, Failure> {
+    pub(crate) fn succeeded(self) -> Result<Ran, Failure> {
         let end = self.run.end.expect("a run that ended");
         if !end.status.success() {
             return Err(self.explain(Failure::new(format!(
@@ -131,7 +131,7 @@ impl Ran {
 
     /// Adds what its stderr tells: a panic, or its last lines; and whether it
     /// still reaches a `todo!()`.
-    pub fn explain(&self, failure: Failure) -> Failure {
+    pub(crate) fn explain(&self, failure: Failure) -> Failure {
         let stderr = self.stderr();
         let f = match exec::panics(&stderr) {
             Some(panic) => failure.block("it panicked", &panic),

@@ -6,7 +6,7 @@ use crate::outcome::{Pass, Verdict};
 use crate::step::{Checks, Ctx};
 use std::time::Duration;
 
-pub fn checks(checks: &mut Checks) {
+pub(crate) fn checks(checks: &mut Checks) {
     let compiles = checks.add("compiles", &[], compiles);
     let holds = harness::case(checks, "holds_the_lock_across_the_await", &[compiles]);
     harness::case(checks, "waits_for_the_lock_without_spinning", &[holds]);

@@ -25,6 +25,7 @@ mod take;
 pub use find::{Holds, Submission, holds, submissions};
 pub use sandboxed::grade_prebuilt;
 
+use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::report::Report;
 use crate::settings::Settings;
@@ -50,9 +51,9 @@ pub struct Class<'a> {
 
 /// `--submission DIR`: grades the one submission in `dir` (a clone, a
 /// crate, step files), as a class's is graded; its report.
-pub fn grade_one(dir: &Path, settings: &Settings, keep_builds: bool) -> Result<Report, String> {
+pub fn grade_one(dir: &Path, settings: &Settings, keep_builds: bool) -> Result<Report, Error> {
     if !dir.is_dir() {
-        return Err(format!("{} is not a folder", dir.display()));
+        return Err(Error::usage(format!("{} is not a folder", dir.display())));
     }
     let name = dir
         .canonicalize()
@@ -72,7 +73,7 @@ fn grade_submission(
     settings: &Settings,
     keep_builds: bool,
     graded: &Graded,
-) -> Result<Report, String> {
+) -> Result<Report, Error> {
     let started = Instant::now();
     let files = take::read(holds)?;
     let mut outcomes: Vec<(&'static Check, Outcome)> = Vec::new();
@@ -118,7 +119,7 @@ fn grade_files(
     files: &take::Files,
     settings: &Settings,
     keep_builds: bool,
-) -> Result<Vec<(&'static Check, Outcome)>, String> {
+) -> Result<Vec<(&'static Check, Outcome)>, Error> {
     let folder = take::folder();
     let target = take::write(&folder, files)?;
     let steps: Vec<&'static Step> = files.iter().map(|(s, _)| *s).collect();
@@ -126,10 +127,8 @@ fn grade_files(
     if !keep_builds {
         // Its copy of the step files, and what its steps wrote: no one
         // graded later may find them, and the disk keeps its space.
-        let removed = crate::build::forget(&target, &settings.builds).and_then(|()| {
-            std::fs::remove_dir_all(&folder)
-                .map_err(|e| format!("cannot remove {}: {e}", folder.display()))
-        });
+        let removed = crate::build::forget(&target, &settings.builds)
+            .and_then(|()| std::fs::remove_dir_all(&folder).map_err(Error::io("remove", &folder)));
         if let Err(e) = removed {
             // The grade stands; only disk space is lost.
             eprintln!("warning: {e}");
@@ -169,7 +168,7 @@ pub fn grade_class(class: &Class) -> u8 {
     let progress = Progress::new(submissions.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let unwritten = std::sync::atomic::AtomicUsize::new(0);
-    let graded: Vec<std::sync::Mutex<Option<Result<Report, String>>>> = submissions
+    let graded: Vec<std::sync::Mutex<Option<Result<Report, Error>>>> = submissions
         .iter()
         .map(|_| std::sync::Mutex::new(None))
         .collect();
@@ -224,11 +223,11 @@ pub fn grade_class(class: &Class) -> u8 {
         let graded = graded
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| Err("not graded".to_string()));
+            .unwrap_or_else(|| Err(Error::said("not graded")));
         let name = &submission.name;
         rows.push(match &graded {
             Ok(report) => sheet::row(name, report),
-            Err(why) => sheet::row_not_graded(name, why),
+            Err(why) => sheet::row_not_graded(name, &why.to_string()),
         });
     }
     let sheet = sheet::csv(&rows);

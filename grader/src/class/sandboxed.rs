@@ -4,6 +4,7 @@
 //! reaches (`exec::handback`).
 
 use crate::build::{Built, built_from_json, built_to_json};
+use crate::error::Error;
 use crate::exec::sandbox::Role;
 use crate::exec::{self, Bound};
 use crate::outcome::Outcome;
@@ -71,12 +72,11 @@ pub(crate) fn grade(
     steps: &[&'static Step],
     settings: &Settings,
     scratch: &Path,
-) -> Result<Vec<(&'static Check, Outcome)>, String> {
+) -> Result<Vec<(&'static Check, Outcome)>, Error> {
     let session = Session::new(target.clone(), settings.clone());
     session.build_steps(steps);
     let _ = std::fs::remove_dir_all(scratch);
-    std::fs::create_dir_all(scratch)
-        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    std::fs::create_dir_all(scratch).map_err(Error::io("make", scratch))?;
     let plan = Plan {
         dir: target.dir.clone(),
         steps: steps.to_vec(),
@@ -84,7 +84,7 @@ pub(crate) fn grade(
     };
     let plan_file = scratch.join("plan.json");
     std::fs::write(&plan_file, plan.to_json().to_string())
-        .map_err(|e| format!("cannot write {}: {e}", plan_file.display()))?;
+        .map_err(Error::io("write", &plan_file))?;
     // What the grading in the sandbox may read of the grader's folders: the
     // submission's own step files and bins.
     let readable: Vec<PathBuf> = plan
@@ -96,10 +96,9 @@ pub(crate) fn grade(
         .collect();
     let readable: Vec<&Path> = readable.iter().map(PathBuf::as_path).collect();
     let user = exec::sandbox::grading_user();
-    exec::sandbox::hand_over(scratch, user)
-        .map_err(|e| format!("cannot hand {} to the sandbox: {e}", scratch.display()))?;
+    exec::sandbox::hand_over(scratch, user).map_err(Error::io("hand to the sandbox", scratch))?;
 
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the grader: {e}"))?;
+    let exe = std::env::current_exe().map_err(Error::io("find", "the grader's executable"))?;
     let mut cmd = Command::new(exe);
     cmd.arg("--grade-prebuilt")
         .arg(&plan_file)
@@ -113,10 +112,9 @@ pub(crate) fn grade(
     }
     // Never a file the steps could write: see `exec::handback`.
     #[cfg(unix)]
-    let incoming = exec::handback::attach(&mut cmd)
-        .map_err(|e| format!("cannot make a pipe for the grading: {e}"))?;
-    let run = exec::run_command(cmd, "the grading", SUBMISSION_LIMIT, Bound::LOG)
-        .map_err(|e| e.to_string())?;
+    let incoming =
+        exec::handback::attach(&mut cmd).map_err(Error::io("make", "a pipe for the grading"))?;
+    let run = exec::run_command(cmd, "the grading", SUBMISSION_LIMIT, Bound::LOG)?;
     #[cfg(unix)]
     let sent = incoming.received(Duration::from_secs(5));
     #[cfg(not(unix))]
@@ -141,10 +139,12 @@ pub(crate) fn grade(
         format!("its grading ended ({how}) without its outcomes")
     };
     let stderr = run.stderr.text();
-    Err(match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
-        Some(last) => format!("{why}: {last}"),
-        None => why,
-    })
+    Err(Error::said(
+        match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+            Some(last) => format!("{why}: {last}"),
+            None => why,
+        },
+    ))
 }
 
 fn outcomes_to_json(outcomes: &[(&'static Check, Outcome)]) -> Value {
@@ -168,15 +168,15 @@ fn outcomes_from_json(value: &Value) -> Option<Vec<(&'static Check, Outcome)>> {
 /// `--grade-prebuilt PLAN`: the grading of one submission, in its sandbox:
 /// every check of the plan's steps, on the bins it names, the outcomes
 /// handed back.
-pub fn grade_prebuilt(plan: &Path, settings: Settings) -> Result<(), String> {
-    let text = std::fs::read_to_string(plan)
-        .map_err(|e| format!("cannot read {}: {e}", plan.display()))?;
+pub fn grade_prebuilt(plan: &Path, settings: Settings) -> Result<(), Error> {
+    let text = std::fs::read_to_string(plan).map_err(Error::io("read", plan))?;
     let plan = serde_json::from_str::<Value>(&text)
         .ok()
         .and_then(|v| Plan::from_json(&v))
-        .ok_or_else(|| format!("{} is not a plan of the grader's", plan.display()))?;
+        .ok_or_else(|| Error::format(plan.display(), "not a plan of the grader's"))?;
     #[cfg(unix)]
-    let channel = exec::handback::take().ok_or("no channel to hand the outcomes back on")?;
+    let channel = exec::handback::take()
+        .ok_or_else(|| Error::said("no channel to hand the outcomes back on"))?;
     if settings.sandboxed {
         exec::sandbox::guard_memory(settings.sandbox_memory);
     }
@@ -203,11 +203,11 @@ pub fn grade_prebuilt(plan: &Path, settings: Settings) -> Result<(), String> {
         let mut channel = channel;
         channel
             .write_all(sent.as_bytes())
-            .map_err(|e| format!("cannot hand the outcomes back: {e}"))
+            .map_err(Error::io("write", "the outcomes' channel"))
     }
     #[cfg(not(unix))]
     {
-        std::fs::write(&out, sent).map_err(|e| format!("cannot write {}: {e}", out.display()))
+        std::fs::write(&out, sent).map_err(Error::io("write", &out))
     }
 }
 

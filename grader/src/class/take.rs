@@ -7,6 +7,7 @@
 use super::find::Holds;
 use crate::build::scratch::write_if_changed;
 use crate::catalogue::STEPS;
+use crate::error::Error;
 use crate::step::Step;
 use crate::target::{Target, grader_dir, workspace_root};
 use std::path::PathBuf;
@@ -17,10 +18,10 @@ const MAX_STEP_FILE: u64 = 1 << 20;
 /// A step's file as the submission holds it: its text, or `None` when it
 /// has none to grade (missing, a link, too big). An upload of bare files is
 /// graded among the starters, as Gradescope's autograder grades it.
-pub type Files = Vec<(&'static Step, Option<String>)>;
+pub(super) type Files = Vec<(&'static Step, Option<String>)>;
 
 /// The text of each step's file in the submission.
-pub fn read(holds: &Holds) -> Result<Files, String> {
+pub(super) fn read(holds: &Holds) -> Result<Files, Error> {
     let mut files = Vec::new();
     for step in STEPS {
         let source = match holds {
@@ -34,12 +35,11 @@ pub fn read(holds: &Holds) -> Result<Files, String> {
                         .join("exercises/src/bin")
                         .join(format!("{}.rs", step.name))
                 }),
-            Holds::Nothing(why) => return Err(why.clone()),
+            Holds::Nothing(why) => return Err(Error::said(why.clone())),
         };
         let text = match std::fs::symlink_metadata(&source) {
             Ok(meta) if meta.is_file() && meta.len() <= MAX_STEP_FILE => {
-                let bytes = std::fs::read(&source)
-                    .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+                let bytes = std::fs::read(&source).map_err(Error::io("read", &source))?;
                 Some(String::from_utf8_lossy(&bytes).into_owned())
             }
             _ => None,
@@ -50,7 +50,7 @@ pub fn read(holds: &Holds) -> Result<Files, String> {
 }
 
 /// A folder of the grader's for one grading of a class: named for no one.
-pub fn folder() -> PathBuf {
+pub(super) fn folder() -> PathBuf {
     grader_dir()
         .join("class")
         .join(&crate::exec::secret()[..16])
@@ -58,16 +58,15 @@ pub fn folder() -> PathBuf {
 
 /// The step files of `files` that have a text, written as a crate's
 /// `src/bin` in `dir`: the target to grade.
-pub fn write(dir: &std::path::Path, files: &Files) -> Result<Target, String> {
+pub(super) fn write(dir: &std::path::Path, files: &Files) -> Result<Target, Error> {
     let steps = dir.join("steps");
     let _ = std::fs::remove_dir_all(&steps);
     for (step, text) in files {
         if let Some(text) = text {
-            write_if_changed(&steps.join(format!("src/bin/{}.rs", step.name)), text)
-                .map_err(|e| e.to_string())?;
+            write_if_changed(&steps.join(format!("src/bin/{}.rs", step.name)), text)?;
         }
     }
-    std::fs::create_dir_all(steps.join("src/bin")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(steps.join("src/bin")).map_err(Error::io("make", &steps))?;
     Ok(Target::files(steps, "the submission"))
 }
 

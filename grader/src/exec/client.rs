@@ -7,7 +7,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-pub struct Client {
+pub(crate) struct Client {
     stream: TcpStream,
     /// Everything sent so far, for failure messages.
     sent: Vec<u8>,
@@ -19,7 +19,11 @@ pub struct Client {
 
 impl Client {
     /// Connects to `addr`; each read and write then waits up to `deadline`.
-    pub fn connect(addr: SocketAddr, name: &str, deadline: Duration) -> Result<Client, Failure> {
+    pub(crate) fn connect(
+        addr: SocketAddr,
+        name: &str,
+        deadline: Duration,
+    ) -> Result<Client, Failure> {
         let stream = TcpStream::connect_timeout(&addr, deadline)
             .map_err(|e| Failure::new(format!("client {name} could not connect to {addr}: {e}")))?;
         // Each write leaves at once, so "split over several writes" is real.
@@ -36,16 +40,16 @@ impl Client {
     }
 
     /// Its name in messages.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// How long one of its reads or writes may wait.
-    pub fn deadline(&self) -> Duration {
+    pub(crate) fn deadline(&self) -> Duration {
         self.deadline
     }
 
-    pub fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         self.sent.extend_from_slice(bytes);
         let mut left = bytes;
         while !left.is_empty() {
@@ -89,7 +93,7 @@ impl Client {
 
     /// Sends `bytes` from another thread, so that a large line can be read
     /// back while it is still being written.
-    pub fn send_in_background(
+    pub(crate) fn send_in_background(
         &mut self,
         bytes: Vec<u8>,
     ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
@@ -98,7 +102,7 @@ impl Client {
 
     /// Sends `bytes` from another thread, then at once says there is no
     /// more (a half-close), while this one reads what comes back.
-    pub fn send_all_then_close_in_background(
+    pub(crate) fn send_all_then_close_in_background(
         &mut self,
         bytes: Vec<u8>,
     ) -> Result<JoinHandle<std::io::Result<()>>, Failure> {
@@ -126,7 +130,7 @@ impl Client {
 
     /// Reads until `expected` has come back, failing at the first byte that
     /// differs, at end-of-file, or when nothing arrives before the deadline.
-    pub fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
         let mut got = Vec::with_capacity(expected.len());
         let mut chunk = vec![0u8; 64 * 1024];
         let end = Instant::now() + self.deadline;
@@ -169,7 +173,7 @@ impl Client {
     }
 
     /// Whether the server has sent bytes this client has not read yet.
-    pub fn has_unread(&self) -> bool {
+    pub(crate) fn has_unread(&self) -> bool {
         let mut byte = [0u8; 1];
         let peeked = self.stream.set_nonblocking(true).is_ok()
             && self.stream.peek(&mut byte).is_ok_and(|n| n > 0);
@@ -181,7 +185,7 @@ impl Client {
     /// and tells whether `line` then comes back, within `span`. A server that
     /// holds its writes back (a buffered writer never flushed) sends them as
     /// its handler ends.
-    pub fn arrives_once_closed(&mut self, line: &[u8], span: Duration) -> bool {
+    pub(crate) fn arrives_once_closed(&mut self, line: &[u8], span: Duration) -> bool {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut got = Vec::new();
         let mut chunk = [0u8; 4096];
@@ -197,7 +201,7 @@ impl Client {
 
     /// Says the client has no more to send, then expects the server to close
     /// the connection without sending anything more.
-    pub fn finish(mut self) -> Result<(), Failure> {
+    pub(crate) fn finish(mut self) -> Result<(), Failure> {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut extra = Vec::new();
         let mut chunk = [0u8; 4096];
@@ -244,7 +248,7 @@ impl Client {
 
     /// Says the client has no more to send, then expects the server to close
     /// the connection, whatever it echoes before.
-    pub fn finish_after_any_echo(mut self) -> Result<(), Failure> {
+    pub(crate) fn finish_after_any_echo(mut self) -> Result<(), Failure> {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut chunk = [0u8; 4096];
         let end = Instant::now() + self.deadline;
@@ -265,7 +269,7 @@ impl Client {
     }
 
     /// Waits `span` for the server to send nothing; what it sent, if it did.
-    pub fn quiet_for(&mut self, span: Duration) -> Result<(), Vec<u8>> {
+    pub(crate) fn quiet_for(&mut self, span: Duration) -> Result<(), Vec<u8>> {
         let mut chunk = [0u8; 4096];
         match self.read_some(&mut chunk, Instant::now() + span) {
             Err(Ended::Timeout) => Ok(()),
@@ -275,7 +279,7 @@ impl Client {
     }
 
     /// Aborts the connection with a TCP reset (RST), as a crashed client would.
-    pub fn reset(self) {
+    pub(crate) fn reset(self) {
         let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
         drop(self.stream);
     }

@@ -22,14 +22,14 @@ const ENV: &str = "GRADER_HANDBACK_FD";
 const MOST: u64 = 64 << 20;
 
 /// The grader's end: what the child sends, read as it comes.
-pub struct Incoming {
+pub(crate) struct Incoming {
     received: mpsc::Receiver<Vec<u8>>,
     writer: Option<io::PipeWriter>,
 }
 
 /// Gives `cmd` the channel, on fd 3.
 #[cfg(unix)]
-pub fn attach(cmd: &mut Command) -> io::Result<Incoming> {
+pub(crate) fn attach(cmd: &mut Command) -> io::Result<Incoming> {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
     let (reader, writer) = io::pipe()?;
@@ -65,7 +65,7 @@ pub fn attach(cmd: &mut Command) -> io::Result<Incoming> {
 impl Incoming {
     /// Once the child has ended: all it sent. Waits `drain` at most for the
     /// pipe to close.
-    pub fn received(mut self, drain: Duration) -> Vec<u8> {
+    pub(crate) fn received(mut self, drain: Duration) -> Vec<u8> {
         // The grader's copy of the child's end, so that the pipe closes.
         drop(self.writer.take());
         self.received.recv_timeout(drain).unwrap_or_default()
@@ -75,7 +75,7 @@ impl Incoming {
 /// In the child: the channel, if it was given one, made unreachable from the
 /// processes this one starts. Call it first, before any of them starts.
 #[cfg(unix)]
-pub fn take() -> Option<std::fs::File> {
+pub(crate) fn take() -> Option<std::fs::File> {
     use std::os::fd::FromRawFd;
     let fd: i32 = std::env::var(ENV).ok()?.parse().ok()?;
     // SAFETY: the fd is the one the parent gave; fcntl and prctl change

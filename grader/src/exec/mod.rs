@@ -4,7 +4,8 @@
 //!   ends; its exit status and CPU time.
 //! - `output`: what a child prints, drained as it comes, kept within a bound.
 //! - `client`: a TCP client for the echo servers, as `nc` would be.
-//! - `threads`: how many OS threads a process has.
+//! - `procfs`: what the kernel says of a process (its threads, its switches,
+//!   its memory).
 //! - `watchdog`, `orphans`: what is left of a child if the grader dies, or
 //!   if the child escapes its group.
 //! - `sandbox`, `handback`: a class's submission, confined, and its
@@ -13,20 +14,22 @@
 //! Every wait has a deadline (the grading's settings say how long); it only
 //! turns a hang into a clear failure: no check measures speed.
 
-pub mod client;
+pub(crate) mod client;
 #[cfg(unix)]
-pub mod handback;
+pub(crate) mod handback;
 pub mod output;
 pub mod process;
+pub mod procfs;
 pub mod sandbox;
-pub mod threads;
 
 mod orphans;
 #[cfg(unix)]
 mod watchdog;
 
 pub use output::{Bound, Capture, Captured, Lines};
-pub use process::{End, Process, StartError, describe};
+pub use process::{End, Process, describe};
+
+use crate::error::Error;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -105,7 +108,7 @@ pub fn run(
     user: Option<u32>,
     limit: Duration,
     bound: Bound,
-) -> Result<Run, StartError> {
+) -> Result<Run, Error> {
     let mut cmd = Command::new(exe);
     as_step(&mut cmd, user);
     cmd.args(args);
@@ -113,12 +116,7 @@ pub fn run(
 }
 
 /// As [`run`], for a command already set up (its environment, its directory).
-pub fn run_command(
-    cmd: Command,
-    what: &str,
-    limit: Duration,
-    bound: Bound,
-) -> Result<Run, StartError> {
+pub fn run_command(cmd: Command, what: &str, limit: Duration, bound: Bound) -> Result<Run, Error> {
     run_fed(cmd, what, None, limit, bound)
 }
 
@@ -129,7 +127,7 @@ pub fn run_command_with_input(
     input: String,
     limit: Duration,
     bound: Bound,
-) -> Result<Run, StartError> {
+) -> Result<Run, Error> {
     run_fed(cmd, what, Some(input), limit, bound)
 }
 
@@ -139,7 +137,7 @@ fn run_fed(
     input: Option<String>,
     limit: Duration,
     bound: Bound,
-) -> Result<Run, StartError> {
+) -> Result<Run, Error> {
     cmd.stdin(if input.is_some() {
         Stdio::piped()
     } else {
@@ -184,7 +182,7 @@ impl Background {
         user: Option<u32>,
         watch: &[&'static str],
         on_line: Option<output::OnLine>,
-    ) -> Result<Background, StartError> {
+    ) -> Result<Background, Error> {
         Ok(Background::start_following(exe, args, user, watch, on_line, None)?.0)
     }
 
@@ -195,7 +193,7 @@ impl Background {
         args: &[&str],
         user: Option<u32>,
         watch_stdout: &[&'static str],
-    ) -> Result<(Background, Arc<Lines>), StartError> {
+    ) -> Result<(Background, Arc<Lines>), Error> {
         let (bg, stdout) =
             Background::start_following(exe, args, user, &[], None, Some(watch_stdout))?;
         Ok((bg, stdout.expect("stdout is followed")))
@@ -208,7 +206,7 @@ impl Background {
         watch: &[&'static str],
         on_line: Option<output::OnLine>,
         watch_stdout: Option<&[&'static str]>,
-    ) -> Result<(Background, Option<Arc<Lines>>), StartError> {
+    ) -> Result<(Background, Option<Arc<Lines>>), Error> {
         let mut cmd = Command::new(exe);
         as_step(&mut cmd, user);
         cmd.args(args)

@@ -11,7 +11,7 @@
 
 /// The environment variable that marks the processes a grader started, with
 /// its own pid: what [`hunt`] looks for in a process that escaped its group.
-pub const MARK: &str = "GRADER_STARTED_BY";
+pub(super) const MARK: &str = "GRADER_STARTED_BY";
 
 #[cfg(target_os = "linux")]
 mod imp {
@@ -27,7 +27,7 @@ mod imp {
 
     /// Starts a child and records it, under the same lock that `hunt` takes,
     /// so that a hunt never mistakes a child being started for an orphan.
-    pub fn spawn<T>(start: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T>
+    pub(crate) fn spawn<T>(start: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T>
     where
         T: HasPid,
     {
@@ -42,11 +42,11 @@ mod imp {
         Ok(child)
     }
 
-    pub fn forget(pid: u32) {
+    pub(crate) fn forget(pid: u32) {
         started().retain(|p| *p != pid);
     }
 
-    pub fn hunt() {
+    pub(crate) fn hunt() {
         let me = std::process::id();
         let mark = format!("{}={me}", super::MARK);
         // SAFETY: both read this process's own ids.
@@ -88,10 +88,10 @@ mod imp {
 
     /// The live processes whose parent is `parent`.
     fn children_of(parent: u32) -> Vec<Child> {
-        crate::exec::threads::pids()
+        crate::exec::procfs::pids()
             .into_iter()
             .filter_map(|pid| {
-                let stat = crate::exec::threads::stat(pid)?;
+                let stat = crate::exec::procfs::stat(pid)?;
                 let [state, ppid, group, session] = stat.get(..4)? else {
                     return None;
                 };
@@ -110,7 +110,7 @@ mod imp {
             .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
     }
 
-    pub trait HasPid {
+    pub(crate) trait HasPid {
         fn pid(&self) -> u32;
     }
 
@@ -130,4 +130,4 @@ mod imp {
     pub fn hunt() {}
 }
 
-pub use imp::{forget, hunt, spawn};
+pub(super) use imp::{forget, hunt, spawn};

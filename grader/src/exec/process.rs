@@ -11,7 +11,7 @@
 //! On Unix the group is std's own (`CommandExt::process_group`); on Windows
 //! the job object is process-wrap's, from the watchexec project.
 
-use std::fmt;
+use crate::error::Error;
 use std::io;
 use std::process::{ChildStderr, ChildStdout, Command, ExitStatus};
 use std::thread;
@@ -21,25 +21,6 @@ use std::time::{Duration, Instant};
 type Child = std::process::Child;
 #[cfg(windows)]
 type Child = Box<dyn process_wrap::std::ChildWrapper>;
-
-/// A child that could not be started, and why.
-#[derive(Debug)]
-pub struct StartError {
-    pub what: String,
-    pub source: io::Error,
-}
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot start {}: {}", self.what, self.source)
-    }
-}
-
-impl std::error::Error for StartError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
 
 /// How a child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +43,15 @@ pub struct Process {
 
 impl Process {
     /// Starts `cmd` in a group of its own. `what` names it in errors.
-    pub fn start(mut cmd: Command, what: &str) -> Result<Process, StartError> {
+    pub fn start(mut cmd: Command, what: &str) -> Result<Process, Error> {
         cmd.env(super::orphans::MARK, std::process::id().to_string());
         #[cfg(target_os = "linux")]
         die_with_parent(&mut cmd);
-        let child = super::orphans::spawn(|| spawn_in_group(cmd)).map_err(|source| StartError {
-            what: what.to_string(),
-            source,
-        })?;
+        let child =
+            super::orphans::spawn(|| spawn_in_group(cmd)).map_err(|source| Error::Start {
+                what: what.to_string(),
+                source,
+            })?;
         let pid = child.id();
         #[cfg(unix)]
         super::watchdog::guard(pid);
@@ -115,14 +97,14 @@ impl Process {
             // ticks, and 16 and 17 (the children it waited for): its own,
             // and those of the processes it started that still run.
             let ticks_of = |pid: u32, fields: &[usize]| -> Option<u64> {
-                let rest = super::threads::stat(pid)?;
+                let rest = super::procfs::stat(pid)?;
                 fields
                     .iter()
                     .map(|&i| rest.get(i)?.parse::<u64>().ok())
                     .sum()
             };
             let own = ticks_of(self.pid, &[11, 12, 13, 14])?;
-            let others: u64 = super::threads::family(self.pid)
+            let others: u64 = super::procfs::family(self.pid)
                 .into_iter()
                 .skip(1)
                 .filter_map(|pid| ticks_of(pid, &[11, 12]))

@@ -372,7 +372,7 @@ pub fn guard_memory(budget: u64) {
             // SAFETY: sysconf reads a constant of the system.
             let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
             loop {
-                let pids: Vec<u32> = super::threads::pids()
+                let pids: Vec<u32> = super::procfs::pids()
                     .into_iter()
                     .filter(|pid| *pid != me && *pid != 1)
                     .collect();

@@ -55,11 +55,11 @@ fn tell(line: String) {
 }
 
 /// The group `pgid` was started.
-pub fn guard(pgid: u32) {
+pub(super) fn guard(pgid: u32) {
     tell(format!("add {pgid}\n"));
 }
 
 /// The group `pgid` was killed.
-pub fn release(pgid: u32) {
+pub(super) fn release(pgid: u32) {
     tell(format!("del {pgid}\n"));
 }

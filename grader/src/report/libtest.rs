@@ -47,11 +47,7 @@ pub(crate) struct Printer {
 
 impl Printer {
     pub(crate) fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        super::colour::paint(self.color, code, text)
     }
 
     pub(crate) fn started(&mut self, count: usize) {

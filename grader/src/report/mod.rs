@@ -3,9 +3,10 @@
 //! JSON (`json`), or as Gradescope's `results.json` (`gradescope`). It is
 //! made from the checks' typed outcomes, the same that the grade tests show.
 
+pub mod colour;
 pub mod gradescope;
 pub mod json;
-pub mod libtest;
+pub(crate) mod libtest;
 pub mod text;
 
 use crate::catalogue::STEPS;

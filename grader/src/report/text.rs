@@ -22,11 +22,7 @@ impl Paint {
     }
 
     fn code(&self, code: &str, text: String) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text
-        }
+        super::colour::paint(self.0, code, &text)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::server::{MANY, Server, with_many_clients, with_server};
 use super::{ACCEPTED, ENDED};
-use crate::exec::threads;
+use crate::exec::procfs;
 use crate::failure::{Failure, show, tail};
 use crate::outcome::{Pass, Verdict};
 use crate::step::Ctx;
@@ -181,7 +181,7 @@ pub(super) fn serves_clients_concurrently(ctx: &Ctx) -> Verdict {
 pub(super) fn serves_clients_one_after_another(ctx: &Ctx) -> Verdict {
     const CLIENTS: usize = 1000;
     let mut server = Server::start(ctx)?;
-    let mappings = || threads::mappings(server.pid()).ok();
+    let mappings = || procfs::mappings(server.pid()).ok();
     let mapped_before = mappings();
     let served = (|| {
         for i in 0..CLIENTS {
@@ -233,13 +233,13 @@ pub(super) fn serves_many_clients_at_once(ctx: &Ctx) -> Verdict {
 /// With `MANY` clients connected, a task-per-client server still runs on a
 /// few OS threads; a thread-per-client server has more threads than clients.
 pub(super) fn few_threads_for_many_clients(ctx: &Ctx) -> Verdict {
-    if let Err(why) = threads::can_count() {
+    if let Err(why) = procfs::can_count() {
         return Ok(Pass::Skipped(format!(
             "the threads cannot be counted here: {why}"
         )));
     }
     with_many_clients(ctx, |s, _| {
-        let threads = threads::count(s.pid()).map_err(|why| {
+        let threads = procfs::count(s.pid()).map_err(|why| {
             Failure::new(format!("the server's threads could not be counted: {why}"))
         })?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -283,7 +283,7 @@ pub(super) fn quiet_clients_cost_no_cpu(ctx: &Ctx) -> Verdict {
                 "this platform does not tell a running process's CPU time".to_string(),
             ));
         };
-        let switches = || threads::switches(s.pid()).ok();
+        let switches = || procfs::switches(s.pid()).ok();
         let switched_before = switches();
         let started = std::time::Instant::now();
         std::thread::sleep(QUIET);

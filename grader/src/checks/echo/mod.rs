@@ -13,7 +13,7 @@ mod clients;
 mod lines;
 mod server;
 
-pub use server::{MANY, Server};
+use server::Server;
 
 use super::{command_line, compiles, harness};
 use crate::outcome::Pass;
@@ -36,17 +36,17 @@ enum Runtime {
 }
 
 /// The checks of echo-thread.
-pub fn thread(checks: &mut Checks) {
+pub(crate) fn thread(checks: &mut Checks) {
     graded(checks, Runtime::Threads);
 }
 
 /// The checks of echo-spawn.
-pub fn spawn(checks: &mut Checks) {
+pub(crate) fn spawn(checks: &mut Checks) {
     graded(checks, Runtime::Tokio);
 }
 
 /// The checks of echo-own-runtime.
-pub fn own_runtime(checks: &mut Checks) {
+pub(crate) fn own_runtime(checks: &mut Checks) {
     graded(checks, Runtime::Own);
 }
 
@@ -158,7 +158,7 @@ fn graded(checks: &mut Checks, runtime: Runtime) {
 }
 
 /// The demo of one client at a time (echo-async-naive).
-pub fn naive(checks: &mut Checks) {
+pub(crate) fn naive(checks: &mut Checks) {
     let compiles = compiles(checks);
     let starts = checks.add("starts", &[compiles], |ctx| {
         Server::start(ctx).map(|_| Pass::Passed)

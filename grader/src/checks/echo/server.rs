@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// A step's server, started with port 0, and where it said it listens.
-pub struct Server {
+pub(super) struct Server {
     pub(super) bg: Background,
     /// How the step serves clients side by side, for what a failure says.
     serves: Serves,
@@ -23,7 +23,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(ctx: &Ctx) -> Result<Server, Failure> {
+    pub(super) fn start(ctx: &Ctx) -> Result<Server, Failure> {
         let step = ctx.name();
         let deadline = ctx.deadline();
         let exe = ctx.exe()?;
@@ -80,26 +80,26 @@ impl Server {
     }
 
     /// Where clients connect: loopback, at the port the server printed.
-    pub fn addr(&self) -> SocketAddr {
+    pub(super) fn addr(&self) -> SocketAddr {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.listening.port())
     }
 
-    pub fn connect(&self, name: &str) -> Result<Client, Failure> {
+    pub(super) fn connect(&self, name: &str) -> Result<Client, Failure> {
         Client::connect(self.addr(), name, self.deadline)
     }
 
     /// How long one awaited event may take.
-    pub fn deadline(&self) -> Duration {
+    pub(super) fn deadline(&self) -> Duration {
         self.deadline
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.bg.process.id()
     }
 
     /// Waits until stderr holds `n` lines that start with `line`: a student
     /// who adds the client's address to the slide's log line is still right.
-    pub fn wait_for_lines(&self, line: &'static str, n: usize) -> Result<(), Failure> {
+    pub(super) fn wait_for_lines(&self, line: &'static str, n: usize) -> Result<(), Failure> {
         self.bg
             .stderr
             .wait_until(self.deadline, |s| (s.count(line) >= n).then_some(()))
@@ -123,11 +123,11 @@ impl Server {
     }
 
     /// How many lines of its stderr so far start with `line`.
-    pub fn count(&self, line: &'static str) -> usize {
+    pub(super) fn count(&self, line: &'static str) -> usize {
         self.bg.stderr.lock().count(line)
     }
 
-    pub fn stderr_text(&self) -> String {
+    pub(super) fn stderr_text(&self) -> String {
         self.bg.stderr.text()
     }
 
@@ -145,7 +145,7 @@ impl Server {
         line: &[u8],
     ) -> Failure {
         let idle = others.len();
-        let threads = crate::exec::threads::count(self.pid()).ok();
+        let threads = crate::exec::procfs::count(self.pid()).ok();
         for other in others {
             other.reset();
         }
@@ -238,7 +238,7 @@ pub(super) fn send_failed(client: &Client, what: &str, e: std::io::Error) -> Fai
 }
 
 /// How many clients the "many at once" checks hold open together.
-pub const MANY: usize = 300;
+pub(super) const MANY: usize = 300;
 
 /// Opens `MANY` clients, has each echo a line, and keeps them all open while
 /// `during` looks at the server.

@@ -1,9 +1,75 @@
-//! Counting a process's OS threads: what tells tokio tasks from threads.
-//! Each platform has its own means; where none works the check is skipped
-//! with a note, never failed.
+//! What the kernel says of a process, from Linux's `/proc`: its threads
+//! (what tells tokio tasks from threads), how often they were switched out
+//! (a thread that waits, or one on a clock), its memory mappings and its
+//! resident memory, its children; and the memory of every kernel stack.
+//! The grader's checks and the bench read it here. A thread count has other
+//! means on macOS and Windows; where none works, the check is skipped with
+//! its reason, never failed.
 
 use super::{Bound, run_command};
+use crate::error::Error;
 use std::process::Command;
+
+/// `/proc/...`, read: Linux only.
+fn read(path: &str) -> Result<String, Error> {
+    if !cfg!(target_os = "linux") {
+        return Err(Error::said(format!("{path} is read on Linux only")));
+    }
+    std::fs::read_to_string(path).map_err(Error::io("read", path))
+}
+
+/// The number after `name` in a file of `/proc` (`VmRSS:   1024 kB`).
+/// Memory fields are in "kB", which the kernel means as kibibytes.
+fn field(text: &str, name: &str, path: &str) -> Result<u64, Error> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| Error::format(path, format!("no {name} line")))
+}
+
+/// One reading of a process's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// Resident set size (`VmRSS`), in bytes: the pages actually touched,
+    /// not the address space reserved.
+    pub rss: u64,
+    /// Peak resident set size since the process started (`VmHWM`), in bytes.
+    pub peak_rss: u64,
+    /// OS threads (`Threads`), in the same read as the memory.
+    pub threads: u64,
+}
+
+/// The status of process `pid`, or of this process for `None`.
+pub fn status(pid: Option<u32>) -> Result<Status, Error> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let text = read(&path)?;
+    Ok(Status {
+        rss: field(&text, "VmRSS:", &path)? * 1024,
+        peak_rss: field(&text, "VmHWM:", &path)? * 1024,
+        threads: field(&text, "Threads:", &path)?,
+    })
+}
+
+/// The memory of every kernel stack on the machine (`KernelStack` in
+/// `/proc/meminfo`), in bytes. Each thread has one, outside its process's
+/// resident set; the figure is machine-wide, so other processes add noise.
+pub fn kernel_stacks() -> Result<u64, Error> {
+    let path = "/proc/meminfo";
+    Ok(field(&read(path)?, "KernelStack:", path)? * 1024)
+}
+
+/// The context switches (voluntary and not) a thread's `status` counts.
+fn switches_in(status: &str) -> u64 {
+    status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
+        .sum()
+}
 
 /// The fields of `/proc/<pid>/stat` after the command's name (which may
 /// hold spaces and parentheses): the state first, then the parent's pid, ...
@@ -54,12 +120,12 @@ pub fn family(pid: u32) -> Vec<u32> {
 
 /// The number of OS threads of process `pid` (with those of the processes it
 /// started, on Linux), or why it cannot be counted.
-pub fn count(pid: u32) -> Result<usize, String> {
+pub fn count(pid: u32) -> Result<usize, Error> {
     if cfg!(target_os = "linux") {
         // One directory per thread.
         let own = std::fs::read_dir(format!("/proc/{pid}/task"))
             .map(|dir| dir.count())
-            .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))?;
+            .map_err(Error::io("read", format!("/proc/{pid}/task")))?;
         let others: usize = family(pid)
             .into_iter()
             .skip(1)
@@ -81,24 +147,27 @@ pub fn count(pid: u32) -> Result<usize, String> {
         let mut powershell = Command::new("powershell");
         powershell.args(["-NoProfile", "-Command", &script]);
         let text = output(powershell)?;
-        text.trim()
-            .parse()
-            .map_err(|_| format!("powershell printed {:?}, not a thread count", text.trim()))
+        text.trim().parse().map_err(|_| {
+            Error::format(
+                "powershell's answer",
+                format!("{:?} is not a thread count", text.trim()),
+            )
+        })
     } else {
-        Err("no way to count threads on this platform".to_string())
+        Err(Error::said("no way to count threads on this platform"))
     }
 }
 
 /// How many times the threads of process `pid` have been switched out so
 /// far, voluntarily (to wait) or not: a process that sleeps while nothing
 /// happens adds none. Linux only.
-pub fn switches(pid: u32) -> Result<u64, String> {
+pub fn switches(pid: u32) -> Result<u64, Error> {
     if !cfg!(target_os = "linux") {
-        return Err("context switches are counted on Linux only".to_string());
+        return Err(Error::said("context switches are counted on Linux only"));
     }
     // Its own threads first: a process that cannot be read is an error.
     let own = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map_err(|e| format!("cannot read /proc/{pid}/task: {e}"))?;
+        .map_err(Error::io("read", format!("/proc/{pid}/task")))?;
     let others = family(pid)
         .into_iter()
         .skip(1)
@@ -109,69 +178,77 @@ pub fn switches(pid: u32) -> Result<u64, String> {
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };
-        total += status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
-            .sum::<u64>();
+        total += switches_in(&status);
     }
     Ok(total)
 }
 
 /// How many times the first thread of process `pid` (its `main`, where a
 /// `block_on` runs) has been switched out so far. Linux only.
-pub fn main_thread_switches(pid: u32) -> Result<u64, String> {
-    if !cfg!(target_os = "linux") {
-        return Err("context switches are counted on Linux only".to_string());
-    }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status"))
-        .map_err(|e| format!("cannot read /proc/{pid}/task/{pid}/status: {e}"))?;
-    Ok(status
-        .lines()
-        .filter(|l| l.contains("ctxt_switches:"))
-        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<u64>().ok())
-        .sum())
+pub fn main_thread_switches(pid: u32) -> Result<u64, Error> {
+    Ok(switches_in(&read(&format!(
+        "/proc/{pid}/task/{pid}/status"
+    ))?))
 }
 
 /// How many memory mappings process `pid` has (its stacks, heaps, files):
 /// a server that keeps a mapping per client that left (a thread's stack,
 /// never joined) grows by thousands. Linux only.
-pub fn mappings(pid: u32) -> Result<usize, String> {
-    if !cfg!(target_os = "linux") {
-        return Err("memory mappings are counted on Linux only".to_string());
-    }
-    std::fs::read_to_string(format!("/proc/{pid}/maps"))
-        .map(|maps| maps.lines().count())
-        .map_err(|e| format!("cannot read /proc/{pid}/maps: {e}"))
+pub fn mappings(pid: u32) -> Result<usize, Error> {
+    Ok(read(&format!("/proc/{pid}/maps"))?.lines().count())
 }
 
 /// Whether this machine can count a process's threads: tried once, on the
 /// grader's own process.
-pub fn can_count() -> Result<(), String> {
+pub fn can_count() -> Result<(), Error> {
     static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     PROBE
-        .get_or_init(|| count(std::process::id()).map(drop))
+        .get_or_init(|| {
+            count(std::process::id())
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
         .clone()
+        .map_err(Error::Said)
 }
 
 /// What `cmd` prints, or why it could not tell.
-fn output(cmd: Command) -> Result<String, String> {
+fn output(cmd: Command) -> Result<String, Error> {
     let shown = format!("{cmd:?}");
     // A probe of the system, not a step: far longer than it ever takes.
-    let run = run_command(cmd, &shown, std::time::Duration::from_secs(30), Bound::LOG)
-        .map_err(|e| e.to_string())?;
+    let limit = std::time::Duration::from_secs(30);
+    let run = run_command(cmd, &shown, limit, Bound::LOG)?;
     match run.end {
         Some(end) if end.status.success() => {
             Ok(String::from_utf8_lossy(run.stdout.head()).into_owned())
         }
-        Some(_) => Err(format!("{shown} failed: {}", run.stderr.text().trim())),
-        None => Err(format!("{shown} did not answer in time")),
+        Some(_) => Err(Error::said(format!(
+            "{shown} failed: {}",
+            run.stderr.text().trim()
+        ))),
+        None => Err(Error::TimedOut { what: shown, limit }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_status() {
+        let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t3\n";
+        assert_eq!(field(text, "VmRSS:", "p").ok(), Some(1024));
+        assert_eq!(field(text, "Threads:", "p").ok(), Some(3));
+        assert!(field(text, "VmSwap:", "p").is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_memory_and_threads() {
+        let s = status(None).unwrap();
+        assert!(s.rss > 0 && s.peak_rss >= s.rss && s.threads >= 1);
+        assert!(kernel_stacks().unwrap() > 0);
+    }
 
     /// A process that has waited (two sleeps) has been switched out: its
     /// count, read while it waits again, is above zero. Another process,
