@@ -200,7 +200,8 @@ pub static STEPS: &[Step] = &[
 ];
 
 /// The steps as the README's markdown table.
-pub fn markdown_table() -> String {
+#[cfg(test)]
+fn markdown_table() -> String {
     let mut out = String::from(
         "| step | slide | in `exercises` | graded | what it teaches |\n|---|---|---|---|---|\n",
     );

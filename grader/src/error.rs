@@ -61,12 +61,6 @@ impl Error {
     pub fn said(said: impl Into<String>) -> Error {
         Error::Said(said.into())
     }
-
-    /// Whether it is the user's to put right (a command line): such an
-    /// error points to `--help`.
-    pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Usage(_))
-    }
 }
 
 impl fmt::Display for Error {

@@ -64,13 +64,13 @@ impl Failure {
 
     /// Lets the checks that need this one run all the same: this failure
     /// is not a reason to expect theirs.
-    pub fn others_still_run(mut self) -> Self {
+    pub(crate) fn others_still_run(mut self) -> Self {
         self.holds_back = false;
         self
     }
 
     /// Adds how much CPU time a process took in a span of wall time.
-    pub fn cpu_field(self, cpu: std::time::Duration, wall: std::time::Duration) -> Self {
+    pub(crate) fn cpu_field(self, cpu: std::time::Duration, wall: std::time::Duration) -> Self {
         self.field(
             "cpu:",
             format!(
@@ -92,14 +92,14 @@ impl Failure {
 
     /// Says what this failure shows about the student's code, in place of
     /// the check's general hint.
-    pub fn diagnose(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn diagnose(mut self, hint: impl Into<String>) -> Self {
         self.diagnosis = Some(hint.into());
         self
     }
 
     /// Marks the failure as the step still reaching a `todo!()`, when its
     /// output shows the panic of one.
-    pub fn noting_todo(mut self, output: &str) -> Self {
+    pub(crate) fn noting_todo(mut self, output: &str) -> Self {
         if output.contains("not yet implemented") {
             self.kind = Kind::NotStarted;
         }
@@ -160,7 +160,7 @@ impl Failure {
     }
 
     /// The message with a closing hint line.
-    pub fn with_hint(&self, hint: &str) -> String {
+    pub(crate) fn with_hint(&self, hint: &str) -> String {
         let hint = self.diagnosis.as_deref().unwrap_or(hint);
         if hint.is_empty() {
             self.message()
@@ -185,9 +185,9 @@ impl fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// The status line of a step that still reaches a `todo!()`.
-pub const NOT_STARTED: &str = "not started: the step still reaches a `todo!()`";
+pub(crate) const NOT_STARTED: &str = "not started: the step still reaches a `todo!()`";
 /// The status line of a step that hangs.
-pub const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
+pub(crate) const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
 
 /// How many bytes of a long value a message shows before cutting it.
 const SHOWN_BYTES: usize = 120;
@@ -206,7 +206,7 @@ pub fn show(bytes: &[u8]) -> String {
 }
 
 /// The last `max` lines of a text, for logs that may be long.
-pub fn tail(text: &str, max: usize) -> String {
+pub(crate) fn tail(text: &str, max: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(max);
     let mut out = String::new();

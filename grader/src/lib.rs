@@ -32,6 +32,8 @@ pub mod error;
 pub mod exec;
 pub mod failure;
 pub(crate) mod hints;
+#[cfg(test)]
+mod layout;
 pub mod outcome;
 /// What a harness and the grader say to each other, compiled into both (the
 /// grader writes no verdicts but in its tests).

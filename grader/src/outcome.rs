@@ -77,7 +77,7 @@ impl Outcome {
     }
 
     /// The same outcome with its failure, if any, changed by `change`.
-    pub fn map_failure(self, change: impl FnOnce(Failure) -> Failure) -> Outcome {
+    pub(crate) fn map_failure(self, change: impl FnOnce(Failure) -> Failure) -> Outcome {
         match self {
             Outcome::Failed(f) => Outcome::Failed(change(f)),
             Outcome::TimedOut(f) => Outcome::TimedOut(change(f)),
@@ -117,7 +117,7 @@ impl Outcome {
 /// Outcomes as JSON, to cross from a sandboxed grading to the grader that
 /// reports it: every field of a failure, nothing read back from text.
 impl Outcome {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let failure = |f: &Failure| {
             json!({
                 "kind": match f.kind {
@@ -143,7 +143,7 @@ impl Outcome {
         }
     }
 
-    pub fn from_json(value: &Value) -> Option<Outcome> {
+    pub(crate) fn from_json(value: &Value) -> Option<Outcome> {
         let text = |v: &Value| v.as_str().map(str::to_string);
         if value.get("passed").is_some() {
             return Some(Outcome::Passed);

@@ -33,7 +33,7 @@ pub fn get(id: CheckId) -> &'static Check {
 }
 
 /// The checks `check` needs first.
-pub fn needed(check: &Check) -> impl Iterator<Item = &'static Check> + '_ {
+pub(crate) fn needed(check: &Check) -> impl Iterator<Item = &'static Check> + '_ {
     check.needs.iter().map(|id| get(*id))
 }
 
@@ -52,13 +52,16 @@ pub fn by_full_name(full: &str) -> Option<&'static Check> {
 }
 
 /// The markers around a step page's table of checks.
-pub const TABLE_START: &str =
+#[cfg(test)]
+const TABLE_START: &str =
     "<!-- checks: the grader's registry, kept equal by a test (cargo test -p grader --lib) -->";
-pub const TABLE_END: &str = "<!-- /checks -->";
+#[cfg(test)]
+const TABLE_END: &str = "<!-- /checks -->";
 
 /// A step's checks as its page shows them: in order, each with the checks
 /// it needs first.
-pub fn needs_table(step: &str) -> String {
+#[cfg(test)]
+fn needs_table(step: &str) -> String {
     let mut out = format!("{TABLE_START}\n| check | runs once these have passed |\n|---|---|\n");
     for check in of_step(step) {
         let needs: Vec<String> = needed(check).map(|n| format!("`{}`", n.name)).collect();

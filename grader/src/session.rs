@@ -90,7 +90,7 @@ impl Session {
     /// Builds the steps' bins, and their harnesses', in one run of cargo, so
     /// that they compile side by side on every core; each still reports its
     /// own errors.
-    pub fn build_steps(&self, steps: &[&'static Step]) {
+    pub(crate) fn build_steps(&self, steps: &[&'static Step]) {
         let mut bins: Vec<String> = Vec::new();
         for step in steps
             .iter()
@@ -267,7 +267,7 @@ fn next(queue: &Mutex<Queue>, changed: &Condvar) -> Option<&'static Check> {
 }
 
 /// The message a panic carried.
-pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     crate::protocol::panic_text(&**panic)
 }
 

@@ -105,15 +105,9 @@ impl Settings {
         crate::target::resolve(&self.grade, cwd.as_deref())
     }
 
-    /// These settings with another deadline (a test's own).
-    pub fn with_deadline(mut self, deadline: Duration) -> Settings {
-        self.deadline = deadline;
-        self
-    }
-
     /// How long a whole long run (a thousand molecules, a thousand tasks)
     /// may take.
-    pub fn run_deadline(&self) -> Duration {
+    pub(crate) fn run_deadline(&self) -> Duration {
         self.deadline * 4
     }
 }

@@ -58,7 +58,7 @@ impl Step {
     }
 
     /// The prefix of its tests' names: `echo-spawn` is graded by `echo_spawn::…`.
-    pub fn test_prefix(&self) -> String {
+    pub(crate) fn test_prefix(&self) -> String {
         self.name.replace('-', "_")
     }
 }
@@ -121,7 +121,7 @@ pub enum Serves {
 }
 
 /// A check's code.
-pub type CheckFn = Box<dyn Fn(&Ctx) -> Verdict + Send + Sync>;
+pub(crate) type CheckFn = Box<dyn Fn(&Ctx) -> Verdict + Send + Sync>;
 
 /// One check of one step.
 pub struct Check {
@@ -185,7 +185,7 @@ impl<'r> Checks<'r> {
     }
 
     /// Adds a check that is a case of the step's harness.
-    pub fn add_harnessed(
+    pub(crate) fn add_harnessed(
         &mut self,
         name: &'static str,
         needs: &[CheckId],
@@ -259,7 +259,7 @@ impl Ctx<'_> {
     }
 
     /// How long a whole long run may take.
-    pub fn run_deadline(&self) -> Duration {
+    pub(crate) fn run_deadline(&self) -> Duration {
         self.settings().run_deadline()
     }
 
@@ -277,7 +277,7 @@ impl Ctx<'_> {
     }
 
     /// Why a bin was not built, as a failure.
-    pub fn not_built(&self, why: NotBuilt) -> Failure {
+    pub(crate) fn not_built(&self, why: NotBuilt) -> Failure {
         let step = self.name();
         match why {
             NotBuilt::DoesNotCompile(errors) => {

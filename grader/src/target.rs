@@ -72,7 +72,7 @@ impl Target {
 
 /// A short, readable, stable name for a directory: its last part and a hash
 /// of its full path.
-pub fn key_of(dir: &Path) -> String {
+pub(crate) fn key_of(dir: &Path) -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut hasher = DefaultHasher::new();
@@ -86,7 +86,7 @@ pub fn key_of(dir: &Path) -> String {
 
 /// `name` with every character but ASCII letters, digits and `-` made `_`:
 /// a name that cargo and every file system accept.
-pub fn safe_name(name: &str) -> String {
+pub(crate) fn safe_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -122,7 +122,7 @@ pub fn workspace_root() -> &'static Path {
 /// is taken from the shell's own directory (`PWD`), which may be reached
 /// through a link (`cd grader`, where `grader` is a link, then
 /// `../grade.json`), when it is this process's directory.
-pub fn from_shell(path: &Path, shell: Option<&Path>) -> PathBuf {
+pub(crate) fn from_shell(path: &Path, shell: Option<&Path>) -> PathBuf {
     match shell {
         Some(shell)
             if path.is_relative()
@@ -164,7 +164,7 @@ pub fn built_here() -> bool {
 /// folder with the steps in `src/bin`, taken relative to `cwd` (the shell's
 /// directory, since cargo runs tests from the package's own directory) or
 /// else to the workspace root.
-pub fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, crate::error::Error> {
+pub(crate) fn resolve(grade: &str, cwd: Option<&Path>) -> Result<Target, crate::error::Error> {
     let root = workspace_root();
     match grade {
         "" | "exercises" => return Ok(Target::member("exercises")),

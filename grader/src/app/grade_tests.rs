@@ -178,7 +178,7 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Args, String> {
 
 impl Args {
     /// Whether the filters, `--exact` and `--skip` choose `name`.
-    pub fn chooses(&self, name: &str) -> bool {
+    pub(crate) fn chooses(&self, name: &str) -> bool {
         let matches = |pattern: &String| {
             if self.exact {
                 name == pattern
@@ -234,9 +234,7 @@ pub fn main() -> ExitCode {
             .collect()
     };
     let filtered_out = all.len() - selected.len();
-    let color = args
-        .color
-        .unwrap_or_else(|| crate::report::colour::on_stdout());
+    let color = args.color.unwrap_or_else(crate::report::colour::on_stdout);
     let printer = Mutex::new(Printer {
         format: args.format,
         color,

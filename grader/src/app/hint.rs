@@ -32,7 +32,7 @@ fn key(target: &Target, step: &str) -> String {
 }
 
 /// Forgets the hints of the steps that passed in `report`.
-pub fn forget_passed(target: &Target, report: &Report) {
+pub(crate) fn forget_passed(target: &Target, report: &Report) {
     let mut seen = read();
     let before = seen.len();
     for s in &report.steps {

@@ -63,7 +63,7 @@ pub struct Diagnostic {
 /// built once for every crate the grader builds. A class's builds have one
 /// of their own, which holds nothing of this workspace's (the solutions'
 /// builds, say), for a step file to take in at compile time.
-pub fn build_dir(builds: &Builds) -> PathBuf {
+pub(crate) fn build_dir(builds: &Builds) -> PathBuf {
     builds.class_dir.clone().unwrap_or_else(cargo_target_dir)
 }
 
@@ -329,14 +329,6 @@ fn bin_folders(manifest: &Path) -> Vec<PathBuf> {
     folders.sort();
     folders.dedup();
     folders
-}
-
-/// Where a bin's executable is, given its target directory (for crates the
-/// grader builds and runs itself, such as in its tests).
-pub fn exe_in(out_dir: &Path, bin: &str) -> PathBuf {
-    out_dir
-        .join("debug")
-        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[cfg(test)]

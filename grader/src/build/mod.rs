@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A built executable, or why there is none.
-pub type Built = Result<Exe, NotBuilt>;
+pub(crate) type Built = Result<Exe, NotBuilt>;
 
 /// An executable, with the warnings its compiler gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl std::fmt::Display for NotBuilt {
 }
 
 /// A build as JSON, to cross into a class's sandbox with the grading.
-pub fn built_to_json(built: &Built) -> serde_json::Value {
+pub(crate) fn built_to_json(built: &Built) -> serde_json::Value {
     use serde_json::json;
     match built {
         Ok(exe) => json!({"exe": exe.path, "warnings": exe.warnings}),
@@ -73,7 +73,7 @@ pub fn built_to_json(built: &Built) -> serde_json::Value {
     }
 }
 
-pub fn built_from_json(value: &serde_json::Value) -> Option<Built> {
+pub(crate) fn built_from_json(value: &serde_json::Value) -> Option<Built> {
     let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
     if let Some(path) = text("exe") {
         let warnings = value["warnings"]
@@ -103,7 +103,7 @@ pub fn built_from_json(value: &serde_json::Value) -> Option<Built> {
 type Cell = Arc<OnceLock<Built>>;
 
 /// The bins of one crate, built on demand, once each.
-pub struct Bins {
+pub(crate) struct Bins {
     spec: Spec,
     cells: Mutex<HashMap<String, Cell>>,
 }
@@ -122,7 +122,7 @@ impl Bins {
     }
 
     /// Builds every one of `bins` not built yet, in one run of cargo.
-    pub fn build_all(&self, bins: &[&str], prepare: impl FnOnce() -> Result<(), Error>) {
+    pub(crate) fn build_all(&self, bins: &[&str], prepare: impl FnOnce() -> Result<(), Error>) {
         let wanted: Vec<(&str, Cell)> = bins
             .iter()
             .map(|b| (*b, self.cell(b)))
@@ -144,7 +144,7 @@ impl Bins {
 
     /// Takes `built` as the bin's build, made elsewhere (a class's grader
     /// builds outside the sandbox that grades).
-    pub fn preset(&self, bin: &str, built: Built) {
+    pub(crate) fn preset(&self, bin: &str, built: Built) {
         let _ = self.cell(bin).set(built);
     }
 
@@ -218,7 +218,7 @@ fn run_cargo(
 const SAFETY: &str = "safety-";
 
 /// The bin that checks the unsafe code of `step`'s file.
-pub fn safety_bin(step: &str) -> String {
+pub(crate) fn safety_bin(step: &str) -> String {
     format!("{SAFETY}{step}")
 }
 
@@ -274,7 +274,7 @@ fn exec_only(exe: &std::path::Path) -> std::io::Result<PathBuf> {
 /// bins are the step files where they are: so two folders' steps of one name
 /// (two students' `echo-thread`, say) never share a build, and the
 /// compiler's messages and a panic's location name the student's own file.
-pub fn step_bins(target: &Target, builds: &Builds) -> Bins {
+pub(crate) fn step_bins(target: &Target, builds: &Builds) -> Bins {
     let key = target.key();
     Bins::new(Spec {
         manifest: steps_crate(target).join("Cargo.toml"),
@@ -345,7 +345,7 @@ pub struct StepSource {
     pub harness: Option<HarnessCode>,
 }
 
-pub fn write_steps_crate(
+pub(crate) fn write_steps_crate(
     target: &Target,
     builds: &Builds,
     steps: &[StepSource],

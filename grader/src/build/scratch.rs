@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// The workspace's `[profile]` tables, as TOML, for a scratch crate: built
 /// with the same settings, it shares the dependencies already built for the
 /// workspace instead of building its own.
-pub fn workspace_profiles() -> String {
+pub(crate) fn workspace_profiles() -> String {
     let profile = fs::read_to_string(workspace_root().join("Cargo.toml"))
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
@@ -32,7 +32,7 @@ pub fn workspace_profiles() -> String {
     }
 }
 
-pub fn dependencies_of(package: &str) -> Option<String> {
+pub(crate) fn dependencies_of(package: &str) -> Option<String> {
     let read = |path: PathBuf| -> Option<toml::Table> {
         fs::read_to_string(&path)
             .ok()
@@ -89,30 +89,9 @@ fn merge(base: &toml::Value, member: &toml::Value) -> toml::Value {
     toml::Value::Table(table)
 }
 
-/// Writes a crate at `dir` named `package` holding `files` (path inside the
-/// crate, text); its bins are its `src/bin/*.rs`, as in any crate. Files
-/// already right are left untouched, so that cargo does not rebuild them.
-/// Returns the manifest's path.
-pub fn write_crate(dir: &Path, package: &str, files: &[(&str, &str)]) -> Result<PathBuf, Error> {
-    let manifest = format!(
-        "# Written by the grader.\n[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n# Not part of any workspace around it.\n[workspace]\n\n{}",
-        dependencies_of("exercises").ok_or_else(|| Error::format(
-            workspace_root().join("exercises/Cargo.toml").display(),
-            "the steps' dependencies cannot be read from it"
-        ))?,
-        workspace_profiles()
-    );
-    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
-    for (path, text) in files {
-        write_if_changed(&dir.join(path), text)?;
-    }
-    copy_lock(dir)?;
-    Ok(dir.join("Cargo.toml"))
-}
-
 /// The workspace's lock file, so that a scratch crate resolves the same
 /// versions and shares their builds.
-pub fn copy_lock(dir: &Path) -> Result<(), Error> {
+pub(crate) fn copy_lock(dir: &Path) -> Result<(), Error> {
     let lock = workspace_root().join("Cargo.lock");
     match fs::read_to_string(&lock) {
         Ok(text) => write_if_changed(&dir.join("Cargo.lock"), &text),

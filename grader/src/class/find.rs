@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// What a submission folder holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holds {
+pub(crate) enum Holds {
     /// A crate with the steps in `src/bin`.
     Crate(Target),
     /// Step files alone: (step, file), in the catalogue's order.
@@ -26,7 +26,7 @@ pub enum Holds {
 
 /// One folder of the class.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Submission {
+pub(crate) struct Submission {
     pub name: String,
     pub holds: Holds,
 }

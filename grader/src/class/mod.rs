@@ -22,7 +22,7 @@ mod sandboxed;
 pub mod sheet;
 mod take;
 
-pub use find::{Holds, Submission, holds, submissions};
+pub(crate) use find::{Holds, holds, submissions};
 pub use sandboxed::grade_prebuilt;
 
 use crate::error::Error;

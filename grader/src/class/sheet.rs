@@ -56,7 +56,7 @@ pub fn row(name: &str, report: &Report) -> Vec<String> {
 }
 
 /// The row of a submission that could not be graded: no points, and why.
-pub fn row_not_graded(name: &str, why: &str) -> Vec<String> {
+pub(crate) fn row_not_graded(name: &str, why: &str) -> Vec<String> {
     let mut row = vec![name.to_string()];
     row.extend(STEPS.iter().filter(|s| s.graded()).map(|_| String::new()));
     row.push(String::new());

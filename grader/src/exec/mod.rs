@@ -38,7 +38,7 @@ use std::time::Duration;
 
 /// A key no one can guess, for one run of a program the grader trusts
 /// beside code it does not: 128 bits, in hex.
-pub fn secret() -> String {
+pub(crate) fn secret() -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::io::Read;
     let mut bytes = [0u8; 16];
@@ -63,7 +63,7 @@ pub fn secret() -> String {
 /// steps run as, with nothing of the grader's environment but `PATH`: no
 /// token or setting of the machine's reaches a step. Call it before giving
 /// `cmd` an environment of its own.
-pub fn as_step(cmd: &mut Command, user: Option<u32>) {
+pub(crate) fn as_step(cmd: &mut Command, user: Option<u32>) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -116,12 +116,17 @@ pub fn run(
 }
 
 /// As [`run`], for a command already set up (its environment, its directory).
-pub fn run_command(cmd: Command, what: &str, limit: Duration, bound: Bound) -> Result<Run, Error> {
+pub(crate) fn run_command(
+    cmd: Command,
+    what: &str,
+    limit: Duration,
+    bound: Bound,
+) -> Result<Run, Error> {
     run_fed(cmd, what, None, limit, bound)
 }
 
 /// As [`run_command`], with `input` on its stdin, which then closes.
-pub fn run_command_with_input(
+pub(crate) fn run_command_with_input(
     cmd: Command,
     what: &str,
     input: String,
@@ -188,7 +193,7 @@ impl Background {
 
     /// As [`Background::start`], its stdout followed too, counting the lines
     /// that start with each of `watch_stdout`.
-    pub fn start_both(
+    pub(crate) fn start_both(
         exe: &Path,
         args: &[&str],
         user: Option<u32>,

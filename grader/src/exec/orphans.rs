@@ -127,7 +127,7 @@ mod imp {
         start()
     }
     pub fn forget(_pid: u32) {}
-    pub fn hunt() {}
+    pub(crate) fn hunt() {}
 }
 
 pub(super) use imp::{forget, hunt, spawn};

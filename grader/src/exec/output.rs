@@ -23,12 +23,12 @@ pub struct Bound {
 
 impl Bound {
     /// For output that a check reads (H2O's 3,000 bond lines are 40 KB).
-    pub const OUTPUT: Bound = Bound {
+    pub(crate) const OUTPUT: Bound = Bound {
         head: 1 << 20,
         tail: 64 << 10,
     };
     /// For output that is only shown when something goes wrong.
-    pub const LOG: Bound = Bound {
+    pub(crate) const LOG: Bound = Bound {
         head: 64 << 10,
         tail: 64 << 10,
     };
@@ -50,7 +50,7 @@ impl Captured {
     }
 
     /// How many bytes were dropped between the head and the tail.
-    pub fn cut(&self) -> u64 {
+    pub(crate) fn cut(&self) -> u64 {
         self.total - (self.head.len() + self.tail.len()) as u64
     }
 
@@ -59,7 +59,7 @@ impl Captured {
     }
 
     /// The first bytes: all of them, when nothing was cut.
-    pub fn head(&self) -> &[u8] {
+    pub(crate) fn head(&self) -> &[u8] {
         &self.head
     }
 
@@ -94,7 +94,7 @@ pub struct Capture {
 }
 
 impl Capture {
-    pub fn follow(stream: impl Read + Send + 'static, bound: Bound) -> Capture {
+    pub(crate) fn follow(stream: impl Read + Send + 'static, bound: Bound) -> Capture {
         let capture = Capture {
             shared: Arc::default(),
             bound,
@@ -243,11 +243,11 @@ pub struct Lines {
 
 /// Called with each line as it arrives (the bench paces its clients by the
 /// server's `Accepted connection` lines).
-pub type OnLine = Box<dyn Fn(&str) + Send>;
+pub(crate) type OnLine = Box<dyn Fn(&str) + Send>;
 
 impl Lines {
     /// Follows `stream`, counting the lines that start with each of `watch`.
-    pub fn follow(
+    pub(crate) fn follow(
         stream: impl Read + Send + 'static,
         watch: &[&'static str],
         on_line: Option<OnLine>,
@@ -311,7 +311,7 @@ impl Lines {
 /// Reads `stream` to its end, handing each line to `each` without its line
 /// end, cut to `max` bytes, with bytes that are not UTF-8 replaced. A line
 /// longer than `max` is read to its end without being kept.
-pub fn for_each_line(stream: impl Read, max: usize, mut each: impl FnMut(&str)) {
+pub(crate) fn for_each_line(stream: impl Read, max: usize, mut each: impl FnMut(&str)) {
     let mut line: Vec<u8> = Vec::new();
     let mut over = false;
     for_each_chunk(stream, |chunk| {

@@ -67,7 +67,7 @@ impl Process {
         self.pid
     }
 
-    pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
+    pub(crate) fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
         #[cfg(unix)]
         return self.child.stdin.take();
         #[cfg(windows)]
@@ -81,7 +81,7 @@ impl Process {
         return self.child.stdout().take();
     }
 
-    pub fn take_stderr(&mut self) -> Option<ChildStderr> {
+    pub(crate) fn take_stderr(&mut self) -> Option<ChildStderr> {
         #[cfg(unix)]
         return self.child.stderr.take();
         #[cfg(windows)]
@@ -90,7 +90,7 @@ impl Process {
 
     /// The CPU time (user and system) it has used so far, while it runs,
     /// where the platform tells.
-    pub fn cpu_so_far(&self) -> Option<Duration> {
+    pub(crate) fn cpu_so_far(&self) -> Option<Duration> {
         #[cfg(target_os = "linux")]
         {
             // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock

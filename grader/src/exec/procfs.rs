@@ -85,7 +85,7 @@ pub fn stat(pid: u32) -> Option<Vec<String>> {
 }
 
 /// Every process this one can see in `/proc` (Linux).
-pub fn pids() -> Vec<u32> {
+pub(crate) fn pids() -> Vec<u32> {
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
@@ -97,7 +97,7 @@ pub fn pids() -> Vec<u32> {
 /// Process `pid` and the live processes it started, and those they
 /// started, and so on (Linux): a server run in a child of the step is the
 /// step's, for its threads and its CPU time.
-pub fn family(pid: u32) -> Vec<u32> {
+pub(crate) fn family(pid: u32) -> Vec<u32> {
     let parents: Vec<(u32, u32)> = pids()
         .into_iter()
         .filter_map(|p| Some((p, stat(p)?.get(1)?.parse().ok()?)))
@@ -185,7 +185,7 @@ pub fn switches(pid: u32) -> Result<u64, Error> {
 
 /// How many times the first thread of process `pid` (its `main`, where a
 /// `block_on` runs) has been switched out so far. Linux only.
-pub fn main_thread_switches(pid: u32) -> Result<u64, Error> {
+pub(crate) fn main_thread_switches(pid: u32) -> Result<u64, Error> {
     Ok(switches_in(&read(&format!(
         "/proc/{pid}/task/{pid}/status"
     ))?))
@@ -194,13 +194,13 @@ pub fn main_thread_switches(pid: u32) -> Result<u64, Error> {
 /// How many memory mappings process `pid` has (its stacks, heaps, files):
 /// a server that keeps a mapping per client that left (a thread's stack,
 /// never joined) grows by thousands. Linux only.
-pub fn mappings(pid: u32) -> Result<usize, Error> {
+pub(crate) fn mappings(pid: u32) -> Result<usize, Error> {
     Ok(read(&format!("/proc/{pid}/maps"))?.lines().count())
 }
 
 /// Whether this machine can count a process's threads: tried once, on the
 /// grader's own process.
-pub fn can_count() -> Result<(), Error> {
+pub(crate) fn can_count() -> Result<(), Error> {
     static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     PROBE
         .get_or_init(|| {

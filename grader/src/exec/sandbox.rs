@@ -20,7 +20,7 @@ use std::process::Command;
 /// Limits on what a submission's steps may take, each per process (the
 /// number of processes: for the sandbox as a whole).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Processes and threads together: a thread-per-client server with 300
     /// clients, twice at once, and the grader's own threads fit.
     pub processes: u64,
@@ -31,7 +31,7 @@ pub struct Limits {
     pub cpu_seconds: u64,
 }
 
-pub const LIMITS: Limits = Limits {
+pub(crate) const LIMITS: Limits = Limits {
     processes: 1024,
     memory: 4 << 30,
     open_files: 4096,
@@ -40,13 +40,15 @@ pub const LIMITS: Limits = Limits {
 
 /// The most one file a step writes may weigh, bytes: its scratch is on the
 /// tutor's disk, its `/tmp` in memory.
-pub const FILE_SIZE: u64 = 64 << 20;
+#[cfg(target_os = "linux")]
+const FILE_SIZE: u64 = 64 << 20;
 
 /// Limits on each process of a submission's build (cargo, rustc): a step
 /// file can keep the compiler busy (a constant that takes forever to
 /// evaluate) or make it take the machine's memory (a huge constant array).
 /// Far above what the steps' build and their dependencies' take.
-pub const BUILD_LIMITS: (u64, u64) = (6 << 30, 300);
+#[cfg(target_os = "linux")]
+const BUILD_LIMITS: (u64, u64) = (6 << 30, 300);
 
 /// bubblewrap, found and tried.
 #[derive(Debug, Clone)]
@@ -56,7 +58,7 @@ pub struct Sandbox {
 
 /// What a sandboxed command may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// cargo building a submission's steps, with the toolchain and the
     /// downloaded crates.
     Build,
@@ -71,7 +73,7 @@ pub enum Role {
 /// A user of its own for each submission graded, when the grader is root:
 /// ids no account uses, far above those of people and services (and below
 /// 2^31, which some tools read as signed).
-pub fn grading_user() -> u32 {
+pub(crate) fn grading_user() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     1_500_000_000 + NEXT.fetch_add(1, Ordering::Relaxed) % 1_000_000
@@ -119,7 +121,7 @@ impl Sandbox {
     /// grading inside then runs the steps as the submission's own user
     /// (see [`Role::Grade`]). Run by anyone else, it needs a user
     /// namespace, and the steps run as that user.
-    pub fn wrap(
+    pub(crate) fn wrap(
         &self,
         cmd: Command,
         role: Role,
@@ -276,9 +278,9 @@ fn toolchain() -> Vec<PathBuf> {
 }
 
 /// Tells a grader run as root in the sandbox which user its steps run as.
-pub const STEPS_USER: &str = "GRADER_STEPS_USER";
+pub(crate) const STEPS_USER: &str = "GRADER_STEPS_USER";
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     #[cfg(unix)]
     // SAFETY: geteuid reads this process's user.
     return unsafe { libc::geteuid() } == 0;
@@ -356,7 +358,7 @@ fn confine(_cmd: &mut Command) {}
 
 /// Tells a grader that it runs in the grading sandbox, in a process tree
 /// of its own.
-pub const SANDBOXED: &str = "GRADER_SANDBOXED";
+pub(crate) const SANDBOXED: &str = "GRADER_SANDBOXED";
 
 /// In the grading sandbox: a thread that keeps the memory of all the
 /// submission's processes together, and of its `/tmp`, within `budget`
@@ -364,7 +366,7 @@ pub const SANDBOXED: &str = "GRADER_SANDBOXED";
 /// another): many processes, each within its own limit, could otherwise
 /// take the machine's. Over it, every process but this grader is killed,
 /// and the checks that ran them fail.
-pub fn guard_memory(budget: u64) {
+pub(crate) fn guard_memory(budget: u64) {
     #[cfg(target_os = "linux")]
     {
         std::thread::spawn(move || {
@@ -422,10 +424,10 @@ fn tmp_used() -> u64 {
 }
 
 /// The unprivileged user a grader run as root runs the steps as.
-pub const NOBODY: u32 = 65534;
+pub(crate) const NOBODY: u32 = 65534;
 
 /// Makes `dir` writable by `user`, who runs the steps (when the grader is root).
-pub fn hand_over(dir: &Path, user: u32) -> std::io::Result<()> {
+pub(crate) fn hand_over(dir: &Path, user: u32) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     if is_root() {
         use std::os::unix::ffi::OsStrExt;

@@ -15,7 +15,7 @@ pub fn on_stderr() -> bool {
 
 /// `text` in the colour or style of ANSI `code` (`31` red, `1` bold), when
 /// `on`.
-pub fn paint(on: bool, code: &str, text: &str) -> String {
+pub(crate) fn paint(on: bool, code: &str, text: &str) -> String {
     if on {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {

@@ -4,7 +4,8 @@ use super::{Report, text};
 use serde_json::{Value, json};
 
 /// Gradescope's visibilities: when a student sees a test's feedback.
-pub const VISIBILITIES: &[&str] = &["visible", "hidden", "after_due_date", "after_published"];
+pub(crate) const VISIBILITIES: &[&str] =
+    &["visible", "hidden", "after_due_date", "after_published"];
 
 /// The results, every test's feedback shown to the student as `visibility`
 /// says (`visible`, or `after_due_date` to keep it until the due date).

@@ -81,7 +81,7 @@ impl Status {
     }
 
     /// Whether the step is as it should be.
-    pub fn is_good(self) -> bool {
+    pub(crate) fn is_good(self) -> bool {
         matches!(self, Status::Passed | Status::FlawShown | Status::NotRun)
     }
 }
@@ -146,7 +146,7 @@ impl StepResult {
         }
     }
 
-    pub fn passed_checks(&self) -> usize {
+    pub(crate) fn passed_checks(&self) -> usize {
         self.checks.iter().filter(|c| c.outcome.passed()).count()
     }
 
