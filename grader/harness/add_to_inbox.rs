@@ -14,32 +14,11 @@ mod protocol;
 mod runner;
 
 use super::{AddToInbox, Db, Error, Mail, add_to_inbox, service};
-use runner::{Check, Outcome, run_checks};
+use runner::{Check, Counter, Outcome, counted, run_checks};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-
-/// Counts the wakes of the task it stands for.
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counter() -> (Arc<Counter>, Waker) {
-    let counter = Arc::new(Counter(AtomicUsize::new(0)));
-    let waker = Waker::from(counter.clone());
-    (counter, waker)
-}
-
-fn wakes(counter: &Counter) -> usize {
-    counter.0.load(Ordering::SeqCst)
-}
+use std::task::{Context, Poll};
 
 fn waiting_calls(db: &Db) -> usize {
     db.0.lock().unwrap().waiting.len()
@@ -79,10 +58,10 @@ fn poll_awake<F: Future>(
     cx: &mut Context<'_>,
 ) -> Result<Poll<F::Output>, String> {
     for _ in 0..SELF_WAKES {
-        let before = wakes(counter);
+        let before = counter.wakes();
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => return Ok(Poll::Ready(output)),
-            Poll::Pending if wakes(counter) > before => continue,
+            Poll::Pending if counter.wakes() > before => continue,
             Poll::Pending => return Ok(Poll::Pending),
         }
     }
@@ -101,7 +80,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
     id: u64,
 ) -> Result<Run, String> {
     let mut future = ::std::pin::pin!(future);
-    let (counter, waker) = counter();
+    let (counter, waker) = counted();
     let mut cx = Context::from_waker(&waker);
     for step in 1..=20 {
         if let Poll::Ready(result) = poll_awake(&mut future, &counter, &mut cx)? {
@@ -131,9 +110,9 @@ fn drive<F: Future<Output = Result<(), Error>>>(
                 mail.db.calls()
             ));
         }
-        let before = wakes(&counter);
+        let before = counter.wakes();
         mail.db.answer_next();
-        if wakes(&counter) == before {
+        if counter.wakes() == before {
             return Err(::std::format!(
                 "poll {step}: the database answered, but the task was not woken\nseen: it would wait forever; the answer wakes the waker its call was polled with"
             ));
@@ -202,7 +181,7 @@ fn same_results_as_the_async_fn() -> Outcome {
 fn pending_until_the_database_answers() -> Outcome {
     let mail = service(1, false);
     let mut future = ::std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
-    let (counter, waker) = counter();
+    let (counter, waker) = counted();
     let mut cx = Context::from_waker(&waker);
     if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
         return Err(
@@ -234,12 +213,12 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     let mut step = 0;
     loop {
         step += 1;
-        let (first, first_waker) = counter();
+        let (first, first_waker) = counted();
         if poll_awake(&mut future, &first, &mut Context::from_waker(&first_waker))?.is_ready() {
             return Ok(());
         }
         // Polled again, with another waker, as after a move.
-        let (latest, latest_waker) = counter();
+        let (latest, latest_waker) = counted();
         if poll_awake(
             &mut future,
             &latest,
@@ -254,8 +233,8 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
                 "poll {step}: pending with no database call waiting"
             ));
         }
-        if wakes(&latest) == 0 {
-            let old = if wakes(&first) > 0 {
+        if latest.wakes() == 0 {
+            let old = if first.wakes() > 0 {
                 "the waker of the poll before it was woken instead"
             } else {
                 "no waker was woken"
@@ -275,7 +254,7 @@ fn panics_when_polled_after_completion() -> Outcome {
     for &(scenario, email, id, free, cached) in SCENARIOS {
         let mail = self::scenario(scenario, free, cached);
         let mut future = Box::pin(AddToInbox::new(mail.clone(), email.into(), id));
-        let (counter, waker) = counter();
+        let (counter, waker) = counted();
         let mut cx = Context::from_waker(&waker);
         let mut pinned = future.as_mut();
         let result = loop {

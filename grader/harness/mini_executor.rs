@@ -15,9 +15,9 @@ use super::{block_on, sleep, spawn};
 use runner::{Check, Outcome, deadline, panic_text, run_checks};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// Runs `body` on a thread of its own; a hang is a failure naming `what`.

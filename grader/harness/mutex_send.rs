@@ -14,24 +14,9 @@ mod protocol;
 mod runner;
 
 use super::{ShareState, foo};
-use runner::{Check, Outcome, run_checks};
+use runner::{Check, Outcome, counted, run_checks};
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Wake, Waker};
-
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counted() -> (Arc<Counter>, Waker) {
-    let counter = Arc::new(Counter(AtomicUsize::new(0)));
-    (counter.clone(), Waker::from(counter))
-}
+use std::task::Context;
 
 /// A runtime's context, as `tokio::spawn` gives its tasks: an async lock
 /// may need one. The futures are still polled only by this harness.
@@ -97,13 +82,13 @@ fn waits_for_the_lock_without_spinning() -> Outcome {
     if second.as_mut().poll(&mut second_cx).is_ready() {
         return Err("a second foo finished while the first held the lock".into());
     }
-    if second_wakes.0.load(Ordering::SeqCst) > 0 {
+    if second_wakes.wakes() > 0 {
         return Err("a second foo, waiting for the lock the first holds, woke its own task at once\nseen: it spins (tries the lock, yields, tries again) instead of awaiting the lock: `lock().await` sleeps until the lock is free".into());
     }
     if !ends(first.as_mut(), &mut first_cx) {
         return Err("foo did not end after 100 polls".into());
     }
-    if second_wakes.0.load(Ordering::SeqCst) == 0 {
+    if second_wakes.wakes() == 0 {
         return Err(
             "the first foo let the lock go, but the second, waiting for it, was not woken".into(),
         );

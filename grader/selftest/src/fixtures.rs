@@ -42,3 +42,48 @@ pub fn write_files(dir: &Path, bins: &[(&str, String)]) {
         fs::write(dir.join(format!("src/bin/{step}.rs")), text).unwrap();
     }
 }
+
+/// A class's sheet as `--batch` wrote it: a row per submission.
+pub struct Sheet {
+    /// As written, for assertion messages.
+    pub text: String,
+    rows: Vec<Vec<String>>,
+    header: Vec<String>,
+}
+
+impl Sheet {
+    pub fn read(path: &Path) -> Sheet {
+        let text = fs::read_to_string(path).unwrap();
+        let rows = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        Sheet {
+            text,
+            rows,
+            header: grader::class::sheet::header(),
+        }
+    }
+
+    /// The row of the submission `who`.
+    pub fn row(&self, who: &str) -> &[String] {
+        let text = &self.text;
+        self.rows
+            .iter()
+            .find(|r| r[0] == who)
+            .unwrap_or_else(|| panic!("no row for {who}:\n{text}"))
+    }
+
+    /// The place of the column whose header starts with `name`.
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h.starts_with(name))
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    /// The cell of `who`'s row in the column `name`.
+    pub fn cell(&self, who: &str, name: &str) -> &str {
+        &self.row(who)[self.column(name)]
+    }
+}

@@ -10,6 +10,7 @@
 
 use grader::catalogue::STEPS;
 use grader::target::{cargo_target_dir, grader_dir, workspace_root};
+use grader_selftest::fixtures::Sheet;
 use grader_selftest::tricks::{
     Trick, assert_no_answer, passed_in, solution, starter, starter_passes, tricks,
 };
@@ -134,23 +135,13 @@ fn no_trick_earns_a_point_with_batch() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the class was not graded:\n{stderr}");
-    let text = fs::read_to_string(&sheet).unwrap();
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    let header = grader::class::sheet::header();
-    let column = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
-    let row = |who: &str| {
-        rows.iter()
-            .find(|r| r[0] == who)
-            .unwrap_or_else(|| panic!("no row for {who}:\n{text}"))
-    };
+    let read = Sheet::read(&sheet);
+    let text = &read.text;
     for t in &all {
         let who = format!("{}-{}", t.name, t.step);
         let told = fs::read_to_string(feedback.join(format!("{who}.txt"))).unwrap_or_default();
         assert_eq!(
-            row(&who)[column("total")],
+            read.row(&who)[read.column("total")],
             "0",
             "the trick {} earned points:\n{text}\n{told}",
             t.name
@@ -166,14 +157,14 @@ fn no_trick_earns_a_point_with_batch() {
             t.name
         );
     }
-    let nested = row("nested");
-    assert_eq!(nested[column("echo-thread")], "10", "{text}");
-    assert_eq!(nested[column("total")], "10", "{text}");
+    let nested = read.row("nested");
+    assert_eq!(nested[read.column("echo-thread")], "10", "{text}");
+    assert_eq!(nested[read.column("total")], "10", "{text}");
     assert!(
-        row("linker")[column("first to fix")].starts_with("not graded: a link"),
+        read.row("linker")[read.column("first to fix")].starts_with("not graded: a link"),
         "{text}"
     );
-    assert_no_answer(&text, "the sheet");
+    assert_no_answer(text, "the sheet");
     assert_no_answer(&texts(&feedback), "the feedback files");
     assert_eq!(grader_files(), before, "a step changed the grader's files");
     let _ = fs::remove_dir_all(&class);

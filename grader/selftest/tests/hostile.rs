@@ -8,6 +8,7 @@ use grader_selftest::steps::{edit, first_failure, folder, grade_step, solution};
 // What the tests of processes use: they read Linux's /proc.
 #[cfg(target_os = "linux")]
 use {
+    grader_selftest::fixtures::Sheet,
     grader_selftest::steps::{none_left, running_with},
     std::fs,
     std::process::{Command, Stdio},
@@ -396,18 +397,8 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the class was not graded:\n{stderr}");
-    let text = fs::read_to_string(&sheet).unwrap();
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    let header = grader::class::sheet::header();
-    let column = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
-    let row = |who: &str| {
-        rows.iter()
-            .find(|r| r[0] == who)
-            .unwrap_or_else(|| panic!("no row for {who}:\n{text}"))
-    };
+    let read = Sheet::read(&sheet);
+    let text = &read.text;
     let points = |step: &str| grader::catalogue::find(step).unwrap().points().to_string();
     // Each is failed for what it did, in words the tutor can read.
     for (who, reason) in [
@@ -426,28 +417,29 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
             told.contains(reason),
             "{who}'s report should say {reason:?}:\n{told}"
         );
-        let r = row(who);
+        let r = read.row(who);
         assert_eq!(
-            r[column("echo-thread")],
+            r[read.column("echo-thread")],
             "0",
             "{who} earned echo-thread's points:\n{text}"
         );
         assert!(
-            r[column("first to fix")].starts_with("echo-thread"),
+            r[read.column("first to fix")].starts_with("echo-thread"),
             "{who} should be failed on echo-thread:\n{text}"
         );
     }
     // Not graded: a link leads nowhere.
     assert!(
-        row("linker")[column("first to fix")].starts_with("not graded"),
+        read.row("linker")[read.column("first to fix")].starts_with("not graded"),
         "linker should not be graded:\n{text}"
     );
-    assert_eq!(row("linker")[column("total")], "", "{text}");
+    assert_eq!(read.row("linker")[read.column("total")], "", "{text}");
     // The killer cannot kill its grader where the steps run as a user of
     // their own (the tutor is root); elsewhere it is not graded. Never a point.
-    let killer = row("killer");
+    let killer = read.row("killer");
     assert!(
-        killer[column("first to fix")].starts_with("not graded") || killer[column("total")] == "0",
+        killer[read.column("first to fix")].starts_with("not graded")
+            || killer[read.column("total")] == "0",
         "the killer earned points:\n{text}"
     );
     // Nothing of the answer reaches the copycat's report.
@@ -462,9 +454,17 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
             "the copycat's report holds a line of the answer: {line}"
         );
     }
-    let zoe = row("zoe");
-    assert_eq!(zoe[column("echo-thread")], points("echo-thread"), "{text}");
-    assert_eq!(zoe[column("mutex-send")], points("mutex-send"), "{text}");
+    let zoe = read.row("zoe");
+    assert_eq!(
+        zoe[read.column("echo-thread")],
+        points("echo-thread"),
+        "{text}"
+    );
+    assert_eq!(
+        zoe[read.column("mutex-send")],
+        points("mutex-send"),
+        "{text}"
+    );
     assert_eq!(fs::read_to_string(&sentinel).unwrap(), "the tutor's");
     assert_eq!(none_left(&format!("4545.{pid}")), Vec::<String>::new());
     assert_eq!(none_left("grader-hostile-class"), Vec::<String>::new());
