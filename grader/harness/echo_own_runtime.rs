@@ -12,9 +12,9 @@ mod protocol;
 #[path = "runner.rs"]
 mod runner;
 // The checks of many sockets and many events, and of writes and drops.
-#[path = "scale.rs"]
+#[path = "echo_own_runtime/scale.rs"]
 mod scale;
-#[path = "writes.rs"]
+#[path = "echo_own_runtime/writes.rs"]
 mod writes;
 
 use super::{Reactor, TcpListener, TcpStream, block_on};
@@ -382,7 +382,6 @@ fn stale(what: &str, then: &str, first: &Counter) -> String {
         "{what} polled twice, with a new waker the second time; then {then}: the new waker was not woken\nseen: {seen}; each poll that returns Pending must leave its own waker with the reactor (registered again, with `cx.waker()`, at every `WouldBlock`): a task polled with a new waker is woken through it, or never polled again"
     )
 }
-
 
 const CHECKS: &[Check] = &[
     (

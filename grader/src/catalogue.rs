@@ -155,11 +155,11 @@ pub static STEPS: &[Step] = &[
                 main: include_str!("../harness/echo_own_runtime.rs"),
                 parts: &[
                     (
-                        "scale.rs",
+                        "echo_own_runtime/scale.rs",
                         include_str!("../harness/echo_own_runtime/scale.rs"),
                     ),
                     (
-                        "writes.rs",
+                        "echo_own_runtime/writes.rs",
                         include_str!("../harness/echo_own_runtime/writes.rs"),
                     ),
                 ],

@@ -4,8 +4,10 @@
 //! `checks::harness` for how it runs).
 
 /// The code of a step's harness: its module (`grader/harness/<step>.rs`),
-/// and the modules that module declares, each by the file name it gives in
-/// its `#[path]` (`grader/harness/<step>/*.rs`).
+/// and the modules that module declares, each by the path its `#[path]`
+/// gives, from the harness's folder (`<step>/*.rs`): written beside the
+/// harness as they are beside it here, so that rustfmt and the compiler
+/// find them alike.
 #[derive(Debug, Clone, Copy)]
 pub struct HarnessCode {
     pub main: &'static str,
