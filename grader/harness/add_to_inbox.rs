@@ -14,11 +14,49 @@ mod protocol;
 mod runner;
 
 use super::{AddToInbox, Db, Error, Mail, add_to_inbox, service};
-use runner::{Check, Counter, Outcome, counted, run_checks};
+use runner::{Check, Counter, Outcome, counted, run_checks_or_trace, trace};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+/// The lanes of the two futures, in a trace: the slide's and the student's.
+const ASYNC_FN: &str = "add_to_inbox";
+const BY_HAND: &str = "AddToInbox";
+const DATABASE: &str = "the database";
+
+/// The database answers the call that waits longest, and wakes its task;
+/// `false` when no call waits.
+fn answer(mail: &Mail) -> bool {
+    trace::note(DATABASE, "answers a call".to_string());
+    trace::acting_as(DATABASE, || mail.db.answer_next())
+}
+
+/// The traced run: the slide's first scenario, the hand-written future
+/// polled as an executor polls it (again only once woken), the database
+/// answering one call at a time.
+fn traced() -> Outcome {
+    let mail = service(1, false);
+    let mut future = ::std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
+    let (counter, waker) = counted();
+    for _ in 0..20 {
+        let before = counter.wakes();
+        if trace::poll(BY_HAND, future.as_mut(), Some(waker.clone())).is_ready() {
+            return Ok(());
+        }
+        if counter.wakes() > before {
+            // It woke itself: polled again at once.
+            continue;
+        }
+        if !answer(&mail) {
+            return Err("Pending, and no database call waits: nothing will wake it".into());
+        }
+        if counter.wakes() == before {
+            return Err("the database answered, and nothing woke the task".into());
+        }
+    }
+    Err("still pending after 20 answered calls".into())
+}
 
 fn waiting_calls(db: &Db) -> usize {
     db.0.lock().unwrap().waiting.len()
@@ -53,13 +91,14 @@ const SELF_WAKES: usize = 50;
 /// Polls `future` once, and again as long as it woke itself during the
 /// poll (as an executor would: it asked to be polled again).
 fn poll_awake<F: Future>(
+    lane: &str,
     future: &mut Pin<&mut F>,
     counter: &Counter,
     cx: &mut Context<'_>,
 ) -> Result<Poll<F::Output>, String> {
     for _ in 0..SELF_WAKES {
         let before = counter.wakes();
-        match future.as_mut().poll(cx) {
+        match trace::poll(lane, future.as_mut(), Some(cx.waker().clone())) {
             Poll::Ready(output) => return Ok(Poll::Ready(output)),
             Poll::Pending if counter.wakes() > before => continue,
             Poll::Pending => return Ok(Poll::Pending),
@@ -75,6 +114,7 @@ fn poll_awake<F: Future>(
 /// must: pending while its call waits, no new call on a poll that
 /// changed nothing, and a wake when the answer arrives.
 fn drive<F: Future<Output = Result<(), Error>>>(
+    lane: &str,
     future: F,
     mail: &Mail,
     id: u64,
@@ -83,7 +123,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
     let (counter, waker) = counted();
     let mut cx = Context::from_waker(&waker);
     for step in 1..=20 {
-        if let Poll::Ready(result) = poll_awake(&mut future, &counter, &mut cx)? {
+        if let Poll::Ready(result) = poll_awake(lane, &mut future, &counter, &mut cx)? {
             return Ok(Run {
                 result,
                 calls: mail.db.calls(),
@@ -99,7 +139,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
             ));
         }
         // A second poll with nothing new: still pending, and no new call.
-        if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+        if poll_awake(lane, &mut future, &counter, &mut cx)?.is_ready() {
             return Err(::std::format!(
                 "poll {step}: became ready on a second poll although the database had not answered"
             ));
@@ -111,7 +151,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
             ));
         }
         let before = counter.wakes();
-        mail.db.answer_next();
+        answer(mail);
         if counter.wakes() == before {
             return Err(::std::format!(
                 "poll {step}: the database answered, but the task was not woken\nseen: it would wait forever; the answer wakes the waker its call was polled with"
@@ -146,16 +186,26 @@ fn scenario(name: &str, free: usize, cached: bool) -> Mail {
 fn same_results_as_the_async_fn() -> Outcome {
     for &(name, email, id, free, cached) in SCENARIOS {
         let slide = scenario(name, free, cached);
-        let expected = drive(add_to_inbox(slide.clone(), email.into(), id), &slide, id)
-            .map_err(|e| ::std::format!("scenario `{name}`, the slide's async fn: {e}"))?;
+        let expected = drive(
+            ASYNC_FN,
+            add_to_inbox(slide.clone(), email.into(), id),
+            &slide,
+            id,
+        )
+        .map_err(|e| ::std::format!("scenario `{name}`, the slide's async fn: {e}"))?;
         let hand = scenario(name, free, cached);
-        let got =
-            drive(AddToInbox::new(hand.clone(), email.into(), id), &hand, id).map_err(|e| {
-                let mut lines = e.splitn(2, '\n');
-                let headline = lines.next().unwrap_or("");
-                let rest = lines.next().unwrap_or("");
-                ::std::format!("{headline}\nscenario: {name}\n{rest}")
-            })?;
+        let got = drive(
+            BY_HAND,
+            AddToInbox::new(hand.clone(), email.into(), id),
+            &hand,
+            id,
+        )
+        .map_err(|e| {
+            let mut lines = e.splitn(2, '\n');
+            let headline = lines.next().unwrap_or("");
+            let rest = lines.next().unwrap_or("");
+            ::std::format!("{headline}\nscenario: {name}\n{rest}")
+        })?;
         if got != expected {
             return Err(::std::format!(
                 "its result differs from the async fn's\nscenario: {name}\nasync fn: {:?}, {} database calls, inbox {:?}, user cached: {}\nby hand: {:?}, {} database calls, inbox {:?}, user cached: {}{}",
@@ -183,13 +233,13 @@ fn pending_until_the_database_answers() -> Outcome {
     let mut future = ::std::pin::pin!(AddToInbox::new(mail.clone(), "hello@example.com".into(), 7));
     let (counter, waker) = counted();
     let mut cx = Context::from_waker(&waker);
-    if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+    if poll_awake(BY_HAND, &mut future, &counter, &mut cx)?.is_ready() {
         return Err(
             "the first poll returned Ready\nseen: it did not wait for load_message's answer".into(),
         );
     }
     for again in 1..=3 {
-        if poll_awake(&mut future, &counter, &mut cx)?.is_ready() {
+        if poll_awake(BY_HAND, &mut future, &counter, &mut cx)?.is_ready() {
             return Err(::std::format!(
                 "poll {}: Ready before the database answered anything",
                 again + 1
@@ -214,12 +264,20 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     loop {
         step += 1;
         let (first, first_waker) = counted();
-        if poll_awake(&mut future, &first, &mut Context::from_waker(&first_waker))?.is_ready() {
+        if poll_awake(
+            BY_HAND,
+            &mut future,
+            &first,
+            &mut Context::from_waker(&first_waker),
+        )?
+        .is_ready()
+        {
             return Ok(());
         }
         // Polled again, with another waker, as after a move.
         let (latest, latest_waker) = counted();
         if poll_awake(
+            BY_HAND,
             &mut future,
             &latest,
             &mut Context::from_waker(&latest_waker),
@@ -228,7 +286,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
         {
             return Ok(());
         }
-        if !mail.db.answer_next() {
+        if !answer(&mail) {
             return Err(::std::format!(
                 "poll {step}: pending with no database call waiting"
             ));
@@ -258,10 +316,10 @@ fn panics_when_polled_after_completion() -> Outcome {
         let mut cx = Context::from_waker(&waker);
         let mut pinned = future.as_mut();
         let result = loop {
-            if let Poll::Ready(result) = poll_awake(&mut pinned, &counter, &mut cx)? {
+            if let Poll::Ready(result) = poll_awake(BY_HAND, &mut pinned, &counter, &mut cx)? {
                 break result;
             }
-            if !mail.db.answer_next() {
+            if !answer(&mail) {
                 return Err(::std::format!(
                     "pending with no database call waiting\nscenario: {scenario}"
                 ));
@@ -297,5 +355,5 @@ const CHECKS: &[Check] = &[
 ];
 
 pub(crate) fn run() -> ! {
-    run_checks(CHECKS)
+    run_checks_or_trace(CHECKS, traced)
 }

@@ -16,14 +16,17 @@ mod runner;
 mod scale;
 #[path = "echo_own_runtime/writes.rs"]
 mod writes;
+// The traced run that `trace echo-own-runtime` draws.
+#[path = "echo_own_runtime/traced.rs"]
+mod traced;
 
 use super::{Reactor, TcpListener, TcpStream, block_on};
-use runner::{Check, Outcome, deadline, run_checks};
+use runner::{Check, Outcome, deadline, run_checks_or_trace, trace};
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 
 /// Counts the wakes of the task it stands for, and tells who waits.
 #[derive(Default)]
@@ -87,8 +90,11 @@ fn settle<F: Future<Output = std::io::Result<usize>> + Unpin>(
         // One window for them all: each has had all of it when it is
         // looked at.
         let end = std::time::Instant::now() + settling();
-        for ((future, (counter, waker)), seen) in
-            futures.iter_mut().zip(counters).zip(polled.iter_mut())
+        for (i, ((future, (counter, waker)), seen)) in futures
+            .iter_mut()
+            .zip(counters)
+            .zip(polled.iter_mut())
+            .enumerate()
         {
             let now = counter.wakes();
             let left = end.saturating_duration_since(std::time::Instant::now());
@@ -97,9 +103,8 @@ fn settle<F: Future<Output = std::io::Result<usize>> + Unpin>(
             }
             woken = true;
             *seen = counter.wakes();
-            if let Poll::Ready(got) =
-                std::pin::Pin::new(&mut *future).poll(&mut Context::from_waker(waker))
-            {
+            let lane = ::std::format!("task {}", i + 1);
+            if let Poll::Ready(got) = poll_as(&lane, std::pin::Pin::new(&mut *future), waker) {
                 return Err(read_at_once(what, &got));
             }
         }
@@ -110,6 +115,16 @@ fn settle<F: Future<Output = std::io::Result<usize>> + Unpin>(
     Err(::std::format!(
         "{what} was woken again and again, though nothing happened on its socket\nseen: a busy loop: each poll set off another wake"
     ))
+}
+
+/// Polls `future` as `lane` with `waker`: the poll, its result and the
+/// wakes of its waker are recorded, for a failure's last events.
+fn poll_as<F: Future + ?Sized>(
+    lane: &str,
+    future: std::pin::Pin<&mut F>,
+    waker: &Waker,
+) -> Poll<F::Output> {
+    trace::poll(lane, future, Some(waker.clone()))
 }
 
 fn counter() -> (Arc<Counter>, Waker) {
@@ -123,9 +138,8 @@ fn counter() -> (Arc<Counter>, Waker) {
 fn ready<F: Future>(future: F, what: &str) -> Result<F::Output, String> {
     let mut future = ::std::pin::pin!(future);
     let (counter, waker) = counter();
-    let mut cx = Context::from_waker(&waker);
     for seen in 0..100 {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        if let Poll::Ready(output) = poll_as(what, future.as_mut(), &waker) {
             return Ok(output);
         }
         if !counter.woken(seen + 1) {
@@ -182,9 +196,10 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
         Box::pin(c.read(&mut buf_c)),
     ];
     let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
-    for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
+    for (i, (read, (_, waker))) in reads.iter_mut().zip(&counters).enumerate() {
         let _polling = in_poll("a read of a socket whose client sent nothing");
-        if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+        let lane = ::std::format!("task {}", i + 1);
+        if let Poll::Ready(got) = poll_as(&lane, read.as_mut(), waker) {
             return Err(read_at_once(
                 "a read of a socket whose client sent nothing",
                 &got,
@@ -217,10 +232,7 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
     let mut buf_d = [0u8; 16];
     let mut read_d = [Box::pin(d.read(&mut buf_d))];
     let last = [counter()];
-    if let Poll::Ready(got) = read_d[0]
-        .as_mut()
-        .poll(&mut Context::from_waker(&last[0].1))
-    {
+    if let Poll::Ready(got) = poll_as("task 1", read_d[0].as_mut(), &last[0].1) {
         return Err(read_at_once(
             "a read of a socket whose client sent nothing",
             &got,
@@ -241,9 +253,7 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
         return Err("the task reading B's socket was woken, though B's client sent nothing\nseen: only A's, C's and D's sockets were ready; a reactor wakes the task that waits on the ready socket, and no other".into());
     }
     if !::std::matches!(
-        reads[0]
-            .as_mut()
-            .poll(&mut Context::from_waker(&counters[0].1)),
+        poll_as("task 1", reads[0].as_mut(), &counters[0].1),
         Poll::Ready(Ok(2))
     ) {
         return Err("once woken, the read of A's socket did not return A's two bytes".into());
@@ -261,7 +271,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
         let mut read = Box::pin(stream.read(&mut buf));
         for waker in [&first_waker, &latest_waker] {
             let _polling = in_poll("a read of a socket whose client sent nothing");
-            if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
+            if let Poll::Ready(got) = poll_as("the read", read.as_mut(), waker) {
                 return Err(read_at_once(
                     "a read of a socket whose client sent nothing",
                     &got,
@@ -294,11 +304,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
         let mut accept = Box::pin(listener.accept());
         for waker in [&first_waker, &latest_waker] {
             let _polling = in_poll("an accept with no client coming");
-            if accept
-                .as_mut()
-                .poll(&mut Context::from_waker(waker))
-                .is_ready()
-            {
+            if poll_as("the accept", accept.as_mut(), waker).is_ready() {
                 return Err("an accept with no client coming returned at once\nseen: `WouldBlock` means no client yet: wait for one".into());
             }
         }
@@ -316,11 +322,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     let (latest, latest_waker) = counter();
     let mut write = Box::pin(stream.write_all(&data));
     for waker in [&first_waker, &latest_waker] {
-        if write
-            .as_mut()
-            .poll(&mut Context::from_waker(waker))
-            .is_ready()
-        {
+        if poll_as("the write", write.as_mut(), waker).is_ready() {
             return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
         }
     }
@@ -415,5 +417,5 @@ const CHECKS: &[Check] = &[
 ];
 
 pub(crate) fn run() -> ! {
-    run_checks(CHECKS)
+    run_checks_or_trace(CHECKS, traced::scenario)
 }

@@ -10,15 +10,36 @@
 mod protocol;
 #[path = "runner.rs"]
 mod runner;
+// The traced run that `trace mini-executor` draws.
+#[path = "mini_executor/traced.rs"]
+mod traced;
 
-use super::{block_on, sleep, spawn};
-use runner::{Check, Outcome, deadline, panic_text, run_checks};
+use super::sleep;
+use runner::{Check, Outcome, deadline, panic_text, run_checks_or_trace, trace};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+
+/// The student's `block_on`, its future traced as `main`: each poll and
+/// each wake is recorded, for a trace and for a failure's last events.
+fn block_on<F: Future>(future: F) -> F::Output {
+    trace::starts("main", "block_on starts");
+    super::block_on(trace::traced("main", future))
+}
+
+/// The student's `spawn`, its task traced as `task <n>`.
+fn spawn<F>(future: F) -> impl Future<Output = F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let lane = trace::next_task();
+    trace::starts(&lane, "spawned");
+    super::spawn(trace::traced(&lane, future))
+}
 
 /// Runs `body` on a thread of its own; a hang is a failure naming `what`.
 fn within<T: Send + 'static>(
@@ -94,7 +115,7 @@ fn wakes_from_another_thread() -> Outcome {
             if polled.recv().is_ok() {
                 set.store(true, Ordering::SeqCst);
                 if let Some(w) = waker.lock().unwrap().take() {
-                    w.wake();
+                    trace::acting_as("another thread", || w.wake());
                 }
             }
         });
@@ -439,5 +460,6 @@ const CHECKS: &[Check] = &[
 ];
 
 pub(crate) fn run() -> ! {
-    run_checks(CHECKS)
+    traced::name_the_timer();
+    run_checks_or_trace(CHECKS, traced::scenario)
 }

@@ -9,11 +9,13 @@
 //   the harness before any of the student's code runs;
 // - `GRADER_VERDICTS`: the file it writes its lines to;
 // - `GRADER_TIMEOUT`: the deadline of one awaited event, in seconds;
-// - as its one argument, the check to run (all of them without one).
+// - as its one argument, the check to run (all of them without one), or
+//   `--trace`: the step's traced scenario, whose events it reports.
 //
 // A line is the key, then tab-separated fields (`\`, tab, newline and
-// carriage return escaped): a check's verdict, numbered from 0, or the end,
-// which counts the verdicts before it. A line without the key counts for
+// carriage return escaped): a check's verdict, numbered from 0; an event of
+// a traced run (a poll, a wake: see `Event`); or the end, which counts the
+// verdicts before it. A line without the key counts for
 // nothing, and so does a report whose verdicts are not all there: the
 // student's code runs in the harness's process, and may write to that file,
 // but cannot know the key.
@@ -67,8 +69,56 @@ pub(super) enum Said {
 pub(super) enum Line {
     /// The verdict of a check: `seq` counts from 0, in the order they ran.
     Verdict { seq: u32, check: String, said: Said },
+    /// An event of a traced run, in the order they happened.
+    Event(Event),
     /// The end of the report: `count` verdicts came before it.
     End { count: u32 },
+}
+
+/// What happened to a future, as the slides draw a task's life ("Lifecycle
+/// of a Task"): polled, and what the poll returned; woken, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Event {
+    /// Microseconds since the run began.
+    pub(super) at_us: u64,
+    /// Whose lane it is drawn on: the future's (`task 1`, `main`), or who
+    /// acted (`the database`).
+    pub(super) lane: String,
+    pub(super) what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum What {
+    /// The lane's future was polled for the `n`th time, and returned
+    /// `Ready` or `Pending`.
+    Poll { n: u32, ready: bool },
+    /// The waker that the lane's poll `of_poll` gave was woken, by `by` (a
+    /// task, the timer, the reactor, the database, a thread).
+    Wake { of_poll: u32, by: String },
+    /// Something else the scenario did: a client sent a byte, the
+    /// database answered.
+    Note(String),
+}
+
+impl Event {
+    /// The event as a line of a timeline: `  1.203 ms  task 2   poll 3 -> Ready`.
+    pub(super) fn line(&self) -> String {
+        let what = match &self.what {
+            What::Poll { n, ready } => {
+                let result = if *ready { "Ready" } else { "Pending" };
+                ::std::format!("poll {n} -> {result}")
+            }
+            What::Wake { of_poll, by } => {
+                ::std::format!("woken by {by} (the waker of poll {of_poll})")
+            }
+            What::Note(note) => note.clone(),
+        };
+        ::std::format!(
+            "{:>9.3} ms  {:<14} {what}",
+            self.at_us as f64 / 1000.0,
+            self.lane
+        )
+    }
 }
 
 fn escape(field: &str) -> String {
@@ -129,6 +179,27 @@ pub(super) fn encode(key: &str, line: &Line) -> String {
                 }
             }
         }
+        Line::Event(event) => {
+            fields.push("event".to_string());
+            fields.push(event.at_us.to_string());
+            fields.push(escape(&event.lane));
+            match &event.what {
+                What::Poll { n, ready } => {
+                    fields.push("poll".to_string());
+                    fields.push(n.to_string());
+                    fields.push(if *ready { "ready" } else { "pending" }.to_string());
+                }
+                What::Wake { of_poll, by } => {
+                    fields.push("wake".to_string());
+                    fields.push(of_poll.to_string());
+                    fields.push(escape(by));
+                }
+                What::Note(note) => {
+                    fields.push("note".to_string());
+                    fields.push(escape(note));
+                }
+            }
+        }
         Line::End { count } => {
             fields.push("end".to_string());
             fields.push(count.to_string());
@@ -172,6 +243,30 @@ pub(super) fn decode(key: &str, text: &str) -> Option<Line> {
             }
             Some(Line::Verdict { seq, check, said })
         }
+        "event" => {
+            let at_us = fields.next()?.parse().ok()?;
+            let lane = unescape(fields.next()?);
+            let what = match fields.next()? {
+                "poll" => What::Poll {
+                    n: fields.next()?.parse().ok()?,
+                    ready: match fields.next()? {
+                        "ready" => true,
+                        "pending" => false,
+                        _ => return None,
+                    },
+                },
+                "wake" => What::Wake {
+                    of_poll: fields.next()?.parse().ok()?,
+                    by: unescape(fields.next()?),
+                },
+                "note" => What::Note(unescape(fields.next()?)),
+                _ => return None,
+            };
+            if fields.next().is_some() {
+                return None;
+            }
+            Some(Line::Event(Event { at_us, lane, what }))
+        }
         "end" => {
             let count = fields.next()?.parse().ok()?;
             if fields.next().is_some() {
@@ -183,6 +278,28 @@ pub(super) fn decode(key: &str, text: &str) -> Option<Line> {
     }
 }
 
+/// What a traced run says: its events in order, and how its scenario came
+/// out, if the report is whole; otherwise why not.
+pub(super) fn read_trace(key: &str, text: &str) -> Result<(Vec<Event>, Said), String> {
+    let mut events = Vec::new();
+    let mut said = None;
+    let mut ended = false;
+    for line in text.lines().filter_map(|l| decode(key, l)) {
+        match line {
+            Line::Event(event) if said.is_none() => events.push(event),
+            Line::Verdict {
+                seq: 0, said: s, ..
+            } if said.is_none() => said = Some(s),
+            Line::End { count: 1 } if said.is_some() && !ended => ended = true,
+            _ => return Err("its trace is out of order".to_string()),
+        }
+    }
+    match said {
+        Some(said) if ended => Ok((events, said)),
+        _ => Err("it did not report to its end".to_string()),
+    }
+}
+
 /// What a whole report says: each verdict in order, if every one of them
 /// and the end are there, each once; otherwise why not.
 pub(super) fn read_report(key: &str, text: &str) -> Result<Vec<(String, Said)>, String> {
@@ -190,6 +307,8 @@ pub(super) fn read_report(key: &str, text: &str) -> Result<Vec<(String, Said)>, 
     let mut end = None;
     for line in text.lines().filter_map(|l| decode(key, l)) {
         match line {
+            // A check's events are in its failure, as lines.
+            Line::Event(_) => {}
             Line::Verdict { seq, check, said } => {
                 if end.is_some() || seq as usize != verdicts.len() {
                     return Err("its verdicts are out of order".to_string());

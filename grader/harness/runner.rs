@@ -8,6 +8,11 @@
 // lines after it.
 
 use super::protocol::{self, Line, Said};
+
+// The events of a run: a traced scenario's, and a check's, whose last ones
+// its failure shows.
+#[path = "trace.rs"]
+pub(super) mod trace;
 use ::std::io::{Read as _, Write as _};
 use ::std::time::Duration;
 
@@ -96,6 +101,19 @@ fn give_up(why: &str) -> ! {
 /// Called once, by `main`, before any of the student's code runs; a second
 /// call (from the student's code) aborts the process.
 pub(super) fn run_checks(checks: &[Check]) -> ! {
+    run(checks, None)
+}
+
+/// As [`run_checks`]; with `--trace` as its argument, runs `scenario`
+/// instead, and reports its events.
+pub(super) fn run_checks_or_trace(checks: &[Check], scenario: fn() -> Outcome) -> ! {
+    run(checks, Some(scenario))
+}
+
+/// How many of a failed check's last events its failure shows.
+const LAST_EVENTS: usize = 12;
+
+fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
     static STARTED: ::std::sync::atomic::AtomicBool = ::std::sync::atomic::AtomicBool::new(false);
     if STARTED.swap(true, ::std::sync::atomic::Ordering::SeqCst) {
         ::std::process::abort();
@@ -115,13 +133,20 @@ pub(super) fn run_checks(checks: &[Check]) -> ! {
         Ok(out) => out,
         Err(e) => give_up(&::std::format!("cannot write the verdicts: {e}")),
     };
+    let traced = [("trace", scenario.unwrap_or(|| Ok(())))];
+    let (checks, tracing) = match (only.as_deref(), scenario) {
+        (Some("--trace"), Some(_)) => (&traced[..], true),
+        (Some("--trace"), None) => give_up("this harness has no traced scenario"),
+        _ => (checks, false),
+    };
     let mut count = 0;
     for (name, check) in checks {
-        if only.as_deref().is_some_and(|o| o != *name) {
+        if !tracing && only.as_deref().is_some_and(|o| o != *name) {
             continue;
         }
         let (tx, rx) = ::std::sync::mpsc::channel();
         let check = *check;
+        trace::begin();
         ::std::thread::spawn(move || {
             let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(check))
                 .unwrap_or_else(|panic| Err(::std::format!("panicked: {}", panic_text(&*panic))));
@@ -165,6 +190,40 @@ pub(super) fn run_checks(checks: &[Check]) -> ! {
             }
         };
         let failed = said != Said::Passed;
+        let events = trace::events();
+        // What led to a failure: the last events.
+        let last = || {
+            let from = events.len().saturating_sub(LAST_EVENTS);
+            events[from..]
+                .iter()
+                .map(|e| ("event".to_string(), e.line()))
+                .collect::<Vec<_>>()
+        };
+        let said = match said {
+            Said::Failed {
+                headline,
+                mut details,
+            } if !tracing => {
+                details.extend(last());
+                Said::Failed { headline, details }
+            }
+            Said::TimedOut {
+                headline,
+                mut details,
+            } if !tracing => {
+                details.extend(last());
+                Said::TimedOut { headline, details }
+            }
+            said => said,
+        };
+        if tracing {
+            for event in events {
+                if ::std::writeln!(out, "{}", protocol::encode(&key, &Line::Event(event))).is_err()
+                {
+                    give_up("cannot write an event");
+                }
+            }
+        }
         let line = Line::Verdict {
             seq: count,
             check: name.to_string(),

@@ -101,6 +101,7 @@ pub static STEPS: &[Step] = &[
             subject: "WaterFactory, polled step by step",
             shapes: "`WaterFactory::new()`, `async fn oxygen(&self, bond: impl FnOnce())` and `async fn hydrogen(&self, bond: impl FnOnce())`, using tokio and futures only",
             lesson: None,
+            trace: None,
         }),
         hints: include_str!("../hints/task2-struct-final.toml"),
         flavour: NOT_A_SERVER,
@@ -120,6 +121,9 @@ pub static STEPS: &[Step] = &[
             subject: "AddToInbox, polled by hand",
             shapes: "the given types and functions (`Mail`, `Db`, `service`, `add_to_inbox`, `AddToInbox::new`) as they are; only `poll` is yours",
             lesson: None,
+            trace: Some(
+                "AddToInbox polled as an executor polls it, the database answering one call at a time",
+            ),
         }),
         hints: include_str!("../hints/add-to-inbox.toml"),
         flavour: NOT_A_SERVER,
@@ -134,11 +138,17 @@ pub static STEPS: &[Step] = &[
         harness: Some(Harness {
             code: HarnessCode {
                 main: include_str!("../harness/mini_executor.rs"),
-                parts: &[],
+                parts: &[(
+                    "mini_executor/traced.rs",
+                    include_str!("../harness/mini_executor/traced.rs"),
+                )],
             },
             subject: "the executor",
             shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",
             lesson: None,
+            trace: Some(
+                "block_on's future spawns three tasks: one sleeps 30 ms, one 10 ms, one wakes itself once; it awaits them",
+            ),
         }),
         hints: include_str!("../hints/mini-executor.toml"),
         flavour: NOT_A_SERVER,
@@ -162,11 +172,18 @@ pub static STEPS: &[Step] = &[
                         "echo_own_runtime/writes.rs",
                         include_str!("../harness/echo_own_runtime/writes.rs"),
                     ),
+                    (
+                        "echo_own_runtime/traced.rs",
+                        include_str!("../harness/echo_own_runtime/traced.rs"),
+                    ),
                 ],
             },
             subject: "the reactor, driven by hand",
             shapes: "the given `block_on`, the given `Reactor` (`Reactor::get()`, and its `wakers`, a `Mutex` of a map with `len()`), `TcpListener::bind`, `local_addr` and `accept`, and `TcpStream::read` and `write_all`",
             lesson: None,
+            trace: Some(
+                "three tasks read a socket each; their clients send, the second first, each once the task before was woken",
+            ),
         }),
         hints: include_str!("../hints/echo-own-runtime.toml"),
         flavour: Flavour {
@@ -193,6 +210,7 @@ pub static STEPS: &[Step] = &[
                 "foo's future cannot be sent between threads safely: `tokio::spawn` could not take it",
                 "foo's future is not `Send`: it holds std's `MutexGuard` across `bar(&mut st).await`. That is the slide's error, hidden, not fixed: whoever runs foo, `tokio::spawn` needs its future to be `Send` (slide \"Extra: sending data in tokio\").",
             )),
+            trace: None,
         }),
         hints: include_str!("../hints/mutex-send.toml"),
         flavour: NOT_A_SERVER,

@@ -139,6 +139,10 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Reset(step) => return say(grader::app::reset::reset(&target, step)),
+        Command::Trace(step) => {
+            return say(grader::app::trace::trace(&target, &settings, step)
+                .map(|traced| grader::app::trace::show(step, &traced)));
+        }
         _ => {}
     }
     if options.watch {

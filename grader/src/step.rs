@@ -96,6 +96,9 @@ pub struct Harness {
     /// the harness cannot find: (the compiler's words, the failure's
     /// headline, the diagnosis).
     pub lesson: Option<(&'static str, &'static str, &'static str)>,
+    /// Its traced run, if it has one (`trace <step>`), in a line: what
+    /// the scenario does.
+    pub trace: Option<&'static str>,
 }
 
 /// What the grader's words for a step depend on.

@@ -3,7 +3,7 @@
 // (harness.rs), which names what it takes of the student's file.
 
 use super::runner::{Outcome, deadline};
-use super::{Reactor, connections, counter, settling};
+use super::{Reactor, connections, counter, poll_as, settling};
 use std::task::{Context, Poll};
 
 /// A write that fills the socket's buffers waits; woken when the client
@@ -36,9 +36,8 @@ pub(super) fn a_write_waits_again_after_a_partial_write() -> Outcome {
         .map_err(|e| ::std::format!("the client's read timeout: {e}"))?;
     let data: Vec<u8> = (0..BIG).map(byte).collect();
     let (counter, waker) = counter();
-    let mut cx = Context::from_waker(&waker);
     let mut write = Box::pin(stream.write_all(&data));
-    if write.as_mut().poll(&mut cx).is_ready() {
+    if poll_as("the write", write.as_mut(), &waker).is_ready() {
         return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
     }
     // Woken, it is polled again, as an executor would; a registration
@@ -52,7 +51,7 @@ pub(super) fn a_write_waits_again_after_a_partial_write() -> Outcome {
             break;
         }
         polled = counter.wakes();
-        if write.as_mut().poll(&mut cx).is_ready() {
+        if poll_as("the write", write.as_mut(), &waker).is_ready() {
             return Err("write_all of 16 MiB to a client that reads nothing returned Ready\nseen: it did not wait for the client to read".into());
         }
     }
@@ -111,7 +110,7 @@ pub(super) fn a_write_waits_again_after_a_partial_write() -> Outcome {
     });
     let mut seen = counter.wakes();
     loop {
-        match write.as_mut().poll(&mut cx) {
+        match poll_as("the write", write.as_mut(), &waker) {
             Poll::Ready(Ok(())) => break,
             Poll::Ready(Err(e)) => return Err(::std::format!("write_all failed: {e}")),
             Poll::Pending => {}

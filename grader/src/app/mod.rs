@@ -8,6 +8,7 @@ pub(crate) mod history;
 pub mod options;
 pub mod reset;
 pub mod result;
+pub mod trace;
 pub mod watch;
 
 use crate::registry;

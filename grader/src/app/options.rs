@@ -25,6 +25,11 @@ and prints a row per step and the total.
                        (three levels: the last comes close to the answer)
   reset STEP           put STEP's starter back; your file is kept under
                        target/grader/reset/
+  trace STEP           run a short scenario of STEP's harness on your file
+                       and draw what your runtime did: each task's polls
+                       and wakes, as a timeline here and as a picture in
+                       target/grader/trace/STEP.svg (add-to-inbox,
+                       mini-executor, echo-own-runtime)
   export-student DIR   write the repository to hand out to a class: the
                        exercises, the grader, the students' pages and the
                        Classroom workflow; no solutions. With --hint-levels N
@@ -57,6 +62,9 @@ and prints a row per step and the total.
                        a line per submission goes to stderr as it is graded
   --feedback FOLDER    with --batch: also write each submission's text report
                        to FOLDER/<submission>.txt, to hand back to its student
+  --summary FILE.html  with --batch: also write the class's picture, one page
+                       for a browser: per step, how many passed, and the most
+                       common first failures with the hint they show
   --jobs N             with --batch: grade N submissions at once (default:
                        the number of cores)
   --submission DIR     grade one submission as a class's is graded (a clone,
@@ -91,6 +99,8 @@ pub enum Command {
     Step(&'static Step),
     Hint(&'static Step),
     Reset(&'static Step),
+    /// Draw a traced run of the step's harness.
+    Trace(&'static Step),
     /// The student edition, its hints up to a level.
     ExportStudent {
         dir: PathBuf,
@@ -116,6 +126,8 @@ pub struct Options {
     /// `--submission DIR`: one submission, graded as a class's.
     pub submission: Option<PathBuf>,
     pub feedback: Option<PathBuf>,
+    /// `--summary FILE.html`: the class's picture.
+    pub summary: Option<PathBuf>,
     /// Gradescope's visibility of each test's feedback.
     pub visibility: String,
     pub jobs: usize,
@@ -143,6 +155,7 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
         batch: None,
         submission: None,
         feedback: None,
+        summary: None,
         visibility: "visible".to_string(),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         no_sandbox: false,
@@ -192,6 +205,9 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
             }
             Long("feedback") => {
                 options.feedback = Some(parser.value().map_err(|e| e.to_string())?.into());
+            }
+            Long("summary") => {
+                options.summary = Some(parser.value().map_err(|e| e.to_string())?.into());
             }
             Long("visibility") => {
                 let value = parser.value().map_err(|e| e.to_string())?;
@@ -254,17 +270,26 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
                             step: step_named(&step)?,
                         }
                     }
-                    "hint" | "reset" => {
+                    "hint" | "reset" | "trace" => {
                         let step = parser
                             .value()
                             .map_err(|_| format!("`{word}` takes a step: {word} <step>"))?
                             .string()
                             .map_err(|e| e.to_string())?;
                         let step = step_named(&step)?;
-                        if word == "hint" {
-                            Command::Hint(step)
-                        } else {
-                            Command::Reset(step)
+                        match word.as_str() {
+                            "hint" => Command::Hint(step),
+                            "reset" => Command::Reset(step),
+                            _ if step.harness.as_ref().is_some_and(|h| h.trace.is_some()) => {
+                                Command::Trace(step)
+                            }
+                            _ => {
+                                return Err(format!(
+                                    "{} has no traced run: `trace` draws {}",
+                                    step.name,
+                                    traced_steps()
+                                ));
+                            }
                         }
                     }
                     step => Command::Step(step_named(step)?),
@@ -279,6 +304,7 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
         &mut options.batch,
         &mut options.submission,
         &mut options.feedback,
+        &mut options.summary,
     ]
     .into_iter()
     .flatten()
@@ -305,7 +331,7 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
             || format_given)
     {
         return Err(
-            "a step, `hint`, `reset`, `result` and the exports take no --batch, --submission, --watch or --format"
+            "a step, `hint`, `reset`, `trace`, `result` and the exports take no --batch, --submission, --watch or --format"
                 .to_string(),
         );
     }
@@ -313,8 +339,8 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
         return Err("--batch grades a class, --submission one: not both".to_string());
     }
     if options.submission.is_some() {
-        if options.watch || options.feedback.is_some() {
-            return Err("--submission takes no --watch or --feedback".to_string());
+        if options.watch || options.feedback.is_some() || options.summary.is_some() {
+            return Err("--submission takes no --watch, --feedback or --summary".to_string());
         }
         if visibility_given && options.format != Format::Gradescope {
             return Err("--visibility is for --format gradescope".to_string());
@@ -330,9 +356,9 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
         }
         return Ok(options);
     }
-    if options.feedback.is_some() || class_option {
+    if options.feedback.is_some() || options.summary.is_some() || class_option {
         return Err(
-            "--feedback, --jobs, --no-sandbox and --keep-builds go with --batch (or --submission)"
+            "--feedback, --summary, --jobs, --no-sandbox and --keep-builds go with --batch (or --submission)"
                 .to_string(),
         );
     }
@@ -346,6 +372,16 @@ fn read(args: &[String], shell_dir: Option<&Path>) -> Result<Options, String> {
 }
 
 /// The step of the catalogue with this name (or its test prefix).
+/// The steps `trace` draws, for a message.
+fn traced_steps() -> String {
+    crate::catalogue::STEPS
+        .iter()
+        .filter(|s| s.harness.as_ref().is_some_and(|h| h.trace.is_some()))
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn step_named(name: &str) -> Result<&'static Step, String> {
     let wanted = name.replace('_', "-");
     crate::catalogue::find(&wanted).ok_or_else(|| {

@@ -14,8 +14,10 @@ pub struct HarnessCode {
     pub parts: &'static [(&'static str, &'static str)],
 }
 
-/// Compiled into every harness: it runs the checks and reports them.
+/// Compiled into every harness: it runs the checks and reports them, and
+/// records the events of a run (a module of the runner's).
 pub(crate) const RUNNER: &str = include_str!("../../harness/runner.rs");
+pub(crate) const TRACE: &str = include_str!("../../harness/trace.rs");
 
 /// What a harness and the grader say to each other (`crate::protocol`),
 /// compiled into both.
@@ -49,6 +51,7 @@ pub(crate) fn files(step: &str, code: &HarnessCode, student: &str) -> Vec<(Strin
         (format!("{dir}/student.rs"), student),
         (format!("{dir}/harness.rs"), code.main.to_string()),
         (format!("{dir}/runner.rs"), RUNNER.to_string()),
+        (format!("{dir}/trace.rs"), TRACE.to_string()),
         (format!("{dir}/protocol.rs"), PROTOCOL.to_string()),
     ];
     for (file, text) in code.parts {

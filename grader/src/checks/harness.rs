@@ -96,13 +96,28 @@ pub(crate) fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
             harness.subject,
             name.replace('_', " ")
         ));
+        let mut events = Vec::new();
         for (label, value) in details {
+            if label == "event" {
+                events.push(value.as_str());
+                continue;
+            }
             let label = if label.is_empty() {
                 String::new()
             } else {
                 format!("{label}:")
             };
             f = f.field(&label, value);
+        }
+        // What led to it, as the harness saw it: the last polls and wakes.
+        if !events.is_empty() {
+            f = f.block("what happened last", &events.join("\n"));
+            if harness.trace.is_some() {
+                f = f.field(
+                    "see it drawn:",
+                    format!("cargo run -p grader -- trace {}", step.name),
+                );
+            }
         }
         if timed_out {
             f = f.timed_out();
@@ -173,7 +188,7 @@ mod tests {
     /// takes from the file.
     #[test]
     fn harnesses_invoke_macros_by_path_and_import_no_glob() {
-        use crate::build::harness::{PROTOCOL, RUNNER};
+        use crate::build::harness::{PROTOCOL, RUNNER, TRACE};
         let sources = crate::catalogue::STEPS
             .iter()
             .filter_map(|s| s.harness.as_ref())
@@ -182,7 +197,11 @@ mod tests {
                     .into_iter()
                     .chain(h.code.parts.iter().copied())
             })
-            .chain([("runner.rs", RUNNER), ("protocol.rs", PROTOCOL)]);
+            .chain([
+                ("runner.rs", RUNNER),
+                ("trace.rs", TRACE),
+                ("protocol.rs", PROTOCOL),
+            ]);
         for (name, text) in sources {
             let all = tokens(text);
             let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);

@@ -8,6 +8,7 @@ pub mod gradescope;
 pub mod json;
 pub(crate) mod libtest;
 pub mod text;
+pub(crate) mod trace;
 
 use crate::catalogue::STEPS;
 use crate::outcome::Outcome;
