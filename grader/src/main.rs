@@ -60,6 +60,7 @@ fn main() -> ExitCode {
                 dir,
                 output: options.output.as_deref(),
                 feedback: options.feedback.as_deref(),
+                summary: options.summary.as_deref(),
                 jobs: options.jobs,
                 settings,
                 keep_builds: options.keep_builds,

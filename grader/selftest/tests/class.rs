@@ -82,11 +82,34 @@ fn batch_grades_every_submission_into_one_row_each() {
         .arg(&sheet)
         .arg("--feedback")
         .arg(&feedback)
+        .arg("--summary")
+        .arg(class.join("summary.html"))
         .env("GRADER_TIMEOUT", "4")
         .assert()
         .success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("] linus: not graded"), "{stderr}");
+    // The class's picture counts what the sheet says: three graded, one not.
+    let summary = fs::read_to_string(class.join("summary.html")).unwrap();
+    for (step, passed) in [("echo-thread", 1), ("echo-spawn", 2), ("mutex-send", 1)] {
+        let counted = format!("data-step=\"{step}\" data-passed=\"{passed}\" data-graded=\"3\"");
+        assert!(summary.contains(&counted), "{counted}:\n{summary}");
+    }
+    let first_failures: usize = summary
+        .match_indices("data-check=\"echo_thread::")
+        .map(|(at, _)| {
+            let count = &summary[at..].split("data-count=\"").nth(1).unwrap();
+            count[..count.find('"').unwrap()].parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(
+        first_failures, 2,
+        "grace's and hopper's echo-thread:\n{summary}"
+    );
+    assert!(
+        summary.contains("<tr class=\"not-graded\"><td>linus</td>"),
+        "{summary}"
+    );
 
     let text = fs::read_to_string(&sheet).unwrap();
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())

@@ -20,6 +20,7 @@ mod progress;
 mod reuse;
 mod sandboxed;
 pub mod sheet;
+pub(crate) mod summary;
 mod take;
 
 pub(crate) use find::{Holds, holds, submissions};
@@ -40,6 +41,8 @@ pub struct Class<'a> {
     pub dir: &'a Path,
     pub output: Option<&'a Path>,
     pub feedback: Option<&'a Path>,
+    /// The class's picture, an HTML page.
+    pub summary: Option<&'a Path>,
     /// How many submissions are graded at once.
     pub jobs: usize,
     /// The grading's settings, a class's (`Settings::for_a_class`): in the
@@ -217,20 +220,38 @@ pub fn grade_class(class: &Class) -> u8 {
         }
     });
     progress.finish();
-    let unwritten = unwritten.into_inner();
+    let mut unwritten = unwritten.into_inner();
+    let results: Vec<Result<Report, Error>> = graded
+        .into_iter()
+        .map(|g| {
+            g.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(Error::said("not graded")))
+        })
+        .collect();
     let mut rows = vec![sheet::header()];
-    for (submission, graded) in submissions.iter().zip(graded) {
-        let graded = graded
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| Err(Error::said("not graded")));
+    for (submission, graded) in submissions.iter().zip(&results) {
         let name = &submission.name;
-        rows.push(match &graded {
+        rows.push(match graded {
             Ok(report) => sheet::row(name, report),
             Err(why) => sheet::row_not_graded(name, &why.to_string()),
         });
     }
     let sheet = sheet::csv(&rows);
+    if let Some(path) = class.summary {
+        let graded: Vec<(&str, Result<&Report, String>)> = submissions
+            .iter()
+            .zip(&results)
+            .map(|(s, r)| (s.name.as_str(), r.as_ref().map_err(|e| e.to_string())))
+            .collect();
+        let page = summary::html(&summary::summarise(&graded));
+        if let Err(e) = crate::app::write_atomically(path, page.trim_end()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            unwritten += 1;
+        } else {
+            eprintln!("wrote the class's summary to {}", path.display());
+        }
+    }
     match class.output {
         None => print!("{sheet}"),
         Some(path) => {
