@@ -1,5 +1,5 @@
 // What a harness and the grader say to each other, in one file that both
-// compile: the grader as `grader::checks::harness::protocol`, a harness as a
+// compile: the grader as `crate::protocol` (`grader/src/lib.rs`), a harness as a
 // module of its own inside the harness (see `runner.rs`). No dependency but
 // std, no macro a student's file could shadow (the harness is compiled
 // after the student's code, in the same file).

@@ -179,7 +179,7 @@ fn verdicts_file(settings: &Settings) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use crate::build::lexer::{Token, line_of, tokens};
-    use crate::protocol::{Line, Said, decode, encode, read_report};
+    use crate::protocol::{Event, Line, Said, What, decode, encode, read_report, read_trace};
 
     /// A harness is compiled after the student's file, as a module of it: a
     /// macro the file defines reaches it by its bare name, and a glob import
@@ -268,6 +268,24 @@ mod tests {
                     details: vec![("while".to_string(), "a poll".to_string())],
                 },
             ),
+            Line::Event(Event {
+                at_us: 1203,
+                lane: "task 2".to_string(),
+                what: What::Wake {
+                    of_poll: 3,
+                    by: "the\treactor".to_string(),
+                },
+            }),
+            Line::Event(Event {
+                at_us: 0,
+                lane: "main".to_string(),
+                what: What::Poll { n: 1, ready: false },
+            }),
+            Line::Event(Event {
+                at_us: 7,
+                lane: "client 1".to_string(),
+                what: What::Note("sends a line\n".to_string()),
+            }),
             Line::End { count: 3 },
         ] {
             let text = encode("k3y", &line);
@@ -275,6 +293,35 @@ mod tests {
             assert_eq!(decode("k3y", &text), Some(line));
             assert_eq!(decode("other", &text), None);
         }
+    }
+
+    #[test]
+    fn a_trace_is_its_events_then_its_verdict_and_end() {
+        let event = |n| {
+            Line::Event(Event {
+                at_us: n,
+                lane: "task 1".to_string(),
+                what: What::Poll {
+                    n: n as u32,
+                    ready: false,
+                },
+            })
+        };
+        let lines =
+            |lines: &[Line]| -> String { lines.iter().map(|l| encode("key", l) + "\n").collect() };
+        let verdict = Line::Verdict {
+            seq: 0,
+            check: "trace".to_string(),
+            said: Said::Passed,
+        };
+        let whole = lines(&[event(1), event(2), verdict.clone(), Line::End { count: 1 }]);
+        let (events, said) = read_trace("key", &whole).unwrap();
+        assert_eq!((events.len(), said), (2, Said::Passed));
+        // Cut short: no verdict, or no end.
+        assert!(read_trace("key", &lines(&[event(1)])).is_err());
+        assert!(read_trace("key", &lines(&[event(1), verdict.clone()])).is_err());
+        // An event after the verdict is not the harness's order.
+        assert!(read_trace("key", &lines(&[verdict, event(1), Line::End { count: 1 }])).is_err());
     }
 
     #[test]
