@@ -44,19 +44,13 @@ pub const TARGETS: [Target; 3] = [
 pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut words = vec![format!("{cores} cores"), std::env::consts::OS.to_string()];
-    if let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
-        words[1] = format!("Linux {}", release.trim());
+    if let Some(release) = grader::exec::procfs::kernel_release() {
+        words[1] = format!("Linux {release}");
     }
-    if let Some(cpu) = cpu_model() {
+    if let Some(cpu) = grader::exec::procfs::cpu_model() {
         words.push(cpu);
     }
     words.join(", ")
-}
-
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("model name"))?;
-    Some(line.split_once(':')?.1.trim().to_string())
 }
 
 /// The table in markdown, with its heading and notes.

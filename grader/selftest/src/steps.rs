@@ -78,25 +78,13 @@ pub fn first_failure(outcomes: &[(&'static Check, Outcome)]) -> Option<String> {
 
 /// The processes whose command line holds `token`, other than this one.
 pub fn running_with(token: &str) -> Vec<String> {
-    let me = std::process::id().to_string();
-    fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.parse::<u32>().is_ok() && n != me)
-        })
-        .filter_map(|e| {
-            let cmdline = fs::read(e.path().join("cmdline")).ok()?;
-            let stat = fs::read_to_string(e.path().join("stat")).ok()?;
-            // A zombie is dead: only its parent's wait is missing.
-            let zombie = stat
-                .rsplit_once(") ")
-                .is_some_and(|(_, r)| r.starts_with('Z'));
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (!zombie && text.contains(token))
-                .then(|| format!("{}: {text}", e.file_name().to_string_lossy()))
+    use grader::exec::procfs;
+    procfs::pids()
+        .into_iter()
+        .filter(|pid| *pid != std::process::id() && !procfs::zombie(*pid))
+        .filter_map(|pid| {
+            let text = procfs::cmdline(pid)?;
+            text.contains(token).then(|| format!("{pid}: {text}"))
         })
         .collect()
 }

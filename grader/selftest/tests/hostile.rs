@@ -96,15 +96,10 @@ fn a_step_that_floods_its_output_leaves_the_grader_s_memory_bounded() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0u64;
     let status = loop {
-        if let Ok(text) = fs::read_to_string(&status_file) {
-            let hwm = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        if let Ok(read) = grader::exec::procfs::status(Some(child.id())) {
+            peak_kib = peak_kib.max(read.peak_rss / 1024);
         }
         if let Some(status) = child.try_wait().unwrap() {
             break status;

@@ -106,8 +106,8 @@ mod imp {
 
     /// Whether the process's environment holds `mark`.
     fn carries(pid: u32, mark: &str) -> bool {
-        std::fs::read(format!("/proc/{pid}/environ"))
-            .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
+        crate::exec::procfs::environ(pid)
+            .is_some_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
     }
 
     pub(crate) trait HasPid {

@@ -321,9 +321,7 @@ mod tests {
     fn alive(pid: u32) -> bool {
         // Signal 0 checks for existence; a zombie is dead for our purpose.
         let exists = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
-        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')));
-        exists && !zombie
+        exists && !super::super::procfs::zombie(pid)
     }
 
     /// A child that starts a grandchild in the background and ends: the

@@ -62,6 +62,46 @@ pub fn kernel_stacks() -> Result<u64, Error> {
     Ok(field(&read(path)?, "KernelStack:", path)? * 1024)
 }
 
+/// The kernel's release (`6.1.0-18-amd64`), on Linux.
+pub fn kernel_release() -> Option<String> {
+    Some(read("/proc/sys/kernel/osrelease").ok()?.trim().to_string())
+}
+
+/// The CPU's model name, on Linux.
+pub fn cpu_model() -> Option<String> {
+    let info = read("/proc/cpuinfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("model name"))?;
+    Some(line.split_once(':')?.1.trim().to_string())
+}
+
+/// Process `pid`'s environment, as the kernel keeps it: `NAME=value`
+/// entries, each ended by a NUL.
+pub fn environ(pid: u32) -> Option<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/environ")).ok()
+}
+
+/// Process `pid`'s command line, its words joined by spaces.
+pub fn cmdline(pid: u32) -> Option<String> {
+    let words = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    Some(String::from_utf8_lossy(&words).replace('\0', " "))
+}
+
+/// Whether process `pid` is a zombie: dead, only its parent's wait missing.
+pub fn zombie(pid: u32) -> bool {
+    stat(pid).is_some_and(|fields| fields.first().is_some_and(|s| s == "Z"))
+}
+
+/// The memory process `pid` has of its own, in pages: resident, but for
+/// the pages of files it shares, such as its libraries (a thousand
+/// processes share one libc).
+pub fn own_pages(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let mut fields = statm.split(' ').skip(1);
+    let resident = fields.next()?.parse::<u64>().ok()?;
+    let shared = fields.next()?.parse::<u64>().ok()?;
+    Some(resident.saturating_sub(shared))
+}
+
 /// The context switches (voluntary and not) a thread's `status` counts.
 fn switches_in(status: &str) -> u64 {
     status
@@ -85,7 +125,7 @@ pub fn stat(pid: u32) -> Option<Vec<String>> {
 }
 
 /// Every process this one can see in `/proc` (Linux).
-pub(crate) fn pids() -> Vec<u32> {
+pub fn pids() -> Vec<u32> {
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()

@@ -383,13 +383,7 @@ pub(crate) fn guard_memory(budget: u64) {
                 // one libc); files in /tmp are counted below.
                 let resident: u64 = pids
                     .iter()
-                    .filter_map(|pid| {
-                        let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-                        let mut fields = statm.split(' ').skip(1);
-                        let resident = fields.next()?.parse::<u64>().ok()?;
-                        let shared = fields.next()?.parse::<u64>().ok()?;
-                        Some(resident.saturating_sub(shared))
-                    })
+                    .filter_map(|pid| super::procfs::own_pages(*pid))
                     .sum::<u64>()
                     * page;
                 if resident + tmp_used() > budget {
