@@ -13,6 +13,7 @@
 //! steps' sandbox: limits on processes do not hold for root, and the steps
 //! have no business with root's files.
 
+use crate::error::Error;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,28 +83,35 @@ pub(crate) fn grading_user() -> u32 {
 impl Sandbox {
     /// bubblewrap, if it is installed and this system lets it make its
     /// namespaces; else why not, in a line.
-    pub fn find() -> Result<Sandbox, String> {
+    pub fn find() -> Result<Sandbox, Error> {
         if !cfg!(target_os = "linux") {
-            return Err("class grading's sandbox needs Linux namespaces (bubblewrap)".to_string());
+            return Err(Error::said(
+                "class grading's sandbox needs Linux namespaces (bubblewrap)",
+            ));
         }
         let bwrap = std::env::var_os("PATH")
             .into_iter()
             .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
             .map(|dir| dir.join("bwrap"))
             .find(|p| p.is_file())
-            .ok_or(
-                "bubblewrap (bwrap) is not installed (Debian and Ubuntu: apt install bubblewrap)",
-            )?;
+            .ok_or_else(|| {
+                Error::said(
+                    "bubblewrap (bwrap) is not installed (Debian and Ubuntu: apt install bubblewrap)",
+                )
+            })?;
         let sandbox = Sandbox { bwrap };
         let tried = sandbox
             .wrap(Command::new("true"), Role::Grade(NOBODY), &[], &[])
             .output()
-            .map_err(|e| format!("bubblewrap could not run: {e}"))?;
+            .map_err(|source| Error::Start {
+                what: "bubblewrap".to_string(),
+                source,
+            })?;
         if !tried.status.success() {
-            return Err(format!(
+            return Err(Error::said(format!(
                 "bubblewrap cannot make its namespaces here: {}",
                 String::from_utf8_lossy(&tried.stderr).trim()
-            ));
+            )));
         }
         Ok(sandbox)
     }
