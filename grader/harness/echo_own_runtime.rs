@@ -133,6 +133,24 @@ fn counter() -> (Arc<Counter>, Waker) {
     (counter, waker)
 }
 
+/// Polls each read of a socket whose client sent nothing once (each must
+/// be `Pending`), then lets what the registrations set off (a socket
+/// writable as it is added) be over, as `settle`; each one's wakes so far.
+fn quiet_reads<F: Future<Output = std::io::Result<usize>> + Unpin>(
+    reads: &mut [F],
+    counters: &[(Arc<Counter>, Waker)],
+) -> Result<Vec<usize>, String> {
+    const WHAT: &str = "a read of a socket whose client sent nothing";
+    for (i, (read, (_, waker))) in reads.iter_mut().zip(counters).enumerate() {
+        let _polling = in_poll(WHAT);
+        let lane = ::std::format!("task {}", i + 1);
+        if let Poll::Ready(got) = poll_as(&lane, std::pin::Pin::new(read), waker) {
+            return Err(read_at_once(WHAT, &got));
+        }
+    }
+    settle(reads, counters, WHAT)
+}
+
 /// Polls `future` until it is ready, waiting for its wakes as an
 /// executor would, each up to the deadline.
 fn ready<F: Future>(future: F, what: &str) -> Result<F::Output, String> {
@@ -196,23 +214,7 @@ fn a_ready_socket_wakes_only_its_task() -> Outcome {
         Box::pin(c.read(&mut buf_c)),
     ];
     let counters: Vec<(Arc<Counter>, Waker)> = (0..3).map(|_| counter()).collect();
-    for (i, (read, (_, waker))) in reads.iter_mut().zip(&counters).enumerate() {
-        let _polling = in_poll("a read of a socket whose client sent nothing");
-        let lane = ::std::format!("task {}", i + 1);
-        if let Poll::Ready(got) = poll_as(&lane, read.as_mut(), waker) {
-            return Err(read_at_once(
-                "a read of a socket whose client sent nothing",
-                &got,
-            ));
-        }
-    }
-    // What the registrations set off (a socket writable as it is added)
-    // is over before any client sends.
-    let quiet = settle(
-        &mut reads,
-        &counters,
-        "a read of a socket whose client sent nothing",
-    )?;
+    let quiet = quiet_reads(&mut reads, &counters)?;
     // A's client sends: A's task, and only A's, is woken.
     client_a
         .write_all(b"a\n")

@@ -3,7 +3,7 @@
 // it takes of the student's file.
 
 use super::runner::{Outcome, deadline};
-use super::{Counter, Reactor, connections, counter, read_at_once, settle};
+use super::{Counter, Reactor, connections, counter, quiet_reads};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -25,19 +25,7 @@ pub(super) fn sockets_ready_together_wake_every_task() -> Outcome {
         clients.push(client);
         reads.push(Box::pin(stream.read(buf)));
     }
-    for (read, (_, waker)) in reads.iter_mut().zip(&counters) {
-        if let Poll::Ready(got) = read.as_mut().poll(&mut Context::from_waker(waker)) {
-            return Err(read_at_once(
-                "a read of a socket whose client sent nothing",
-                &got,
-            ));
-        }
-    }
-    let quiet = settle(
-        &mut reads,
-        &counters,
-        "a read of a socket whose client sent nothing",
-    )?;
+    let quiet = quiet_reads(&mut reads, &counters)?;
     {
         let _held = Reactor::get().wakers.lock();
         for client in &mut clients {

@@ -87,3 +87,16 @@ impl Sheet {
         &self.row(who)[self.column(name)]
     }
 }
+
+/// The grader grading the class in `class` two submissions at once, as a
+/// tutor runs it: its sheet to `sheet`, each report into `feedback`.
+pub fn batch(class: &Path, sheet: &Path, feedback: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(super::grader_exe());
+    cmd.arg("--batch")
+        .arg(class)
+        .args(["--jobs", "2", "--output"])
+        .arg(sheet)
+        .arg("--feedback")
+        .arg(feedback);
+    cmd
+}

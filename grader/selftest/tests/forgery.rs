@@ -10,7 +10,7 @@
 
 use grader::catalogue::STEPS;
 use grader::target::{cargo_target_dir, grader_dir, workspace_root};
-use grader_selftest::fixtures::Sheet;
+use grader_selftest::fixtures::{Sheet, batch};
 use grader_selftest::tricks::{
     Trick, assert_no_answer, passed_in, solution, starter, starter_passes, tricks,
 };
@@ -123,13 +123,7 @@ fn no_trick_earns_a_point_with_batch() {
     let before = grader_files();
     let sheet = class.with_extension("csv");
     let feedback = class.with_extension("feedback");
-    let out = Command::new(grader_selftest::grader_exe())
-        .arg("--batch")
-        .arg(&class)
-        .args(["--jobs", "2", "--output"])
-        .arg(&sheet)
-        .arg("--feedback")
-        .arg(&feedback)
+    let out = batch(&class, &sheet, &feedback)
         .env("GRADER_TIMEOUT", "10")
         .output()
         .unwrap();

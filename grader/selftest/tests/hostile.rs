@@ -8,7 +8,7 @@ use grader_selftest::steps::{edit, first_failure, folder, grade_step, solution};
 // What the tests of processes use: they read Linux's /proc.
 #[cfg(target_os = "linux")]
 use {
-    grader_selftest::fixtures::Sheet,
+    grader_selftest::fixtures::{Sheet, batch},
     grader_selftest::steps::{none_left, running_with},
     std::fs,
     std::process::{Command, Stdio},
@@ -375,13 +375,7 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
 
     let sheet = class.with_extension("csv");
     let feedback = class.with_extension("feedback");
-    let out = Command::new(grader_selftest::grader_exe())
-        .arg("--batch")
-        .arg(&class)
-        .args(["--jobs", "2", "--output"])
-        .arg(&sheet)
-        .arg("--feedback")
-        .arg(&feedback)
+    let out = batch(&class, &sheet, &feedback)
         // Short enough that the sleeper costs little, long enough that the
         // forker reaches its limit before it on a loaded machine.
         .env("GRADER_TIMEOUT", "10")
