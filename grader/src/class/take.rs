@@ -75,6 +75,16 @@ mod tests {
     use super::*;
     use std::fs;
 
+    /// The text taken for `step`, as `read` gave it.
+    fn text_of(files: &Files, step: &str) -> Option<String> {
+        files
+            .iter()
+            .find(|(s, _)| s.name == step)
+            .unwrap()
+            .1
+            .clone()
+    }
+
     #[test]
     fn step_files_are_graded_among_the_starters() {
         let dir = std::env::temp_dir().join(format!("grader-take-{}", std::process::id()));
@@ -86,14 +96,7 @@ mod tests {
             dir.join("echo-thread.rs"),
         )]))
         .unwrap();
-        let text = |step: &str| {
-            files
-                .iter()
-                .find(|(s, _)| s.name == step)
-                .unwrap()
-                .1
-                .clone()
-        };
+        let text = |step: &str| text_of(&files, step);
         assert_eq!(
             text("echo-thread").as_deref(),
             Some("// Erin's echo-thread")
@@ -123,14 +126,7 @@ mod tests {
         fs::write(dir.join("src/bin/echo-spawn.rs"), "x".repeat(2 << 20)).unwrap();
         fs::write(dir.join("src/bin/mutex-send.rs"), "// mine").unwrap();
         let files = read(&Holds::Crate(Target::files(&dir, "linker"))).unwrap();
-        let text = |step: &str| {
-            files
-                .iter()
-                .find(|(s, _)| s.name == step)
-                .unwrap()
-                .1
-                .clone()
-        };
+        let text = |step: &str| text_of(&files, step);
         assert_eq!(text("echo-thread"), None);
         assert_eq!(text("echo-spawn"), None);
         assert_eq!(text("mutex-send").as_deref(), Some("// mine"));
