@@ -73,9 +73,22 @@ impl Session {
         if !self.needs_safety_check(step) {
             return Ok(());
         }
-        self.bins
+        match self
+            .bins
             .get(&build::safety_bin(step.name), || self.write_crate())
-            .map(drop)
+        {
+            Ok(_) => Ok(()),
+            // A file that does not compile never runs, and the compiler's
+            // errors on it say more than the checked copy's: a typo in a
+            // file that also calls `Poller::add` is a typo, not unsafety.
+            Err(refused @ NotBuilt::Refused(_)) => {
+                match self.bins.get(step.name, || self.write_crate()) {
+                    Err(errors @ NotBuilt::DoesNotCompile(_)) => Err(errors),
+                    _ => Err(refused),
+                }
+            }
+            Err(other) => Err(other),
+        }
     }
 
     fn needs_safety_check(&self, step: &Step) -> bool {

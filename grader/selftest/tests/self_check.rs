@@ -297,6 +297,7 @@ edited_steps! {
     echo_own_runtime_first_event_only => "echo-own-runtime/first-event-only.mutant",
     echo_own_runtime_socket_left_blocking => "echo-own-runtime/socket-left-blocking.mutant",
     echo_own_runtime_socket_never_removed => "echo-own-runtime/socket-never-removed.mutant",
+    echo_own_runtime_typo_beside_unsafe => "echo-own-runtime/typo-beside-unsafe.mutant",
     echo_own_runtime_waits_on_a_clock => "echo-own-runtime/waits-on-a-clock.mutant",
     echo_own_runtime_waker_after_arming => "echo-own-runtime/waker-after-arming.mutant",
     echo_own_runtime_waker_kept_once => "echo-own-runtime/waker-kept-once.mutant",
