@@ -284,9 +284,17 @@ impl Ctx<'_> {
         let step = self.name();
         match why {
             NotBuilt::DoesNotCompile(errors) => {
-                Failure::new(format!("{step} does not compile (in {})", self.target().label))
-                    .block("compiler", &errors)
-                    .does_not_compile()
+                let failure =
+                    Failure::new(format!("{step} does not compile (in {})", self.target().label))
+                        .block("compiler", &errors)
+                        .does_not_compile();
+                // The step's hint speaks of its types; a file the compiler
+                // cannot even read needs its brackets looked at first.
+                if is_parse_error(&errors) {
+                    failure.diagnose(PARSE_ERROR)
+                } else {
+                    failure
+                }
             }
             NotBuilt::NoFile(path) => Failure::new(format!("there is no {}", path.display()))
                 .diagnose(format!(
@@ -301,5 +309,50 @@ impl Ctx<'_> {
             ))
             .diagnose(REFUSED),
         }
+    }
+}
+
+/// The hint for a file the compiler cannot parse.
+const PARSE_ERROR: &str = "the compiler could not read the file as Rust, before it looked at any type: a brace, bracket or parenthesis missing or extra, or a `;` or `,` out of place, at or above the line it names (an editor that matches brackets shows where). Fix that first; the step's own errors, if any, come after.";
+
+/// Whether the compiler's first error is one of parsing: rustc gives those
+/// no code (`error: unexpected closing delimiter`, `error: expected one of
+/// ...`), where the errors of types and names have one (`error[E0308]`).
+fn is_parse_error(errors: &str) -> bool {
+    let Some(first) = errors.lines().find(|l| l.starts_with("error")) else {
+        return false;
+    };
+    let Some(message) = first.strip_prefix("error: ") else {
+        return false;
+    };
+    message.starts_with("expected ")
+        || message.contains("delimiter")
+        || message.starts_with("unexpected ")
+        || message.starts_with("unterminated ")
+        || message.starts_with("mismatched closing")
+}
+
+#[cfg(test)]
+mod parse_error_tests {
+    use super::is_parse_error;
+
+    #[test]
+    fn parse_errors_are_told_from_the_others() {
+        assert!(is_parse_error(
+            "error: unexpected closing delimiter: `}`\n --> a.rs:3:1"
+        ));
+        assert!(is_parse_error(
+            "warning: unused\nerror: expected one of `,` or `}`, found `let`"
+        ));
+        assert!(is_parse_error(
+            "error: this file contains an unclosed delimiter"
+        ));
+        assert!(!is_parse_error("error[E0308]: mismatched types"));
+        assert!(!is_parse_error(
+            "error: unused variable: `x`\n  = note: `#[deny(unused_variables)]`"
+        ));
+        assert!(!is_parse_error(
+            "error: future cannot be sent between threads safely"
+        ));
     }
 }

@@ -323,6 +323,7 @@ edited_steps! {
     echo_thread_all_interfaces => "echo-thread/all-interfaces.mutant",
     echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.mutant",
     echo_thread_buffered_writer_never_flushed => "echo-thread/buffered-writer-never-flushed.mutant",
+    echo_thread_brace_missing => "echo-thread/brace-missing.mutant",
     echo_thread_buffer_not_cleared => "echo-thread/buffer-not-cleared.mutant",
     echo_thread_ended_logged_twice_on_error => "echo-thread/ended-logged-twice-on-error.mutant",
     echo_thread_flushes_long_fragments => "echo-thread/flushes-long-fragments.mutant",
