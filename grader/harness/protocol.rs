@@ -5,21 +5,22 @@
 // after the student's code, in the same file).
 //
 // The grader runs a harness with:
-// - its key on stdin, one line: a secret made for this run alone, read by
-//   the harness before any of the student's code runs;
+// - its key on stdin, one line: a secret made for this run alone (128 bits,
+//   in hex), read by the harness before any of the student's code runs;
 // - `GRADER_VERDICTS`: the file it writes its lines to;
 // - `GRADER_TIMEOUT`: the deadline of one awaited event, in seconds;
 // - as its one argument, the check to run (all of them without one), or
 //   `--trace`: the step's traced scenario, whose events it reports.
 //
-// A line is the key, then tab-separated fields (`\`, tab, newline and
+// A line is a tag, then tab-separated fields (`\`, tab, newline and
 // carriage return escaped): a check's verdict, numbered from 0; an event of
 // a traced run (a poll, a wake: see `Event`); or the end, which counts the
-// verdicts before it. A line without the key counts for
-// nothing, and so does a report whose verdicts are not all there: the
-// student's code runs in the harness's process, and may write to that file,
-// but cannot know the key.
-
+// verdicts before it. The tag is a MAC (SipHash-2-4 under the key) of the
+// line and of the tag before it, so the lines are a chain: a line that is
+// not the harness's counts for nothing, and a line of the harness's taken
+// out or moved breaks every one after it, and so the report. The student's
+// code runs in the harness's process, and a process it starts may read and
+// rewrite that file; neither ever sees the key, only tags made with it.
 /// The file a harness writes its lines to.
 pub(super) const VERDICTS: &str = "GRADER_VERDICTS";
 /// The deadline of one awaited event, in seconds.
@@ -154,9 +155,114 @@ fn unescape(field: &str) -> String {
     out
 }
 
-/// The line, with its key, without its newline.
-pub(super) fn encode(key: &str, line: &Line) -> String {
-    let mut fields: Vec<String> = ::std::vec![key.to_string()];
+/// The key of a run, as SipHash's two words: 32 hex digits.
+fn key_words(key: &str) -> Option<(u64, u64)> {
+    let key = key.trim();
+    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let k0 = u64::from_str_radix(&key[..16], 16).ok()?;
+    let k1 = u64::from_str_radix(&key[16..], 16).ok()?;
+    Some((k0, k1))
+}
+
+/// SipHash-2-4 of `data` under the key `(k0, k1)`: a MAC made for short
+/// messages, here written out because std's is not public as such.
+pub(super) fn siphash(k0: u64, k1: u64, data: &[u8]) -> u64 {
+    let mut v = [
+        k0 ^ 0x736f_6d65_7073_6575,
+        k1 ^ 0x646f_7261_6e64_6f6d,
+        k0 ^ 0x6c79_6765_6e65_7261,
+        k1 ^ 0x7465_6462_7974_6573,
+    ];
+    fn round(v: &mut [u64; 4]) {
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    }
+    fn compress(m: u64, v: &mut [u64; 4]) {
+        v[3] ^= m;
+        round(v);
+        round(v);
+        v[0] ^= m;
+    }
+    let mut chunks = data.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        compress(u64::from_le_bytes(word), &mut v);
+    }
+    let mut last = [0u8; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    last[7] = data.len() as u8;
+    compress(u64::from_le_bytes(last), &mut v);
+    v[2] ^= 0xff;
+    for _ in 0..4 {
+        round(&mut v);
+    }
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// The lines of one run, in order: each tagged with the MAC of itself and
+/// the line before it. The harness signs with one; the grader checks with
+/// another, made from the same key.
+pub(super) struct Chain {
+    key: Option<(u64, u64)>,
+    last: u64,
+}
+
+impl Chain {
+    /// A chain under `key`; with a key that is not 32 hex digits, one that
+    /// takes no line.
+    pub(super) fn new(key: &str) -> Chain {
+        Chain {
+            key: key_words(key),
+            last: 0,
+        }
+    }
+
+    fn tag(&self, body: &str) -> Option<u64> {
+        let (k0, k1) = self.key?;
+        let mut data = self.last.to_le_bytes().to_vec();
+        data.extend_from_slice(body.as_bytes());
+        Some(siphash(k0, k1, &data))
+    }
+
+    /// The next line, tagged, without its newline.
+    pub(super) fn sign(&mut self, line: &Line) -> String {
+        let body = fields(line);
+        let tag = self.tag(&body).unwrap_or(0);
+        self.last = tag;
+        ::std::format!("{tag:016x}\t{body}")
+    }
+
+    /// The line, if it is the next of the chain and reads whole; `None` for
+    /// anything else, which leaves the chain where it was.
+    pub(super) fn check(&mut self, text: &str) -> Option<Line> {
+        let (tag, body) = text.split_once('\t')?;
+        let tag = u64::from_str_radix(tag, 16)
+            .ok()
+            .filter(|_| tag.len() == 16)?;
+        if self.tag(body)? != tag {
+            return None;
+        }
+        let line = parse(body)?;
+        self.last = tag;
+        Some(line)
+    }
+}
+
+/// The line's fields, tab-separated, without its tag.
+fn fields(line: &Line) -> String {
+    let mut fields: Vec<String> = Vec::new();
     match line {
         Line::Verdict { seq, check, said } => {
             fields.push("verdict".to_string());
@@ -208,12 +314,9 @@ pub(super) fn encode(key: &str, line: &Line) -> String {
     fields.join("\t")
 }
 
-/// The line, if it carries `key` and reads whole; `None` for anything else.
-pub(super) fn decode(key: &str, text: &str) -> Option<Line> {
-    let mut fields = text.split('\t');
-    if key.is_empty() || fields.next()? != key {
-        return None;
-    }
+/// The line its fields say, if they read whole.
+fn parse(body: &str) -> Option<Line> {
+    let mut fields = body.split('\t');
     match fields.next()? {
         "verdict" => {
             let seq = fields.next()?.parse().ok()?;
@@ -284,7 +387,8 @@ pub(super) fn read_trace(key: &str, text: &str) -> Result<(Vec<Event>, Said), St
     let mut events = Vec::new();
     let mut said = None;
     let mut ended = false;
-    for line in text.lines().filter_map(|l| decode(key, l)) {
+    let mut chain = Chain::new(key);
+    for line in text.lines().filter_map(|l| chain.check(l)) {
         match line {
             Line::Event(event) if said.is_none() => events.push(event),
             Line::Verdict {
@@ -305,7 +409,8 @@ pub(super) fn read_trace(key: &str, text: &str) -> Result<(Vec<Event>, Said), St
 pub(super) fn read_report(key: &str, text: &str) -> Result<Vec<(String, Said)>, String> {
     let mut verdicts: Vec<(String, Said)> = Vec::new();
     let mut end = None;
-    for line in text.lines().filter_map(|l| decode(key, l)) {
+    let mut chain = Chain::new(key);
+    for line in text.lines().filter_map(|l| chain.check(l)) {
         match line {
             // A check's events are in its failure, as lines.
             Line::Event(_) => {}

@@ -124,7 +124,9 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
     if ::std::io::stdin().read_to_string(&mut key).is_err() || key.trim().is_empty() {
         give_up("no key on stdin");
     }
-    let key = key.trim().to_string();
+    // Only the chain keeps the key: no line the harness writes holds it.
+    let mut chain = protocol::Chain::new(key.trim());
+    drop(key);
     let only = ::std::env::args().nth(1);
     let Some(path) = ::std::env::var_os(protocol::VERDICTS) else {
         give_up("GRADER_VERDICTS names no file");
@@ -218,7 +220,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
         };
         if tracing {
             for event in events {
-                if ::std::writeln!(out, "{}", protocol::encode(&key, &Line::Event(event))).is_err()
+                if ::std::writeln!(out, "{}", chain.sign(&Line::Event(event))).is_err()
                 {
                     give_up("cannot write an event");
                 }
@@ -229,7 +231,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
             check: name.to_string(),
             said,
         };
-        if ::std::writeln!(out, "{}", protocol::encode(&key, &line)).is_err() {
+        if ::std::writeln!(out, "{}", chain.sign(&line)).is_err() {
             give_up("cannot write a verdict");
         }
         count += 1;
@@ -237,7 +239,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
             break;
         }
     }
-    let end = protocol::encode(&key, &Line::End { count });
+    let end = chain.sign(&Line::End { count });
     if ::std::writeln!(out, "{end}").is_err() || out.flush().is_err() {
         give_up("cannot write the end of the verdicts");
     }

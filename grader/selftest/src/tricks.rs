@@ -104,6 +104,51 @@ const SCANS_FOR_THE_KEY: &str = r#"
         }
 "#;
 
+/// Starts a second process of the harness's own program, which waits for
+/// the harness's last line and then rewrites the whole report as passing,
+/// with the first field of the harness's lines (which was once its key). A
+/// process the step starts can read the report's file, and outlive the
+/// harness.
+const REWRITES_THE_REPORT: &str = r#"
+        if let Ok(path) = std::env::var("REWRITER_OF") {
+            let check = std::env::var("REWRITER_CHECK").unwrap_or_default();
+            for _ in 0..200_000 {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if !text.contains("\tend\t") {
+                    std::thread::yield_now();
+                    continue;
+                }
+                let first = text.split('\t').next().unwrap_or("").to_string();
+                let forged = format!("{first}\tverdict\t0\t{check}\tpassed\n{first}\tend\t1\n");
+                let aside = format!("{path}.aside");
+                let _ = std::fs::write(&aside, forged);
+                let _ = std::fs::rename(&aside, &path);
+                std::process::exit(0);
+            }
+            std::process::exit(0);
+        }
+        if let Some(real) = std::env::var_os("GRADER_VERDICTS") {
+            let real = std::path::PathBuf::from(real);
+            let check = std::env::args().nth(1).unwrap_or_default();
+            if let Ok(mut child) = std::process::Command::new("/proc/self/exe")
+                .args(std::env::args().skip(1))
+                .env("REWRITER_OF", &real)
+                .env("REWRITER_CHECK", &check)
+                .env("GRADER_VERDICTS", real.with_extension("its-own"))
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+            {
+                if let Some(mut stdin) = child.stdin.take() {
+                    let _ = std::io::Write::write_all(&mut stdin, b"00112233445566778899aabbccddeeff\n");
+                }
+                std::mem::forget(child);
+                // Memory to give back: the harness's end takes a while, and
+                // the rewrite may land before the grader reads.
+                std::mem::forget(vec![1u8; 256 << 20]);
+            }
+        }
+"#;
+
 /// Every trick, one per step where it fits.
 pub fn tricks() -> Vec<Trick> {
     let mut tricks = Vec::new();
@@ -141,6 +186,16 @@ pub fn tricks() -> Vec<Trick> {
             &starter("add-to-inbox"),
             "        todo!(\"poll the state machine\")",
             &format!("{SCANS_FOR_THE_KEY}        todo!(\"poll the state machine\")"),
+        ),
+    });
+    // A process of its own that rewrites the report once the harness ends.
+    tricks.push(Trick {
+        name: "report-rewriter",
+        step: "add-to-inbox",
+        text: edit(
+            &starter("add-to-inbox"),
+            "        todo!(\"poll the state machine\")",
+            &format!("{REWRITES_THE_REPORT}        todo!(\"poll the state machine\")"),
         ),
     });
     // A thread that keeps writing passing reports while the harness runs.

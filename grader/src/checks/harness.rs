@@ -179,7 +179,16 @@ fn verdicts_file(settings: &Settings) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use crate::build::lexer::{Token, line_of, tokens};
-    use crate::protocol::{Event, Line, Said, What, decode, encode, read_report, read_trace};
+    use crate::protocol::{Chain, Event, Line, Said, What, read_report, read_trace};
+
+    /// A run's key, as `exec::secret` makes them.
+    const KEY: &str = "00112233445566778899aabbccddeeff";
+
+    /// The lines, signed in order under `KEY`, as a harness writes them.
+    fn signed(lines: &[Line]) -> String {
+        let mut chain = Chain::new(KEY);
+        lines.iter().map(|l| chain.sign(l) + "\n").collect()
+    }
 
     /// A harness is compiled after the student's file, as a module of it: a
     /// macro the file defines reaches it by its bare name, and a glob import
@@ -288,10 +297,13 @@ mod tests {
             }),
             Line::End { count: 3 },
         ] {
-            let text = encode("k3y", &line);
+            let text = Chain::new(KEY).sign(&line);
             assert!(!text.contains('\n'), "{text}");
-            assert_eq!(decode("k3y", &text), Some(line));
-            assert_eq!(decode("other", &text), None);
+            assert!(!text.contains(KEY), "{text}");
+            assert_eq!(Chain::new(KEY).check(&text), Some(line));
+            let other = "ffeeddccbbaa99887766554433221100";
+            assert_eq!(Chain::new(other).check(&text), None);
+            assert_eq!(Chain::new("").check(&text), None);
         }
     }
 
@@ -307,44 +319,79 @@ mod tests {
                 },
             })
         };
-        let lines =
-            |lines: &[Line]| -> String { lines.iter().map(|l| encode("key", l) + "\n").collect() };
+        let lines = signed;
+        let key = KEY;
         let verdict = Line::Verdict {
             seq: 0,
             check: "trace".to_string(),
             said: Said::Passed,
         };
         let whole = lines(&[event(1), event(2), verdict.clone(), Line::End { count: 1 }]);
-        let (events, said) = read_trace("key", &whole).unwrap();
+        let (events, said) = read_trace(key, &whole).unwrap();
         assert_eq!((events.len(), said), (2, Said::Passed));
         // Cut short: no verdict, or no end.
-        assert!(read_trace("key", &lines(&[event(1)])).is_err());
-        assert!(read_trace("key", &lines(&[event(1), verdict.clone()])).is_err());
+        assert!(read_trace(key, &lines(&[event(1)])).is_err());
+        assert!(read_trace(key, &lines(&[event(1), verdict.clone()])).is_err());
         // An event after the verdict is not the harness's order.
-        assert!(read_trace("key", &lines(&[verdict, event(1), Line::End { count: 1 }])).is_err());
+        assert!(read_trace(key, &lines(&[verdict, event(1), Line::End { count: 1 }])).is_err());
     }
 
     #[test]
-    fn a_report_counts_only_whole_keyed_reports() {
-        let lines =
-            |lines: &[Line]| -> String { lines.iter().map(|l| encode("key", l) + "\n").collect() };
+    fn a_report_counts_only_whole_signed_reports() {
         let pass = |seq, name| verdict(seq, name, Said::Passed);
-        let whole = lines(&[pass(0, "a"), pass(1, "b"), Line::End { count: 2 }]);
-        assert_eq!(read_report("key", &whole).unwrap().len(), 2);
-        // Lines without the key, or with another, are not the harness's.
-        let forged = format!("{whole}forged\tverdict\t2\tc\tpassed\n");
-        assert_eq!(read_report("key", &forged).unwrap().len(), 2);
-        assert_eq!(
-            read_report("", &whole).map(|v| v.len()),
-            Err("it did not report to its end".to_string())
+        let failed = verdict(
+            1,
+            "b",
+            Said::Failed {
+                headline: "no".to_string(),
+                details: Vec::new(),
+            },
         );
+        let whole = signed(&[pass(0, "a"), pass(1, "b"), Line::End { count: 2 }]);
+        assert_eq!(read_report(KEY, &whole).unwrap().len(), 2);
+        // Lines not signed, or signed with another key, are not the harness's.
+        let forged = format!("{whole}0000000000000000\tverdict\t2\tc\tpassed\n");
+        assert_eq!(read_report(KEY, &forged).unwrap().len(), 2);
+        let other = "ffeeddccbbaa99887766554433221100";
+        assert!(read_report(other, &whole).is_err());
+        assert!(read_report("", &whole).is_err());
         // A verdict taken out, or the end missing, or said twice.
-        let taken = lines(&[pass(0, "a"), Line::End { count: 2 }]);
-        assert!(read_report("key", &taken).is_err());
-        let skipped = lines(&[pass(1, "b"), Line::End { count: 1 }]);
-        assert!(read_report("key", &skipped).is_err());
-        assert!(read_report("key", &lines(&[pass(0, "a")])).is_err());
-        let twice = lines(&[pass(0, "a"), Line::End { count: 1 }, Line::End { count: 1 }]);
-        assert!(read_report("key", &twice).is_err());
+        let taken = signed(&[pass(0, "a"), Line::End { count: 2 }]);
+        assert!(read_report(KEY, &taken).is_err());
+        let skipped = signed(&[pass(1, "b"), Line::End { count: 1 }]);
+        assert!(read_report(KEY, &skipped).is_err());
+        assert!(read_report(KEY, &signed(&[pass(0, "a")])).is_err());
+        let twice = signed(&[pass(0, "a"), Line::End { count: 1 }, Line::End { count: 1 }]);
+        assert!(read_report(KEY, &twice).is_err());
+        // The harness's own lines, rearranged by someone who can read but
+        // not sign them: a failed verdict cut out, its end kept.
+        let report = signed(&[pass(0, "a"), failed, Line::End { count: 2 }]);
+        let lines: Vec<&str> = report.lines().collect();
+        let cut = format!("{}\n{}\n", lines[0], lines[2]);
+        assert!(read_report(KEY, &cut).is_err());
+        // Or a passed line written twice: the second is not the chain's.
+        let again = format!("{}\n{}\n{}\n", lines[0], lines[0], lines[2]);
+        assert!(read_report(KEY, &again).is_err());
+    }
+
+    /// The MAC is SipHash-2-4: the reference's test vector, and std's own.
+    #[test]
+    fn the_tags_are_siphash() {
+        let data: Vec<u8> = (0..15).collect();
+        let key = (0x0706050403020100, 0x0f0e0d0c0b0a0908);
+        assert_eq!(
+            crate::protocol::siphash(key.0, key.1, &data),
+            0xa129ca6149be45e5
+        );
+        for len in 0..40 {
+            let data: Vec<u8> = (0..len).map(|i: u32| (i * 7 + 1) as u8).collect();
+            #[allow(deprecated)]
+            let mut std = std::hash::SipHasher::new_with_keys(3, 5);
+            std::hash::Hasher::write(&mut std, &data);
+            assert_eq!(
+                crate::protocol::siphash(3, 5, &data),
+                std::hash::Hasher::finish(&std)
+            );
+        }
     }
 }
