@@ -250,7 +250,21 @@ impl Drop for Process {
 #[cfg(unix)]
 fn spawn_in_group(mut cmd: Command) -> io::Result<Child> {
     use std::os::unix::process::CommandExt;
-    cmd.process_group(0).spawn()
+    // A session, not only a group: a process may join any group of its own
+    // session, and in the grader's it could join the grader's group and
+    // pass for one of the grader's own children once orphaned. From a
+    // session of its own, every way out (another group, another session)
+    // leaves a mark `orphans::hunt` sees.
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
 }
 
 /// Starts `cmd` in a job object of its own (Windows).
