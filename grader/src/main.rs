@@ -43,6 +43,15 @@ fn main() -> ExitCode {
     }
     if options.batch.is_some() || options.submission.is_some() {
         let sandbox = if options.no_sandbox {
+            // Nothing then keeps a step file's compile from reading what
+            // this user can read (`include_str!` of a path outside it).
+            let solutions = grader::target::workspace_root().join("solutions");
+            if solutions.is_dir() {
+                eprintln!(
+                    "warning: without the sandbox, a step file can take in at compile time any file you can read, {} too; grade from the student edition (cargo run -p grader -- export-student DIR), which holds none",
+                    solutions.display()
+                );
+            }
             None
         } else {
             match Sandbox::find() {

@@ -8,9 +8,10 @@
 //!   write to;
 //! - `GRADER_SANDBOX_MEMORY_MIB`: the memory all of a submission's processes
 //!   may take together;
-//! - `GRADER_STEPS_AS_NOBODY=1` (root, no sandbox: Gradescope's way), or
-//!   `GRADER_STEPS_USER` (given by the grader to itself in a sandbox): the
-//!   user the steps run as;
+//! - `GRADER_STEPS_AS_NOBODY=1` (root, no sandbox: Gradescope's way; with
+//!   `GRADER_STEPS_USER`, a class graded without its sandbox: that user
+//!   rather than nobody), or `GRADER_STEPS_USER` alone (given by the grader
+//!   to itself in a sandbox): the user the steps run as;
 //! - `GRADER_CLASS_BUILD_DIR`: where a class's builds go.
 
 use crate::exec::sandbox::{self, Sandbox};
@@ -120,11 +121,8 @@ fn steps_user(given: Option<u32>, as_nobody: bool) -> Option<u32> {
     if !cfg!(unix) || !sandbox::is_root() {
         return None;
     }
-    if given.is_some() {
-        return given;
-    }
     if !as_nobody {
-        return None;
+        return given;
     }
     let builds = crate::target::grader_dir();
     #[cfg(unix)]
@@ -141,5 +139,8 @@ fn steps_user(given: Option<u32>, as_nobody: bool) -> Option<u32> {
         );
         return None;
     }
-    Some(sandbox::NOBODY)
+    // A user of the submission's own, when the grader gives one (a class
+    // graded without its sandbox): its steps then cannot touch another's
+    // files or processes, nor count against another's limits.
+    Some(given.unwrap_or(sandbox::NOBODY))
 }

@@ -73,7 +73,8 @@ and prints a row per step and the total.
   --no-sandbox         with --batch or --submission: grade without the
                        sandbox (bubblewrap, Linux), which class grading
                        otherwise needs: only in a container or a throwaway
-                       machine; as root, the steps then run as nobody
+                       machine; as root, the steps then run as a user of
+                       their own
   --keep-builds        with --batch or --submission: keep each submission's builds (about
                        50 MB each), so that grading the class again is quicker
 

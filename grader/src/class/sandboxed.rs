@@ -105,9 +105,11 @@ pub(crate) fn grade(
         .env("GRADER_SCRATCH", scratch);
     match &settings.builds.sandbox {
         Some(sandbox) => cmd = sandbox.wrap(cmd, Role::Grade(user), &[scratch], &readable),
-        // Unconfined, as root: the steps run as nobody, at least.
+        // Unconfined, as root: the steps run as a user of the submission's
+        // own, at least (nobody, where that user cannot reach the builds).
         None => {
-            cmd.env("GRADER_STEPS_AS_NOBODY", "1");
+            cmd.env("GRADER_STEPS_AS_NOBODY", "1")
+                .env(exec::sandbox::STEPS_USER, user.to_string());
         }
     }
     // Never a file the steps could write: see `exec::handback`.

@@ -9,9 +9,10 @@
 //! inside with the steps it grades: they share the sandbox's loopback, and
 //! `/proc` there shows the steps' threads and times as the checks expect.
 //!
-//! A grader running as root drops to the unprivileged `nobody` for the
-//! steps' sandbox: limits on processes do not hold for root, and the steps
-//! have no business with root's files.
+//! A grader running as root drops to an unprivileged user of the
+//! submission's own (a number with no name) for the steps' sandbox: limits
+//! on processes do not hold for root, and the steps have no business with
+//! root's files nor with another submission's.
 
 use crate::error::Error;
 use std::ffi::OsString;
