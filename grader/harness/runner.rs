@@ -220,8 +220,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
         };
         if tracing {
             for event in events {
-                if ::std::writeln!(out, "{}", chain.sign(&Line::Event(event))).is_err()
-                {
+                if ::std::writeln!(out, "{}", chain.sign(&Line::Event(event))).is_err() {
                     give_up("cannot write an event");
                 }
             }

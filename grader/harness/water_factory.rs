@@ -98,6 +98,11 @@ impl<'f> Lab<'f> {
                 let waker = Waker::from(atom.woken.clone());
                 let mut cx = Context::from_waker(&waker);
                 let future = atom.future.as_mut().expect("checked above");
+                let _doing = runner::doing(::std::format!(
+                    "{} was polled: its `poll` never returned\nlikely: {}",
+                    atom.name,
+                    BLOCKS_IN_POLL
+                ));
                 if future.as_mut().poll(&mut cx).is_ready() {
                     atom.future = None;
                 }
@@ -140,13 +145,48 @@ impl<'f> Lab<'f> {
                 v.join(" ")
             }
         };
-        Err(::std::format!(
+        let mut failure = ::std::format!(
             "after: {after}\nexpected to bond: {}\nbonded: {}\nstill waiting: {}",
             shown(&want),
             shown(&bonds),
             shown(&self.waiting())
-        ))
+        );
+        if let Some(likely) = likely_cause(&bonds) {
+            failure.push_str("\nlikely: ");
+            failure.push_str(likely);
+        }
+        Err(failure)
     }
+}
+
+/// A poll that never returns: the thread is held inside it.
+const BLOCKS_IN_POLL: &str = "the atom's future blocks its thread inside `poll` (a blocking call in an async fn: std's `Barrier` or `Mutex`, a `thread::sleep`), where it must return Pending and be woken: every atom is polled on one thread here, as on the slide's runtime, so the others can never arrive. The slide's barrier is tokio's, and its `wait()` is awaited.";
+
+/// What atoms that bonded when they should not have say of the mistake,
+/// where they say it clearly: bonds in a group smaller than a molecule,
+/// or a molecule with too many of one kind.
+fn likely_cause(bonded: &[String]) -> Option<&'static str> {
+    let h = bonded.iter().filter(|b| b.starts_with('h')).count();
+    let o = bonded.iter().filter(|b| b.starts_with('o')).count();
+    if h + o == 0 {
+        return None;
+    }
+    if (h + o) % 3 != 0 {
+        return Some(
+            "atoms bonded without waiting for a whole molecule at the barrier: the barrier's `wait()` is not awaited (a future does nothing until it is awaited, and `let _ = ...wait()` drops it unpolled: the slide's Step 4), or the barrier waits for fewer than three",
+        );
+    }
+    if h > 2 * o {
+        return Some(
+            "more than two hydrogens got past the hydrogens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than two permits",
+        );
+    }
+    if 2 * o > h {
+        return Some(
+            "more than one oxygen got past the oxygens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than one permit",
+        );
+    }
+    None
 }
 
 fn alone_waits() -> Outcome {

@@ -102,6 +102,12 @@ pub(crate) fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
                 events.push(value.as_str());
                 continue;
             }
+            // What the harness could tell of the cause: the hint to show,
+            // in place of the check's own, which speaks of every cause.
+            if label == "likely" {
+                f = f.diagnose(value.clone());
+                continue;
+            }
             let label = if label.is_empty() {
                 String::new()
             } else {

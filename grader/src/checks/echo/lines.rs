@@ -97,6 +97,10 @@ const ECHOED_EARLY: &str = "The server stopped reading client B's line before it
 /// the receive buffer of a client that does not read yet, together.
 const SLOW_READER_LINE: usize = 8 << 20;
 
+/// What the lines echoed in part, then a close, say: not a fragment's
+/// mistake (the fragment comes after them all).
+const LINES_LOST_AT_THE_END: &str = "the server closed the connection with complete lines it had read still not echoed: when the input ends, what was read must still be written before the connection closes. Look at what happens to the writing when the reading loop ends: a writer that is stopped (aborted, dropped, or not waited for) then, or a write that was never awaited to its end, loses the lines still on their way.";
+
 pub(super) fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {
         let mut c = s.connect("A")?;
@@ -124,10 +128,18 @@ pub(super) fn fragment_not_echoed(ctx: &Ctx) -> Verdict {
         let writer =
             c.send_all_then_close_in_background(format!("{lines}fragment").into_bytes())?;
         c.expect(lines.as_bytes()).map_err(|f| {
-            f.field(
+            // Lines right as far as they came, then the end: the server
+            // read them all and stopped writing when its reading ended.
+            let cut_short = f.headline.contains("only part of the echo");
+            let f = f.field(
                 "after:",
                 "20,000 lines and a fragment, then at once the end of the input",
-            )
+            );
+            if cut_short {
+                f.diagnose(LINES_LOST_AT_THE_END)
+            } else {
+                f
+            }
         })?;
         if let Ok(Err(e)) = writer.join() {
             return Err(send_failed(&c, "its lines", e));

@@ -216,7 +216,7 @@ pub(super) fn expect_echo(c: &mut Client, line: &[u8]) -> Result<(), Failure> {
     })
 }
 
-const HELD_BACK: &str = "The echo came back only once the client closed its side: the server held the written bytes back until handle_client ended. A buffered writer (`BufWriter`) sends what it holds only when it is flushed, or dropped; each line must reach the client while it is still connected.";
+const HELD_BACK: &str = "The echo came back only once the client closed its side: the server held each line back until the input ended. Either it wrote into a buffer that goes out only when flushed or dropped (a `BufWriter` never flushed), or it read to the end of the input before writing anything (`read_to_end`, `read_to_string`, lines collected first). Each line must reach the client as soon as it is complete, while the client is still connected.";
 
 /// A client's send, from a thread of its own, that could not end: what the
 /// grader saw of the server, in words, and the OS's own words below.
