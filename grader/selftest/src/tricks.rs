@@ -198,6 +198,25 @@ pub fn tricks() -> Vec<Trick> {
             &format!("{REWRITES_THE_REPORT}        todo!(\"poll the state machine\")"),
         ),
     });
+    // The server handed to an orphan of its own, whose threads no chain of
+    // parents leads back to the step: a thread per client, uncounted.
+    tricks.push(Trick {
+        name: "orphan-server",
+        step: "echo-spawn",
+        text: edit(
+            &edit(
+                &edit(
+                    &starter("echo-spawn"),
+                    "fn main() -> std::io::Result<()> {\n",
+                    "fn main() -> std::io::Result<()> {\n    if std::env::var_os(\"GO_BETWEEN\").is_some() {\n        let _ = std::process::Command::new(std::env::current_exe()?)\n            .env_remove(\"GO_BETWEEN\")\n            .env(\"HANDED_OVER\", \"1\")\n            .spawn();\n        std::process::exit(0);\n    }\n",
+                ),
+                "    let addr = SocketAddr::from(([127, 0, 0, 1], port));\n",
+                "    let port = if std::env::var_os(\"HANDED_OVER\").is_some() { 0 } else { port };\n    let addr = SocketAddr::from(([127, 0, 0, 1], port));\n",
+            ),
+            "    eprintln!(\"Listening on {}\", listener.local_addr()?);\n",
+            "    let listener = if std::env::var_os(\"HANDED_OVER\").is_some() {\n        TcpListener::from(std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?)\n    } else {\n        eprintln!(\"Listening on {}\", listener.local_addr()?);\n        std::process::Command::new(std::env::current_exe()?)\n            .env(\"GO_BETWEEN\", \"1\")\n            .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(listener)))\n            .status()?;\n        loop {\n            std::thread::park();\n        }\n    };\n",
+        ),
+    });
     // A thread that keeps writing passing reports while the harness runs.
     tricks.push(Trick {
         name: "verdict-writer",

@@ -18,6 +18,9 @@ mod imp {
     use std::collections::HashSet;
     use std::sync::{Mutex, Once};
 
+    /// How often the grader looks for orphans while it runs.
+    const HUNT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
     /// The children the grader started itself, while they live.
     static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
@@ -35,6 +38,17 @@ mod imp {
         SUBREAPER.call_once(|| {
             // SAFETY: a flag on this process; no memory is touched.
             unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
+            // Not only when a process of the grader's ends: an orphan left
+            // to run until then could serve a check in its step's place,
+            // uncounted (a thread per client in a process of its own).
+            let _ = std::thread::Builder::new()
+                .name("orphan hunter".to_string())
+                .spawn(|| {
+                    loop {
+                        std::thread::sleep(HUNT_EVERY);
+                        hunt();
+                    }
+                });
         });
         let mut started = started();
         let child = start()?;

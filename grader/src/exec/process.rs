@@ -360,6 +360,36 @@ mod tests {
         assert!(!alive(grandchild), "sleep {grandchild} outlived its group");
     }
 
+    /// A grandchild left behind by a child that ended has no parent that
+    /// leads back to the step: it is the step's all the same (its session),
+    /// and the grader's hunt for orphans kills it while the step still runs,
+    /// not only when a process of the grader's ends.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_orphan_counts_as_the_step_s_until_it_is_hunted() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sh -c 'sleep 4244 & echo $!'; exec sleep 4245"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut process = Process::start(cmd, "sh").unwrap();
+        let mut stdout = io::BufReader::new(process.take_stdout().unwrap());
+        let mut line = String::new();
+        io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        let orphan: u32 = line.trim().parse().unwrap();
+        let family = super::super::procfs::family(process.id());
+        assert!(
+            !alive(orphan) || family.contains(&orphan),
+            "{orphan} is alive and not in {family:?}"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while alive(orphan) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(orphan), "the orphan {orphan} was never hunted");
+        assert!(alive(process.id()), "the step itself was killed");
+    }
+
     #[cfg(unix)]
     #[test]
     fn dropping_a_process_kills_its_group() {

@@ -136,13 +136,23 @@ pub fn pids() -> Vec<u32> {
 
 /// Process `pid` and the live processes it started, and those they
 /// started, and so on (Linux): a server run in a child of the step is the
-/// step's, for its threads and its CPU time.
+/// step's, for its threads and its CPU time. With them, every process of
+/// the session `pid` leads (a step leads one of its own): one whose parent
+/// has gone, so that no chain of parents leads back to the step, is still
+/// the step's until the grader's hunt for orphans kills it.
 pub(crate) fn family(pid: u32) -> Vec<u32> {
+    let mut family = vec![pid];
     let parents: Vec<(u32, u32)> = pids()
         .into_iter()
-        .filter_map(|p| Some((p, stat(p)?.get(1)?.parse().ok()?)))
+        .filter_map(|p| {
+            let fields = stat(p)?;
+            let session: u32 = fields.get(3)?.parse().ok()?;
+            if session == pid && p != pid {
+                family.push(p);
+            }
+            Some((p, fields.get(1)?.parse().ok()?))
+        })
         .collect();
-    let mut family = vec![pid];
     let mut i = 0;
     while i < family.len() {
         let parent = family[i];
