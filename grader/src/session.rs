@@ -70,6 +70,13 @@ impl Session {
     /// Whether the step's file holds unsafe code beyond what it may (see
     /// `build::safety`): checked by the compiler when the file holds any.
     fn refusal(&self, step: &Step) -> Result<(), NotBuilt> {
+        // Before the build is asked for: a file that takes in another file
+        // is refused whatever the compiler makes of it.
+        if let Ok(text) = std::fs::read_to_string(self.target.source(step.name))
+            && let Some(refusal) = build::safety::other_files(&text)
+        {
+            return Err(NotBuilt::Refused(refusal.to_string()));
+        }
         if !self.needs_safety_check(step) {
             return Ok(());
         }

@@ -236,6 +236,8 @@ pub struct Ctx<'g> {
 }
 
 /// Why a step with unsafe code is refused, and what to write instead.
+const ONE_FILE: &str = "a step is its one file: the grader reads and grades that file alone, so it does not build one that takes in another (`include!`, `include_str!`, `include_bytes!`, `mod name;`, `#[path]`). Put what you need in the step's own file: a `mod name { ... }` written inside it, or a `const` string.";
+
 const REFUSED: &str = "a step file is safe Rust, beyond the `unsafe` its starter gives (echo-own-runtime's `Poller::add`): code in `unsafe` (a raw pointer, `transmute`, an `unsafe impl` or `unsafe fn`, `#[unsafe(no_mangle)]`, assembly) could run before `main` or reach into the grader's harness, so the grader does not run it. The lesson needs none of it: std's `Wake` trait makes a waker from an `Arc`, tokio's locks have guards that are `Send`, and `self.get_mut()` reaches the fields of an `Unpin` future.";
 
 impl Ctx<'_> {
@@ -307,7 +309,11 @@ impl Ctx<'_> {
             NotBuilt::Refused(why) => Failure::new(format!(
                 "{step} holds code the grader does not run: {why}"
             ))
-            .diagnose(REFUSED),
+            .diagnose(if why.contains(crate::build::safety::ANOTHER_FILE) {
+                ONE_FILE
+            } else {
+                REFUSED
+            }),
         }
     }
 }

@@ -334,3 +334,48 @@ fn tamper_with(dir: &Path) -> Vec<PathBuf> {
     .unwrap();
     vec![build_marker, wrapper_marker]
 }
+
+/// Results are reused by a step file's text, so a step is its one file: a
+/// file that takes in a sibling (`include!("echo-thread.rs")`) is refused,
+/// for the student whose sibling works and for the one who copied that
+/// line beside a starter, and neither earns the step's points.
+#[test]
+#[ignore = "slow: the maintainer's check"]
+fn a_step_that_takes_in_another_file_earns_nothing() {
+    let class = std::env::temp_dir().join(format!("grader-includers-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&class);
+    let includer = "include!(\"echo-thread.rs\");\n".to_string();
+    // Uploads of step files: the other steps are graded as their starters.
+    for (who, sibling) in [
+        ("alice", read("solutions/src/bin/echo-spawn.rs")),
+        ("bob", read("exercises/src/bin/echo-thread.rs")),
+    ] {
+        fs::create_dir_all(class.join(who)).unwrap();
+        fs::write(class.join(who).join("echo-spawn.rs"), &includer).unwrap();
+        fs::write(class.join(who).join("echo-thread.rs"), sibling).unwrap();
+    }
+    let sheet = class.with_extension("csv");
+    let feedback = class.with_extension("feedback");
+    let out = grader_selftest::fixtures::batch(&class, &sheet, &feedback)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read_sheet = grader_selftest::fixtures::Sheet::read(&sheet);
+    for who in ["alice", "bob"] {
+        assert_eq!(
+            read_sheet.cell(who, "echo-spawn (15)"),
+            "0",
+            "{who} earned echo-spawn's points:\n{}",
+            read_sheet.text
+        );
+    }
+    let told = fs::read_to_string(feedback.join("alice.txt")).unwrap();
+    assert!(told.contains("takes in another file"), "{told}");
+    let _ = fs::remove_dir_all(&class);
+    let _ = fs::remove_file(&sheet);
+    let _ = fs::remove_dir_all(&feedback);
+}

@@ -400,7 +400,7 @@ fn a_class_of_hostile_submissions_is_graded_safely() {
         ("herd", "SIGKILL"),
         ("flooder", "no `Listening on 127.0.0.1:<port>` line"),
         ("sleeper", "no `Listening on 127.0.0.1:<port>` line"),
-        ("copycat", "does not compile"),
+        ("copycat", "takes in another file"),
         ("thief", "HOSTILE: nothing to steal"),
     ] {
         let told = fs::read_to_string(feedback.join(format!("{who}.txt"))).unwrap();

@@ -17,7 +17,7 @@
 //! from making an executable of it: the check costs no code generation.
 
 use super::cargo::Diagnostic;
-use super::lexer::{Token, tokens, words};
+use super::lexer::{Token, line_of, tokens, words};
 
 /// The unsafe functions a step may call: the starter's `Poller::add` (and
 /// its sibling with a mode), and `Pin`'s unchecked projections, which a
@@ -129,6 +129,47 @@ pub(crate) fn judge(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// What a refusal for another file says: the step's hint tells it by this.
+pub(crate) const ANOTHER_FILE: &str = "takes in another file";
+
+/// Whether the file takes in another file at compile time: `include!`,
+/// `include_str!`, `include_bytes!` (by any name: `use std::include as i`
+/// names it too), a module at a `#[path]`, or a module in a file of its own
+/// (`mod name;`). A step is its one file: its checks, and a class's reuse of
+/// a result by the file's text, read that file alone, and another file may
+/// be a classmate's step, or a file of the machine.
+pub(crate) fn other_files(text: &str) -> Option<Refusal> {
+    let all = tokens(text);
+    let at = |i: Option<usize>| {
+        i.and_then(|i| all.get(i))
+            .map_or("", |t| &text[t.start..t.end])
+    };
+    for (i, token) in all.iter().enumerate() {
+        if token.token != Token::Word {
+            continue;
+        }
+        let (before, after, later) = (at(i.checked_sub(1)), at(Some(i + 1)), at(Some(i + 2)));
+        let what = match at(Some(i)) {
+            word @ ("include" | "include_str" | "include_bytes") => {
+                format!("`{word}!` {ANOTHER_FILE}")
+            }
+            // `#[path = "..."]`, and inside `cfg_attr(.., path = "...")`.
+            "path" if matches!(before, "[" | "," | "(") && after == "=" && later != "=" => {
+                format!("a module at a `#[path]` {ANOTHER_FILE}")
+            }
+            "mod" if all.get(i + 1).is_some_and(|t| t.token == Token::Word) && later == ";" => {
+                format!("`mod {after};` {ANOTHER_FILE}")
+            }
+            _ => continue,
+        };
+        return Some(Refusal {
+            line: Some(line_of(text, token.start)),
+            what,
+        });
+    }
+    None
+}
+
 /// Whether an E0133 message names an allowed function.
 fn allowed(message: &str) -> bool {
     let Some(name) = message
@@ -227,6 +268,30 @@ mod tests {
             let mut all = allowed.to_vec();
             all.push(diagnostic(code, message, 4));
             assert_eq!(judge(&all).unwrap_err().to_string(), said);
+        }
+    }
+    #[test]
+    fn a_step_takes_in_no_other_file() {
+        for (text, line) in [
+            ("fn main() {}\ninclude!(\"echo-thread.rs\");", 2),
+            ("const A: &str = include_str!(\"/etc/passwd\");", 1),
+            ("use std::include_bytes as b;", 1),
+            ("#[path = \"other.rs\"]\nmod other {}", 1),
+            ("#[cfg_attr(all(), path = \"x.rs\")]\nmod x {}", 1),
+            ("\n\npub mod helpers;", 3),
+        ] {
+            let refusal = other_files(text).unwrap_or_else(|| panic!("{text} taken"));
+            assert_eq!(refusal.line, Some(line), "{text}");
+            assert!(refusal.what.contains(ANOTHER_FILE), "{refusal}");
+        }
+        for text in [
+            "fn main() { let path = \"include!\"; }",
+            "// include!(\"x\")\nmod inline { }",
+            "fn f(path: &str) -> bool { path == \"a\" }",
+            "struct S { path: String }\nfn g(s: S) -> S { S { path: s.path } }",
+            "fn h(mut path: u8) { path = 2; let _ = path; }",
+        ] {
+            assert_eq!(other_files(text), None, "{text}");
         }
     }
 }
