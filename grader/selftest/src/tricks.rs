@@ -149,6 +149,12 @@ const REWRITES_THE_REPORT: &str = r#"
         }
 "#;
 
+/// A variable of the tutor's environment, set where a class is graded: no
+/// step may read it, at compile time or when it runs.
+pub const TUTOR_S_SECRET: &str = "GRADER_SELFTEST_TUTOR_S_SECRET";
+/// Its value.
+pub const SECRET_VALUE: &str = "the-tutor-s-token-4711";
+
 /// Every trick, one per step where it fits.
 pub fn tricks() -> Vec<Trick> {
     let mut tricks = Vec::new();
@@ -215,6 +221,16 @@ pub fn tricks() -> Vec<Trick> {
             ),
             "    eprintln!(\"Listening on {}\", listener.local_addr()?);\n",
             "    let listener = if std::env::var_os(\"HANDED_OVER\").is_some() {\n        TcpListener::from(std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?)\n    } else {\n        eprintln!(\"Listening on {}\", listener.local_addr()?);\n        std::process::Command::new(std::env::current_exe()?)\n            .env(\"GO_BETWEEN\", \"1\")\n            .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(listener)))\n            .status()?;\n        loop {\n            std::thread::park();\n        }\n    };\n",
+        ),
+    });
+    // The tutor's environment read at compile time, and shown in a
+    // compile error (in a step that also compiles without it).
+    tricks.push(Trick {
+        name: "environment-reader",
+        step: "echo-thread",
+        text: format!(
+            "{}\nconst _: () = match option_env!(\"{TUTOR_S_SECRET}\") {{\n    Some(value) => panic!(\"{{}}\", value),\n    None => (),\n}};\n",
+            starter("echo-thread")
         ),
     });
     // A thread that keeps writing passing reports while the harness runs.

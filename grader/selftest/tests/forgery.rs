@@ -12,7 +12,8 @@ use grader::catalogue::STEPS;
 use grader::target::{cargo_target_dir, grader_dir, workspace_root};
 use grader_selftest::fixtures::{Sheet, batch};
 use grader_selftest::tricks::{
-    Trick, assert_no_answer, passed_in, solution, starter, starter_passes, tricks,
+    SECRET_VALUE, TUTOR_S_SECRET, Trick, assert_no_answer, passed_in, solution, starter,
+    starter_passes, tricks,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -125,6 +126,7 @@ fn no_trick_earns_a_point_with_batch() {
     let feedback = class.with_extension("feedback");
     let out = batch(&class, &sheet, &feedback)
         .env("GRADER_TIMEOUT", "10")
+        .env(TUTOR_S_SECRET, SECRET_VALUE)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -160,6 +162,10 @@ fn no_trick_earns_a_point_with_batch() {
     );
     assert_no_answer(text, "the sheet");
     assert_no_answer(&texts(&feedback), "the feedback files");
+    assert!(
+        !texts(&feedback).contains(SECRET_VALUE),
+        "the tutor's environment reached a feedback file"
+    );
     assert_eq!(grader_files(), before, "a step changed the grader's files");
     let _ = fs::remove_dir_all(&class);
     let _ = fs::remove_dir_all(&feedback);

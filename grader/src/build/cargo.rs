@@ -89,6 +89,26 @@ pub fn clean(manifest: &Path, package: &str, out_dir: &Path, builds: &Builds) ->
     }
 }
 
+/// Whether a class's build keeps the tutor's variable `name`: where the
+/// programs and the toolchain are, and nothing else (no token, no setting
+/// of the tutor's own, no `RUSTFLAGS` that would make a student's warning
+/// an error).
+fn a_build_needs(name: &str) -> bool {
+    matches!(
+        name,
+        "PATH"
+            | "HOME"
+            | "TMPDIR"
+            | "LANG"
+            | "LC_ALL"
+            | "LD_LIBRARY_PATH"
+            | "CARGO"
+            | "CARGO_HOME"
+            | "RUSTC"
+            | "RUSTDOC"
+    ) || name.starts_with("RUSTUP_")
+}
+
 /// A cold build of tokio on a slow laptop takes a minute or two; a build
 /// that takes this long is stuck.
 const BUILD_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -122,9 +142,17 @@ pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error>
         .arg(&spec.out_dir)
         .env("CARGO_BUILD_BUILD_DIR", &build_dir);
     // A class's crate is built once and forgotten: incremental state is
-    // for a crate built again (a student's, in watch mode).
+    // for a crate built again (a student's, in watch mode). And its step
+    // files are a class's, not the tutor's: what the compiler runs with is
+    // theirs to read (`env!`, `include_bytes!("/proc/self/environ")`), so
+    // it runs with what a build needs of the tutor's environment, no more.
     if spec.builds.for_a_class() {
-        cmd.env("CARGO_INCREMENTAL", "0");
+        let kept: Vec<_> = std::env::vars_os()
+            .filter(|(name, _)| name.to_str().is_some_and(a_build_needs))
+            .collect();
+        cmd.env_clear().envs(kept);
+        cmd.env("CARGO_INCREMENTAL", "0")
+            .env("CARGO_BUILD_BUILD_DIR", &build_dir);
     }
     if let Some(sandbox) = &spec.builds.sandbox {
         // The crate's own folder and bins, and its step files, wherever they are.

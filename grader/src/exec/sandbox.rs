@@ -232,6 +232,11 @@ impl Sandbox {
 
         let mut wrapped = Command::new(&self.bwrap);
         wrapped.args(args);
+        // bubblewrap hands its own environment on: a build's is what the
+        // grader set on it (see `build::cargo::build`), and nothing more.
+        if matches!(role, Role::Build) {
+            wrapped.env_clear();
+        }
         for (key, value) in cmd.get_envs() {
             match value {
                 Some(value) => wrapped.env(key, value),
