@@ -31,6 +31,22 @@ pub(crate) struct Submission {
     pub holds: Holds,
 }
 
+/// A folder's name as the grader shows it (progress lines, the sheet, the
+/// feedback files' names): a control character written out (`\u{1b}`), so
+/// that a name can neither move the tutor's cursor nor make a line of its
+/// own.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The submissions in `dir`, in name order; files beside them are ignored,
 /// and a link gets a row that says it is not graded.
 pub fn submissions(dir: &Path) -> Result<Vec<Submission>, String> {
@@ -40,7 +56,7 @@ pub fn submissions(dir: &Path) -> Result<Vec<Submission>, String> {
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = printable(&entry.file_name().to_string_lossy());
         if name.starts_with('.') {
             continue;
         }
@@ -277,5 +293,12 @@ mod tests {
         let e = submissions(Path::new("no/such/class")).unwrap_err();
         assert!(e.starts_with("cannot read no/such/class"), "{e}");
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn a_name_s_control_characters_are_written_out() {
+        assert_eq!(printable("carol\u{1b}[2K"), "carol\\u{1b}[2K");
+        assert_eq!(printable("dave\nzed,100"), "dave\\u{a}zed,100");
+        assert_eq!(printable("élise"), "élise");
     }
 }

@@ -20,7 +20,7 @@ pub fn header() -> Vec<String> {
 
 /// A graded submission's row.
 pub fn row(name: &str, report: &Report) -> Vec<String> {
-    let mut row = vec![name.to_string()];
+    let mut row = vec![as_text(name)];
     for step in STEPS.iter().filter(|s| s.graded()) {
         let score = report.step(step.name).map_or(0, |r| r.score);
         row.push(score.to_string());
@@ -57,12 +57,24 @@ pub fn row(name: &str, report: &Report) -> Vec<String> {
 
 /// The row of a submission that could not be graded: no points, and why.
 pub(crate) fn row_not_graded(name: &str, why: &str) -> Vec<String> {
-    let mut row = vec![name.to_string()];
+    let mut row = vec![as_text(name)];
     row.extend(STEPS.iter().filter(|s| s.graded()).map(|_| String::new()));
     row.push(String::new());
     row.push(format!("not graded: {why}"));
     row.push(String::new());
     row
+}
+
+/// A submission's name as a cell a spreadsheet shows as text: one that
+/// starts as a formula does (`=HYPERLINK(...)`, `@SUM(...)`, `+`, `-`) is
+/// led by a `'`, as spreadsheets read it, so that a folder's name runs
+/// nothing on the tutor's machine.
+fn as_text(name: &str) -> String {
+    if name.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{name}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// The rows as CSV, quoted where a field needs it.
@@ -91,5 +103,13 @@ mod tests {
             second.ends_with(",not graded: no exercises crate,"),
             "{second}"
         );
+    }
+
+    #[test]
+    fn a_name_that_starts_as_a_formula_is_text() {
+        assert_eq!(as_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(as_text("@SUM(1+1)"), "'@SUM(1+1)");
+        assert_eq!(as_text("ada-lovelace"), "ada-lovelace");
+        assert_eq!(row_not_graded("+1", "why")[0], "'+1");
     }
 }
