@@ -13,6 +13,9 @@ mod runner;
 // The traced run that `trace mini-executor` draws.
 #[path = "mini_executor/traced.rs"]
 mod traced;
+// What an idle executor costs, and what a lost self-wake looked like.
+#[path = "mini_executor/idle.rs"]
+mod idle;
 
 use super::sleep;
 use runner::{Check, Outcome, deadline, panic_text, run_checks_or_trace, trace};
@@ -176,7 +179,11 @@ fn polls_again_a_task_that_wakes_itself() -> Outcome {
     within(
         "a spawned task woke itself while it was being polled",
         || block_on(async { spawn(WakesItself { polled: false }).await }),
-    )?;
+    )
+    .map_err(|e| match idle::woke_main_instead() {
+        Some(likely) => ::std::format!("{e}\nlikely: {likely}"),
+        None => e,
+    })?;
     Ok(())
 }
 
@@ -200,7 +207,7 @@ fn never_polls_a_finished_task() -> Outcome {
     let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let kept: Arc<Mutex<Option<Waker>>> = Arc::default();
     let (p, k) = (polls.clone(), kept.clone());
-    within(
+    let busy = within(
         "a task that had finished was woken again, late",
         move || {
             block_on(async move {
@@ -215,6 +222,11 @@ fn never_polls_a_finished_task() -> Outcome {
                 }
                 // Runs after the late wake has been handled.
                 spawn(async {}).await;
+                // Then nothing to do for a while: the late wake must leave
+                // nothing behind that keeps the executor's thread busy.
+                let before = idle::thread_cpu();
+                sleep(IDLE).await;
+                idle::busy_since(before)
             })
         },
     )?;
@@ -224,6 +236,17 @@ fn never_polls_a_finished_task() -> Outcome {
             "a task that had returned Ready was polled again when it was woken late
 polls: {polls}
 seen: the executor kept the finished future"
+        ));
+    }
+    // Half the sleep: an executor that waits uses next to none of it, one
+    // that spins nearly all of it, even on a loaded machine.
+    if let Some(busy) = busy.filter(|busy| *busy > IDLE / 2) {
+        return Err(::std::format!(
+            "after a finished task was woken late, the executor kept its thread busy while every task slept
+busy: {} ms of CPU time during a sleep of {} ms
+likely: the late wake keeps coming back to the run queue; a wake of a task that has finished (its future gone) has nothing to poll, and is dropped",
+            busy.as_millis(),
+            IDLE.as_millis()
         ));
     }
     Ok(())
@@ -440,6 +463,10 @@ impl Future for KeepsItsWaker {
         Poll::Pending
     }
 }
+
+/// How long `never_polls_a_finished_task` sleeps once its late wake is
+/// handled, watching the executor's thread.
+const IDLE: Duration = Duration::from_millis(300);
 
 const CHECKS: &[Check] = &[
     (

@@ -138,10 +138,16 @@ pub static STEPS: &[Step] = &[
         harness: Some(Harness {
             code: HarnessCode {
                 main: include_str!("../harness/mini_executor.rs"),
-                parts: &[(
-                    "mini_executor/traced.rs",
-                    include_str!("../harness/mini_executor/traced.rs"),
-                )],
+                parts: &[
+                    (
+                        "mini_executor/traced.rs",
+                        include_str!("../harness/mini_executor/traced.rs"),
+                    ),
+                    (
+                        "mini_executor/idle.rs",
+                        include_str!("../harness/mini_executor/idle.rs"),
+                    ),
+                ],
             },
             subject: "the executor",
             shapes: "`block_on`, `spawn`, `JoinHandle` and `sleep` with the starter's signatures",

@@ -337,6 +337,8 @@ edited_steps! {
     echo_thread_port_unwrap => "echo-thread/port-unwrap.mutant",
     echo_thread_string_lines => "echo-thread/string-lines.mutant",
     echo_thread_threads_never_joined => "echo-thread/threads-never-joined.mutant",
+    mini_executor_finished_task_queued_again => "mini-executor/finished-task-queued-again.mutant",
+    mini_executor_task_polled_with_main_waker => "mini-executor/task-polled-with-main-waker.mutant",
     mini_executor_busy_poll => "mini-executor/busy-poll.mutant",
     mini_executor_finished_polled_again => "mini-executor/finished-polled-again.mutant",
     mini_executor_late_wake_panics => "mini-executor/late-wake-panics.mutant",
