@@ -325,7 +325,10 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     let mut write = Box::pin(stream.write_all(&data));
     for waker in [&first_waker, &latest_waker] {
         if poll_as("the write", write.as_mut(), waker).is_ready() {
-            return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+            return Err(::std::format!(
+                "write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read\nlikely: {}",
+                WRITE_WAITS
+            ));
         }
     }
     // The client reads what there is, until the writer's task is woken.
@@ -374,6 +377,9 @@ fn read_at_once(what: &str, got: &std::io::Result<usize>) -> String {
     }
 }
 
+/// What a write_all that did not wait likely did.
+const WRITE_WAITS: &str = "a write may take only part of the buffer (as much as the socket has room for): write_all keeps what is left, and on `WouldBlock` waits, registered for the socket to become writable, before it writes on";
+
 /// A future polled twice, the second time with a new waker, whose new
 /// waker was not woken when `then` happened.
 fn stale(what: &str, then: &str, first: &Counter) -> String {
@@ -382,8 +388,15 @@ fn stale(what: &str, then: &str, first: &Counter) -> String {
     } else {
         "no waker was woken"
     };
+    // A write woken by nothing, when it waited for the wrong readiness or
+    // registered once: both are likely, and said.
+    let likely = if what == "write_all" && first.wakes() == 0 {
+        "\nlikely: the write waited for the wrong readiness (a full socket becomes writable: the write registers for `Interest::Write`, not `Interest::Read`), or it registered only once: it registers again, with `cx.waker()`, at every `WouldBlock`"
+    } else {
+        ""
+    };
     ::std::format!(
-        "{what} polled twice, with a new waker the second time; then {then}: the new waker was not woken\nseen: {seen}; each poll that returns Pending must leave its own waker with the reactor (registered again, with `cx.waker()`, at every `WouldBlock`): a task polled with a new waker is woken through it, or never polled again"
+        "{what} polled twice, with a new waker the second time; then {then}: the new waker was not woken\nseen: {seen}; each poll that returns Pending must leave its own waker with the reactor (registered again, with `cx.waker()`, at every `WouldBlock`): a task polled with a new waker is woken through it, or never polled again{likely}"
     )
 }
 

@@ -38,7 +38,10 @@ pub(super) fn a_write_waits_again_after_a_partial_write() -> Outcome {
     let (counter, waker) = counter();
     let mut write = Box::pin(stream.write_all(&data));
     if poll_as("the write", write.as_mut(), &waker).is_ready() {
-        return Err("write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read".into());
+        return Err(::std::format!(
+            "write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read\nlikely: {}",
+            super::WRITE_WAITS
+        ));
     }
     // Woken, it is polled again, as an executor would; a registration
     // may wake it once, but with the socket full it must come to wait.
@@ -52,7 +55,10 @@ pub(super) fn a_write_waits_again_after_a_partial_write() -> Outcome {
         }
         polled = counter.wakes();
         if poll_as("the write", write.as_mut(), &waker).is_ready() {
-            return Err("write_all of 16 MiB to a client that reads nothing returned Ready\nseen: it did not wait for the client to read".into());
+            return Err(::std::format!(
+                "write_all of 16 MiB to a client that reads nothing returned Ready\nseen: it did not wait for the client to read\nlikely: {}",
+                super::WRITE_WAITS
+            ));
         }
     }
     let Some(quiet) = quiet else {

@@ -304,6 +304,7 @@ edited_steps! {
     echo_own_runtime_wakes_every_task => "echo-own-runtime/wakes-every-task.mutant",
     echo_own_runtime_would_block_as_end => "echo-own-runtime/would-block-as-end.mutant",
     echo_own_runtime_write_all_blocking_call => "echo-own-runtime/write-all-blocking-call.mutant",
+    echo_own_runtime_write_waits_to_read => "echo-own-runtime/write-waits-to-read.mutant",
     echo_own_runtime_write_registered_once => "echo-own-runtime/write-registered-once.mutant",
     echo_own_runtime_write_waker_kept_once => "echo-own-runtime/write-waker-kept-once.mutant",
     echo_own_runtime_write_wakes_itself => "echo-own-runtime/write-wakes-itself.mutant",
