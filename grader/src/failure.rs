@@ -106,6 +106,19 @@ impl Failure {
         self
     }
 
+    /// Like `noting_todo`, for a check of what `main` does before any TODO
+    /// of the student's should matter (it starts, it reads its argument):
+    /// when the step reaches a `todo!()` first, that is what the hint says,
+    /// not that `main` was changed.
+    pub(crate) fn noting_todo_before_main_s_work(self, output: &str) -> Self {
+        let f = self.noting_todo(output);
+        if f.kind == Kind::NotStarted && f.diagnosis.is_none() {
+            f.diagnose(TODO_FIRST)
+        } else {
+            f
+        }
+    }
+
     /// Marks the failure as the step hanging (unless it is not started at all).
     pub fn timed_out(mut self) -> Self {
         if self.kind != Kind::NotStarted {
@@ -274,3 +287,6 @@ mod tests {
         assert_eq!(tail("a", 5), "a");
     }
 }
+
+/// The hint of a check of `main` that a `todo!()` stopped first.
+const TODO_FIRST: &str = "the program reached a `todo!()` (its panic is shown above) before it could do what this check looks for: main is given, and waits on your TODOs (in a step with a runtime of your own, main runs on your executor). Fill in the TODO the panic names first; this check then looks again.";

@@ -79,8 +79,12 @@ pub fn trace(target: &Target, settings: &Settings, step: &'static Step) -> Resul
     })?;
     let said = match said {
         Said::Passed => "the scenario ran to its end".to_string(),
-        Said::Failed { headline, .. } => format!("the scenario failed: {headline}"),
-        Said::TimedOut { headline, .. } => format!("the scenario did not end: {headline}"),
+        Said::Failed { headline, details } => {
+            format!("the scenario failed: {headline}{}", in_brackets(&details))
+        }
+        Said::TimedOut { headline, details } => {
+            format!("the scenario did not end: {headline}{}", in_brackets(&details))
+        }
     };
     let svg = dir.join(format!("{}.svg", step.name));
     let picture = trace::svg(step.name, &events, &format!("{scenario}. {said}."));
@@ -104,4 +108,25 @@ pub fn show(step: &Step, traced: &Traced) -> String {
         traced.said,
         traced.svg.display()
     )
+}
+
+/// A failure's details (what panicked, what it saw), not its events, in
+/// brackets after its headline: `it panicked` says little without them.
+fn in_brackets(details: &[(String, String)]) -> String {
+    let said: Vec<String> = details
+        .iter()
+        .filter(|(label, _)| label != "event")
+        .map(|(label, value)| {
+            if label.is_empty() {
+                value.clone()
+            } else {
+                format!("{label}: {value}")
+            }
+        })
+        .collect();
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", said.join("; "))
+    }
 }

@@ -41,7 +41,7 @@ fn one_bad_value(ctx: &Ctx, bad: &str) -> Result<(), Failure> {
             )
             .field("got:", exec::describe(&end.status))
             .block("its stderr", &tail(stderr, 10))
-            .noting_todo(stderr));
+            .noting_todo_before_main_s_work(stderr));
     }
     if ran.run.stdout.total() > 0 {
         return Err(Failure::new(format!("`{}` printed on stdout", ran.shown))
@@ -76,7 +76,7 @@ pub(crate) fn taken_port(checks: &mut Checks, compiles: CheckId) -> CheckId {
                 Failure::new(format!("`{}` on a taken port: {problem}", ran.shown))
                     .field("expected:", expected)
                     .block("its stderr", &tail(stderr, 10))
-                    .noting_todo(stderr),
+                    .noting_todo_before_main_s_work(stderr),
             );
         }
         Ok(Pass::Passed)

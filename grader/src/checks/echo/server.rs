@@ -59,7 +59,7 @@ impl Server {
                 let stderr = bg.last_words();
                 return Err(f
                     .block("its stderr", &tail(&stderr, 20))
-                    .noting_todo(&stderr));
+                    .noting_todo_before_main_s_work(&stderr));
             }
         };
         let listening = printed.parse().map_err(|_| {
