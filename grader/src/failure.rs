@@ -230,6 +230,9 @@ pub(crate) fn tail(text: &str, max: usize) -> String {
     out
 }
 
+/// The hint of a check of `main` that a `todo!()` stopped first.
+const TODO_FIRST: &str = "the program reached a `todo!()` (its panic is shown above) before it could do what this check looks for: main is given, and waits on your TODOs (in a step with a runtime of your own, main runs on your executor). Fill in the TODO the panic names first; this check then looks again.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +290,3 @@ mod tests {
         assert_eq!(tail("a", 5), "a");
     }
 }
-
-/// The hint of a check of `main` that a `todo!()` stopped first.
-const TODO_FIRST: &str = "the program reached a `todo!()` (its panic is shown above) before it could do what this check looks for: main is given, and waits on your TODOs (in a step with a runtime of your own, main runs on your executor). Fill in the TODO the panic names first; this check then looks again.";
