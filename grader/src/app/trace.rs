@@ -83,7 +83,10 @@ pub fn trace(target: &Target, settings: &Settings, step: &'static Step) -> Resul
             format!("the scenario failed: {headline}{}", in_brackets(&details))
         }
         Said::TimedOut { headline, details } => {
-            format!("the scenario did not end: {headline}{}", in_brackets(&details))
+            format!(
+                "the scenario did not end: {headline}{}",
+                in_brackets(&details)
+            )
         }
     };
     let svg = dir.join(format!("{}.svg", step.name));
