@@ -35,6 +35,35 @@ pub(crate) fn bin(step: &str) -> String {
 /// `main`; a copy of the student's file, with the harness declared as a
 /// module of it; and the harness, its parts, its runner and the protocol,
 /// side by side.
+/// The student's file as the harness's parent: each `#![forbid(..)]` read
+/// as `#![deny(..)]`. The harness is a module of that file, and a forbidden
+/// lint cannot be allowed below it, where the harness must allow its one
+/// `unsafe` (it hides its own process) and the names it leaves unused: a
+/// right file that forbids `unsafe_code` must not stop its harness. The
+/// student's own code is held to the same: what is denied still fails, and
+/// the check of unsafe code reads the file as written.
+fn forbid_as_deny(text: &str) -> String {
+    use super::lexer::{Token, tokens};
+    let all = tokens(text);
+    let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (i, token) in all.iter().enumerate() {
+        let inner_forbid = token.token == Token::Word
+            && at(i) == "forbid"
+            && i >= 3
+            && (at(i - 3), at(i - 2), at(i - 1)) == ("#", "!", "[");
+        if inner_forbid {
+            out.push_str(&text[from..token.start]);
+            // The same width: the compiler's columns stay the student's.
+            out.push_str("deny  ");
+            from = token.end;
+        }
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 pub(crate) fn files(step: &str, code: &HarnessCode, student: &str) -> Vec<(String, String)> {
     let bin = bin(step);
     let dir = format!("src/harness/{step}");
@@ -44,7 +73,8 @@ pub(crate) fn files(step: &str, code: &HarnessCode, student: &str) -> Vec<(Strin
     // After the student's code, on a line of its own, whatever that code
     // ends with (a comment, say).
     let student = format!(
-        "{student}\n\n// Written by the grader: its harness, a module of this file.\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n"
+        "{}\n\n// Written by the grader: its harness, a module of this file.\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n",
+        forbid_as_deny(student)
     );
     let mut files = vec![
         (format!("src/bin/{bin}.rs"), main),
@@ -58,4 +88,18 @@ pub(crate) fn files(step: &str, code: &HarnessCode, student: &str) -> Vec<(Strin
         files.push((format!("{dir}/{file}"), text.to_string()));
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forbid_as_deny;
+
+    #[test]
+    fn a_forbidden_lint_is_denied_in_the_harness_s_copy() {
+        let text = "#![forbid(unsafe_code)]\n#![ forbid ( warnings ) ]\n// #![forbid(x)]\nfn forbid() {}\n";
+        assert_eq!(
+            forbid_as_deny(text),
+            "#![deny  (unsafe_code)]\n#![ deny   ( warnings ) ]\n// #![forbid(x)]\nfn forbid() {}\n"
+        );
+    }
 }

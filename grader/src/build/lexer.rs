@@ -29,14 +29,57 @@ pub(crate) struct Spanned {
 /// The tokens of `text`, comments and whitespace left out. Text that is not
 /// Rust (an unterminated string, say) ends the list where it starts.
 pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
+    read(text).0
+}
+
+/// The tokens of `text`, and whether they reach its end: a scan that must
+/// see every word of a file (what it may hold) takes a file it cannot read
+/// to the end as one that may hold anything.
+pub(crate) fn tokens_to_the_end(text: &str) -> Result<Vec<Spanned>, usize> {
+    match read(text) {
+        (all, None) => Ok(all),
+        (_, Some(stopped)) => Err(stopped),
+    }
+}
+
+/// Rust's whitespace (Unicode's `Pattern_White_Space`), as rustc reads it:
+/// more than ASCII's (a vertical tab, a line separator, the marks of
+/// writing direction), so that no word hides behind one.
+pub(crate) fn is_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Whether `c` may be part of a word: ASCII's letters, digits and `_`,
+/// and any other character that is not whitespace (rustc takes the letters
+/// of every script, and refuses the rest: none of them is punctuation it
+/// reads).
+fn is_word_char(c: char) -> bool {
+    c == '_' || c.is_ascii_alphanumeric() || (!c.is_ascii() && !is_whitespace(c))
+}
+
+/// The tokens, and where the reading stopped if not at the end.
+fn read(text: &str) -> (Vec<Spanned>, Option<usize>) {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
-        let token = if c.is_ascii_whitespace() {
-            i += 1;
+        let here = text[i..].chars().next().unwrap_or(' ');
+        let token = if is_whitespace(here) {
+            i += here.len_utf8();
             continue;
         } else if text[i..].starts_with("//") {
             i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
@@ -44,7 +87,7 @@ pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
         } else if text[i..].starts_with("/*") {
             match block_comment_end(text, i) {
                 Some(end) => i = end,
-                None => break,
+                None => return (out, Some(start)),
             }
             continue;
         } else if let Some(end) = raw_string_end(text, i) {
@@ -56,7 +99,7 @@ pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
         } else if c == b'"' {
             match quoted_end(text, i + 1, b'"') {
                 Some(end) => i = end,
-                None => break,
+                None => return (out, Some(start)),
             }
             Token::Literal
         } else if c == b'\'' {
@@ -65,7 +108,7 @@ pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
                     i = end;
                     token
                 }
-                None => break,
+                None => return (out, Some(start)),
             }
         } else if text[i..].starts_with("r#") && is_word_start(text, i + 2) {
             i = word_end(text, i + 2);
@@ -94,29 +137,26 @@ pub(crate) fn tokens(text: &str) -> Vec<Spanned> {
             end: i,
         });
     }
-    out
+    (out, None)
 }
 
 fn is_word_start(text: &str, at: usize) -> bool {
     text[at..]
         .chars()
         .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
+        .is_some_and(|c| is_word_char(c) && !c.is_ascii_digit())
 }
 
 /// Whether the character before `at` belongs to a word: then a quote at
 /// `at` is not a string's prefix.
 fn after_word(text: &str, at: usize) -> bool {
-    text[..at]
-        .chars()
-        .next_back()
-        .is_some_and(|c| c == '_' || c.is_alphanumeric())
+    text[..at].chars().next_back().is_some_and(is_word_char)
 }
 
 fn word_end(text: &str, at: usize) -> usize {
     at + text[at..]
         .char_indices()
-        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .find(|(_, c)| !is_word_char(*c))
         .map_or(text.len() - at, |(n, _)| n)
 }
 
@@ -211,19 +251,11 @@ fn char_or_lifetime(text: &str, at: usize) -> Option<(usize, Token)> {
     }
     match chars.next() {
         Some((n, '\'')) => Some((at + 1 + n + 1, Token::Literal)),
-        _ if first == '_' || first.is_alphabetic() => {
+        _ if is_word_char(first) && !first.is_ascii_digit() => {
             Some((word_end(text, at + 1), Token::Lifetime))
         }
         _ => None,
     }
-}
-
-/// The words of `text` that are code, with where each starts.
-pub(crate) fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    tokens(text)
-        .into_iter()
-        .filter(|t| t.token == Token::Word)
-        .map(move |t| (t.start, &text[t.start..t.end]))
 }
 
 /// The line (from 1) of a byte offset.
@@ -247,7 +279,11 @@ mod tests {
         let text = r##"// unsafe
 /* unsafe /* nested unsafe */ still */ let s = "unsafe \" unsafe"; let r = r#"unsafe "# ;
 let c = '"'; let b = b"unsafe"; let q = '\''; fn f<'unsafe_life>() {} unsafe { }"##;
-        let code: Vec<&str> = words(text).map(|(_, w)| w).collect();
+        let code: Vec<&str> = kinds(text)
+            .into_iter()
+            .filter(|(k, _)| *k == Token::Word)
+            .map(|(_, w)| w)
+            .collect();
         assert_eq!(
             code.iter().filter(|w| **w == "unsafe").count(),
             1,
@@ -279,5 +315,36 @@ let c = '"'; let b = b"unsafe"; let q = '\''; fn f<'unsafe_life>() {} unsafe { }
     fn lines_count_from_one() {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+
+    #[test]
+    fn rust_s_whitespace_and_words_of_any_script() {
+        // A vertical tab and a line separator are whitespace to rustc.
+        assert_eq!(
+            kinds("mod\u{0B}evil;\u{2028}x"),
+            [
+                (Token::Word, "mod"),
+                (Token::Word, "evil"),
+                (Token::Punct, ";"),
+                (Token::Word, "x")
+            ]
+        );
+        assert_eq!(
+            kinds("fn f<'\u{2118}>() {} größe"),
+            [
+                (Token::Word, "fn"),
+                (Token::Word, "f"),
+                (Token::Punct, "<"),
+                (Token::Lifetime, "'\u{2118}"),
+                (Token::Punct, ">"),
+                (Token::Punct, "("),
+                (Token::Punct, ")"),
+                (Token::Punct, "{"),
+                (Token::Punct, "}"),
+                (Token::Word, "größe")
+            ]
+        );
+        assert_eq!(tokens_to_the_end("a /* open").map(|t| t.len()), Err(2));
+        assert!(tokens_to_the_end("let s = \"ok\";").is_ok());
     }
 }

@@ -17,7 +17,7 @@
 //! from making an executable of it: the check costs no code generation.
 
 use super::cargo::Diagnostic;
-use super::lexer::{Token, line_of, tokens, words};
+use super::lexer::{Token, line_of, tokens, tokens_to_the_end};
 
 /// The unsafe functions a step may call: the starter's `Poller::add` (and
 /// its sibling with a mode), and `Pin`'s unchecked projections, which a
@@ -36,11 +36,13 @@ const ALLOWED: &[(&str, &str)] = &[
 /// What the copy's `compile_error!` says: not a refusal.
 const END: &str = "the end of the grader's check of unsafe code";
 
-/// Whether the file needs the compiler's check: it holds the word `unsafe`
-/// or names an assembly macro. Without them, a file is safe Rust, and no
-/// code of it runs before `main`.
+/// Whether the file needs the compiler's check: it holds `unsafe`, or
+/// `asm` (the assembly macros), anywhere, even in a comment: text, not
+/// tokens, so that nothing a reading of the tokens could miss escapes the
+/// compiler. Without them, a file is safe Rust, and no code of it runs
+/// before `main`.
 pub(crate) fn needs_check(text: &str) -> bool {
-    words(text).any(|(_, w)| matches!(w, "unsafe" | "asm" | "global_asm" | "naked_asm"))
+    text.contains("unsafe") || text.contains("asm")
 }
 
 /// The copy the compiler checks: the lint forbidden (on the first line, so
@@ -139,7 +141,18 @@ pub(crate) const ANOTHER_FILE: &str = "takes in another file";
 /// a result by the file's text, read that file alone, and another file may
 /// be a classmate's step, or a file of the machine.
 pub(crate) fn other_files(text: &str) -> Option<Refusal> {
-    let all = tokens(text);
+    // A file read only in part could take in anything after that part.
+    let all = match tokens_to_the_end(text) {
+        Ok(all) => all,
+        Err(stopped) => {
+            return Some(Refusal {
+                line: Some(line_of(text, stopped)),
+                what: format!(
+                    "the grader cannot read the file as Rust from here, and so cannot tell whether it {ANOTHER_FILE}"
+                ),
+            });
+        }
+    };
     let at = |i: Option<usize>| {
         i.and_then(|i| all.get(i))
             .map_or("", |t| &text[t.start..t.end])
@@ -199,7 +212,11 @@ mod tests {
 
     #[test]
     fn only_files_with_unsafe_or_assembly_need_the_check() {
-        assert!(!needs_check("fn main() { let s = \"unsafe\"; } // unsafe"));
+        assert!(!needs_check("fn main() { let s = \"safe\"; } // all safe"));
+        // Text, not tokens: a word in a comment costs a check, and no
+        // reading of the tokens can hide one.
+        assert!(needs_check("fn main() { let s = \"unsafe\"; } // unsafe"));
+        assert!(needs_check("fn f<'\u{2118}>() {}\nunsafe fn g() {}"));
         assert!(needs_check("fn main() { unsafe { f() } }"));
         assert!(needs_check("core::arch::global_asm!(\"nop\");"));
         assert!(needs_check("#[unsafe(no_mangle)] fn f() {}"));
@@ -279,6 +296,12 @@ mod tests {
             ("#[path = \"other.rs\"]\nmod other {}", 1),
             ("#[cfg_attr(all(), path = \"x.rs\")]\nmod x {}", 1),
             ("\n\npub mod helpers;", 3),
+            // Whitespace rustc reads as such, and a lifetime of another script.
+            ("#[path\u{0B}= \"x.rs\"]\nmod x {}", 1),
+            ("mod\u{2028}evil;", 1),
+            ("fn f<'\u{2118}>() {}\ninclude!(\"x.rs\");", 2),
+            // Text it cannot read to the end: the rest may hold anything.
+            ("fn main() {}\n/* never closed", 2),
         ] {
             let refusal = other_files(text).unwrap_or_else(|| panic!("{text} taken"));
             assert_eq!(refusal.line, Some(line), "{text}");
