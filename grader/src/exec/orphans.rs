@@ -68,8 +68,11 @@ mod imp {
         let started = started();
         let mut seen = HashSet::new();
         // Each round kills the orphans found; their own children become
-        // orphans as they die, and the next round finds those.
-        for _round in 0..16 {
+        // orphans as they die, and the next round finds those. Rounds go on
+        // while there are any, for a while: a chain of processes that each
+        // start the next and end is chased to its last.
+        let until = std::time::Instant::now() + CHASE_FOR;
+        loop {
             let found: Vec<u32> = children_of(me)
                 .into_iter()
                 .filter(|child| !started.contains(&child.pid))
@@ -91,8 +94,14 @@ mod imp {
                     libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
                 }
             }
+            if std::time::Instant::now() > until {
+                return;
+            }
         }
     }
+
+    /// How long one hunt may chase orphans that keep coming.
+    const CHASE_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
     struct Child {
         pid: u32,
@@ -100,9 +109,22 @@ mod imp {
         session: u32,
     }
 
-    /// The live processes whose parent is `parent`.
+    /// The live processes whose parent is `parent`, as far as the hunt
+    /// needs: the orphans it adopted, which the kernel gives to its first
+    /// live thread, its main one (`find_alive_thread`), and lists there, in
+    /// a read quick enough to chase a chain of processes that each start the
+    /// next and end; else every process whose parent it is.
     fn children_of(parent: u32) -> Vec<Child> {
-        crate::exec::procfs::pids()
+        let listed: Option<Vec<u32>> =
+            std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+                .ok()
+                .map(|text| {
+                    text.split_whitespace()
+                        .filter_map(|p| p.parse().ok())
+                        .collect()
+                });
+        listed
+            .unwrap_or_else(crate::exec::procfs::pids)
             .into_iter()
             .filter_map(|pid| {
                 let stat = crate::exec::procfs::stat(pid)?;
