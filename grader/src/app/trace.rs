@@ -46,9 +46,10 @@ pub fn trace(target: &Target, settings: &Settings, step: &'static Step) -> Resul
     })?;
     let dir = grader_dir().join("trace");
     std::fs::create_dir_all(&dir).map_err(Error::io("make", &dir))?;
-    let report = dir.join(format!("{}.lines", step.name));
-    let _ = std::fs::remove_file(&report);
     let key = exec::secret();
+    // A report of this run's own: two traces of one step at once (two
+    // terminals, or the self-check) must not write into each other's.
+    let report = dir.join(format!("{}.{}.lines", step.name, &key[..12]));
     let mut cmd = Command::new(&exe.path);
     exec::as_step(&mut cmd, settings.steps_user);
     cmd.arg("--trace").env(protocol::VERDICTS, &report).env(

@@ -360,15 +360,11 @@ mod tests {
         assert!(!alive(grandchild), "sleep {grandchild} outlived its group");
     }
 
-    /// A grandchild left behind by a child that ended has no parent that
-    /// leads back to the step: it is the step's all the same (its session),
-    /// and the grader's hunt for orphans kills it while the step still runs,
-    /// not only when a process of the grader's ends.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn an_orphan_counts_as_the_step_s_until_it_is_hunted() {
+    /// `sh -c script`, started, and the pid its script prints first.
+    #[cfg(unix)]
+    fn started_and_its_first_line(script: &str) -> (Process, u32) {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", "sh -c 'sleep 4244 & echo $!'; exec sleep 4245"])
+        cmd.args(["-c", script])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -376,7 +372,18 @@ mod tests {
         let mut stdout = io::BufReader::new(process.take_stdout().unwrap());
         let mut line = String::new();
         io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-        let orphan: u32 = line.trim().parse().unwrap();
+        (process, line.trim().parse().unwrap())
+    }
+
+    /// A grandchild left behind by a child that ended has no parent that
+    /// leads back to the step: it is the step's all the same (its session),
+    /// and the grader's hunt for orphans kills it while the step still runs,
+    /// not only when a process of the grader's ends.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_orphan_counts_as_the_step_s_until_it_is_hunted() {
+        let (process, orphan) =
+            started_and_its_first_line("sh -c 'sleep 4244 & echo $!'; exec sleep 4245");
         let family = super::super::procfs::family(process.id());
         assert!(
             !alive(orphan) || family.contains(&orphan),
@@ -393,16 +400,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn dropping_a_process_kills_its_group() {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "sleep 4243 & echo $!; wait"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut process = Process::start(cmd, "sh").unwrap();
-        let mut stdout = io::BufReader::new(process.take_stdout().unwrap());
-        let mut line = String::new();
-        io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-        let grandchild: u32 = line.trim().parse().unwrap();
+        let (process, grandchild) = started_and_its_first_line("sleep 4243 & echo $!; wait");
         let pid = process.id();
         assert!(alive(pid) && alive(grandchild));
         drop(process);
