@@ -2,8 +2,18 @@
 // self-wake looked like: read by the mini-executor harness's checks.
 
 use super::protocol::What;
-use super::runner::trace;
+use super::runner::{Outcome, trace};
+use super::{block_on, sleep, spawn, within};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+
+/// How long `never_polls_a_finished_task` sleeps, before its late wake and
+/// after, watching the executor's thread.
+const IDLE: Duration = Duration::from_millis(500);
 
 /// The CPU time of the thread that calls it, with that thread's id, from
 /// `/proc/thread-self/stat` (Linux; `None` elsewhere).
@@ -44,4 +54,82 @@ pub(super) fn woke_main_instead() -> Option<&'static str> {
     (polled("main") && !polled(lane)).then_some(
         "the task's wake polled block_on's future, not the task: a task is polled with a waker of its own, made from that task, whose wake puts that task back on the queue",
     )
+}
+
+/// Ready at its first poll, keeping its waker, so that it can be woken
+/// again once it has finished.
+struct ReadyAtOnce {
+    polls: Arc<std::sync::atomic::AtomicUsize>,
+    kept: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Future for ReadyAtOnce {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        *self.kept.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Ready(())
+    }
+}
+
+pub(super) fn never_polls_a_finished_task() -> Outcome {
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let kept: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let (p, k) = (polls.clone(), kept.clone());
+    let busy = within(
+        "a task that had finished was woken again, late",
+        move || {
+            block_on(async move {
+                spawn(ReadyAtOnce {
+                    polls: p,
+                    kept: k.clone(),
+                })
+                .await;
+                // Nothing to do for a while, before the late wake: what the
+                // executor's thread costs when idle, whatever its design.
+                let before = thread_cpu();
+                sleep(IDLE).await;
+                let idle_before = busy_since(before);
+                // A late wake: whoever kept the waker wakes it now.
+                if let Some(waker) = k.lock().unwrap().take() {
+                    waker.wake();
+                }
+                // Runs after the late wake has been handled.
+                spawn(async {}).await;
+                // Then nothing to do again: the late wake must leave nothing
+                // behind that keeps the executor's thread busy.
+                let before = thread_cpu();
+                sleep(IDLE).await;
+                (idle_before, busy_since(before))
+            })
+        },
+    )?;
+    let polls = polls.load(Ordering::SeqCst);
+    if polls != 1 {
+        return Err(::std::format!(
+            "a task that had returned Ready was polled again when it was woken late
+polls: {polls}
+seen: the executor kept the finished future"
+        ));
+    }
+    // An eighth of the sleep: an executor that waits uses none of it (a
+    // tick or two of the clock, at most), one that spins as much of it as
+    // the machine gives it, which is far more, even on a loaded machine
+    // where other programs take most of a core. Busy only after the late
+    // wake: busy all the time is another mistake, which
+    // `does_not_busy_poll` names.
+    let busy_at_once = |busy: Option<Duration>| busy.is_some_and(|busy| busy > IDLE / 8);
+    if let (idle_before, Some(busy)) = busy
+        && !busy_at_once(idle_before)
+        && busy_at_once(Some(busy))
+    {
+        return Err(::std::format!(
+            "after a finished task was woken late, the executor kept its thread busy while every task slept
+busy: {} ms of CPU time during a sleep of {} ms
+likely: the late wake keeps coming back to the run queue; a wake of a task that has finished (its future gone) has nothing to poll, and is dropped",
+            busy.as_millis(),
+            IDLE.as_millis()
+        ));
+    }
+    Ok(())
 }
