@@ -16,8 +16,9 @@ use {
 };
 
 /// A right echo-thread that also starts a process for each client, one in
-/// a session of its own, one there with an empty environment, and one with
-/// an empty environment in the grader's own process group; a right H2O
+/// a session of its own, one there with an empty environment, one with
+/// an empty environment in the grader's own process group, and a chain of
+/// processes that each start the next in a session of its own and end; a right H2O
 /// factory whose run starts a copy of itself in the background. They are graded right, and nothing of them
 /// outlives their checks.
 #[cfg(target_os = "linux")]
@@ -29,7 +30,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
         &solution("echo-thread"),
         "            eprintln!(\"Accepted connection\");\n",
         &format!(
-            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n            let _ = std::process::Command::new(\"env\").args([\"-i\", \"setsid\", \"sleep\", \"4240.{pid}\"]).spawn();\n            let grader = std::os::unix::process::parent_id();\n            let group = std::fs::read_to_string(format!(\"/proc/{{grader}}/stat\")).ok().and_then(|s| s[s.rfind(')')? + 2..].split(' ').nth(2)?.parse::<i32>().ok()).unwrap_or(0);\n            let _ = std::os::unix::process::CommandExt::process_group(std::process::Command::new(\"sleep\").arg(\"4239.{pid}\").env_clear().env(\"PATH\", std::env::var_os(\"PATH\").unwrap_or_default()), group).spawn();\n"
+            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n            let _ = std::process::Command::new(\"env\").args([\"-i\", \"setsid\", \"sleep\", \"4240.{pid}\"]).spawn();\n            let grader = std::os::unix::process::parent_id();\n            let group = std::fs::read_to_string(format!(\"/proc/{{grader}}/stat\")).ok().and_then(|s| s[s.rfind(')')? + 2..].split(' ').nth(2)?.parse::<i32>().ok()).unwrap_or(0);\n            let _ = std::os::unix::process::CommandExt::process_group(std::process::Command::new(\"sleep\").arg(\"4239.{pid}\").env_clear().env(\"PATH\", std::env::var_os(\"PATH\").unwrap_or_default()), group).spawn();\n            let _ = std::process::Command::new(\"sh\").env(\"HOP\", \"setsid sh -c \\\"$HOP\\\" 4238.{pid} & exit\").args([\"-c\", \"eval \\\"$HOP\\\"\", \"4238.{pid}\"]).spawn();\n"
         ),
     );
     let h2o = edit(
@@ -54,6 +55,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
         format!("4241.{pid}"),
         format!("4240.{pid}"),
         format!("4239.{pid}"),
+        format!("4238.{pid}"),
         "task2-struct-final 4242".to_string(),
     ] {
         assert_eq!(

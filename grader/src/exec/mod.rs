@@ -6,6 +6,7 @@
 //! - `client`: a TCP client for the echo servers, as `nc` would be.
 //! - `procfs`: what the kernel says of a process (its threads, its switches,
 //!   its memory).
+//! - `seccomp`: a step and all it starts kept in the step's session.
 //! - `watchdog`, `orphans`: what is left of a child if the grader dies, or
 //!   if the child escapes its group.
 //! - `sandbox`, `handback`: a class's submission, confined, and its
@@ -23,6 +24,7 @@ pub mod procfs;
 pub mod sandbox;
 
 mod orphans;
+mod seccomp;
 #[cfg(unix)]
 mod watchdog;
 
@@ -77,6 +79,7 @@ pub(crate) fn as_step(cmd: &mut Command, user: Option<u32>) {
             cmd.uid(user).gid(user);
         }
     }
+    seccomp::stay_in_session(cmd);
     #[cfg(not(unix))]
     let _ = (cmd, user);
 }

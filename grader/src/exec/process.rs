@@ -255,10 +255,14 @@ fn spawn_in_group(mut cmd: Command) -> io::Result<Child> {
     // pass for one of the grader's own children once orphaned. From a
     // session of its own, every way out (another group, another session)
     // leaves a mark `orphans::hunt` sees.
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    // A step is in its session already (`seccomp`), and may no longer
+    // call `setsid`: a process that leads its own session is where this
+    // puts it.
+    // SAFETY: setsid, getsid and getpid are async-signal-safe and touch no
+    // memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
+            if libc::setsid() == -1 && libc::getsid(0) != libc::getpid() {
                 return Err(io::Error::last_os_error());
             }
             Ok(())
