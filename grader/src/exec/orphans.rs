@@ -4,8 +4,8 @@
 //! daemon's double fork) takes it out of the group that the grader kills.
 //! A step cannot (`seccomp`); this is what holds where that filter cannot
 //! be set (a kernel without seccomp). The grader makes itself the
-//! "subreaper" of what it starts, so such a process, once its parent dies, becomes the grader's child instead of
-//! init's; [`hunt`] finds the grader's children that it did not start
+//! "subreaper" of what it starts, so such a process, once its parent dies,
+//! becomes the grader's child instead of init's; [`hunt`] finds the grader's children that it did not start
 //! itself and that escaped (in a session or group other than the grader's,
 //! or carrying its mark in their environment), kills them and reaps them.
 //! A child the grader's own code started directly stays in its group.
