@@ -1,14 +1,15 @@
 //! Processes that escaped their group (Linux).
 //!
 //! A program that starts a child in a session of its own (`setsid`, a
-//! daemon's double fork) takes it out of the group that the grader kills.
-//! A step cannot (`seccomp`); this is what holds where that filter cannot
-//! be set (a kernel without seccomp). The grader makes itself the
-//! "subreaper" of what it starts, so such a process, once its parent dies,
-//! becomes the grader's child instead of init's; [`hunt`] finds the grader's children that it did not start
-//! itself and that escaped (in a session or group other than the grader's,
-//! or carrying its mark in their environment), kills them and reaps them.
-//! A child the grader's own code started directly stays in its group.
+//! daemon's double fork) takes it out of the group that the grader kills. A
+//! step cannot (`seccomp`); this is what holds where that filter cannot be
+//! set (a kernel without seccomp). The grader makes itself the "subreaper"
+//! of what it starts, so such a process, once its parent dies, becomes the
+//! grader's child instead of init's; [`hunt`] finds the grader's children
+//! that it did not start itself and that escaped (in a session or group
+//! other than the grader's, or carrying its mark in their environment),
+//! kills them and reaps them. A child the grader's own code started
+//! directly stays in its group.
 
 /// The environment variable that marks the processes a grader started, with
 /// its own pid: what [`hunt`] looks for in a process that escaped its group.
