@@ -133,6 +133,13 @@ pub(crate) fn timeline(events: &[Event]) -> String {
             out.push_str("   <- an old waker: the task was polled with a newer one since");
         }
         out.push('\n');
+        if found.parked.iter().any(|(since, _)| *since == i) {
+            // As the picture's grey box: where it waited, between two events.
+            out.push_str(&format!(
+                "{:12}  {:<14} parked: nothing to poll, until a wake\n",
+                "", "the executor"
+            ));
+        }
     }
     out
 }
@@ -175,6 +182,10 @@ mod tests {
         assert_eq!(found.unwoken, Vec::<usize>::new());
         assert_eq!(found.stale, Vec::<usize>::new());
         assert_eq!(found.parked, [(1, 3)]);
+        let timeline = timeline(&events);
+        let lines: Vec<&str> = timeline.lines().collect();
+        assert!(lines[2].contains("the executor") && lines[2].contains("parked"));
+        assert!(lines[3].contains("woken by the timer"), "{timeline}");
     }
 
     #[test]
