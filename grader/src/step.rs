@@ -292,7 +292,9 @@ impl Ctx<'_> {
                         .does_not_compile();
                 // The step's hint speaks of its types; a file the compiler
                 // cannot even read needs its brackets looked at first.
-                if is_parse_error(&errors) {
+                if crate::build::cargo::compiler_crashed(&errors) {
+                    failure.diagnose(COMPILER_CRASHED)
+                } else if is_parse_error(&errors) {
                     failure.diagnose(PARSE_ERROR)
                 } else {
                     failure
@@ -317,6 +319,9 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// The hint for a compiler that crashed, twice (the build is tried again).
+const COMPILER_CRASHED: &str = "the compiler itself crashed, twice (its own words are above): a bug of the compiler's, or a machine short of memory, not an error in your file. Grade again; if it crashes every time, build the step alone (`cargo build --bin` and the step's name) to see it outside the grader.";
 
 /// The hint for a file the compiler cannot parse.
 const PARSE_ERROR: &str = "the compiler could not read the file as Rust, before it looked at any type: a brace, bracket or parenthesis missing or extra, or a `;` or `,` out of place, at or above the line it names (an editor that matches brackets shows where). Fix that first; the step's own errors, if any, come after.";

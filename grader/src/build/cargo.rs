@@ -128,6 +128,36 @@ pub fn cargo() -> Command {
 /// go to the workspace's own target directory (cargo's `build-dir`), where
 /// the dependencies are compiled once for every crate the grader builds.
 pub fn build(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error> {
+    let mut built = build_once(spec, bins)?;
+    // A compiler that crashed says nothing of the file: a bug of rustc's,
+    // or a codegen thread that panicked on a loaded machine. Once more.
+    let crashed: Vec<&str> = bins
+        .iter()
+        .copied()
+        .filter(|bin| built.get(*bin).is_some_and(Bin::crashed))
+        .collect();
+    if !crashed.is_empty() {
+        built.extend(build_once(spec, &crashed)?);
+    }
+    Ok(built)
+}
+
+/// Whether what the compiler or cargo said is a compiler that crashed
+/// (rustc's own words for it), or was killed, rather than an error in the
+/// file.
+pub(crate) fn compiler_crashed(said: &str) -> bool {
+    said.contains("error: internal compiler error")
+        || said.contains("the compiler unexpectedly panicked")
+        || (said.contains("process didn't exit successfully") && said.contains("(signal: "))
+}
+
+impl Bin {
+    fn crashed(&self) -> bool {
+        matches!(self, Bin::DoesNotCompile { rendered, .. } if compiler_crashed(rendered))
+    }
+}
+
+fn build_once(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error> {
     let mut cmd = cargo();
     cmd.arg("build").arg("--manifest-path").arg(&spec.manifest);
     if let Some(package) = &spec.package {
@@ -362,6 +392,24 @@ fn bin_folders(manifest: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A crash is told by the compiler's own words for it, or by cargo's
+    /// for a compiler killed by a signal; an error in the file is not one.
+    #[test]
+    fn a_compiler_that_crashed_is_told_from_an_error_in_the_file() {
+        assert!(compiler_crashed(
+            "error: internal compiler error: compiler/rustc_codegen_llvm/src/back/write.rs:1: panic during codegen/LLVM phase\n\nnote: the compiler unexpectedly panicked. this is a bug."
+        ));
+        assert!(compiler_crashed(
+            "error: could not compile `exercises` (bin \"echo-spawn\")\n\nCaused by:\n  process didn't exit successfully: `rustc --crate-name echo_spawn` (signal: 9, SIGKILL: kill)"
+        ));
+        assert!(!compiler_crashed(
+            "error[E0308]: mismatched types\n --> src/bin/echo-spawn.rs:3:5"
+        ));
+        assert!(!compiler_crashed(
+            "error: could not compile `exercises` (bin \"echo-spawn\") due to 1 previous error"
+        ));
+    }
 
     #[test]
     fn each_bin_gets_its_executable_or_its_own_errors() {
