@@ -43,6 +43,8 @@ struct Lab<'f> {
     factory: &'f WaterFactory,
     atoms: Vec<Atom<'f>>,
     bonds: Rc<RefCell<Vec<String>>>,
+    /// Every atom that bonded, taken or not.
+    bonded: Vec<String>,
     counts: (usize, usize),
 }
 
@@ -52,6 +54,7 @@ impl<'f> Lab<'f> {
             factory,
             atoms: Vec::new(),
             bonds: Rc::default(),
+            bonded: Vec::new(),
             counts: (0, 0),
         }
     }
@@ -118,7 +121,17 @@ impl<'f> Lab<'f> {
     fn take_bonds(&mut self) -> Vec<String> {
         let mut bonds = std::mem::take(&mut *self.bonds.borrow_mut());
         bonds.sort();
+        self.bonded.extend(bonds.iter().cloned());
         bonds
+    }
+
+    /// The atoms whose future finished, though they never bonded.
+    fn finished_unbonded(&self) -> Vec<String> {
+        self.atoms
+            .iter()
+            .filter(|a| a.future.is_none() && !self.bonded.contains(&a.name))
+            .map(|a| a.name.clone())
+            .collect()
     }
 
     fn waiting(&self) -> Vec<String> {
@@ -151,7 +164,7 @@ impl<'f> Lab<'f> {
             shown(&bonds),
             shown(&self.waiting())
         );
-        if let Some(likely) = likely_cause(&bonds) {
+        if let Some(likely) = likely_cause(&bonds, &want, &self.finished_unbonded()) {
             failure.push_str("\nlikely: ");
             failure.push_str(likely);
         }
@@ -162,28 +175,36 @@ impl<'f> Lab<'f> {
 /// A poll that never returns: the thread is held inside it.
 const BLOCKS_IN_POLL: &str = "the atom's future blocks its thread inside `poll` (a blocking call in an async fn: std's `Barrier` or `Mutex`, a `thread::sleep`), where it must return Pending and be woken: every atom is polled on one thread here, as on the slide's runtime, so the others can never arrive. The slide's barrier is tokio's, and its `wait()` is awaited.";
 
-/// What atoms that bonded when they should not have say of the mistake,
-/// where they say it clearly: bonds in a group smaller than a molecule,
-/// or a molecule with too many of one kind.
-fn likely_cause(bonded: &[String]) -> Option<&'static str> {
+/// What the atoms that bonded, against those expected to, say of the
+/// mistake, where they say it clearly: an atom that finished without
+/// bonding, bonds in a group smaller than a molecule, a molecule with too
+/// many of one kind, or a whole molecule that never met.
+fn likely_cause(bonded: &[String], want: &[String], unbonded: &[String]) -> Option<&'static str> {
     let h = bonded.iter().filter(|b| b.starts_with('h')).count();
     let o = bonded.iter().filter(|b| b.starts_with('o')).count();
+    if !unbonded.is_empty() {
+        return Some(
+            "an atom's future finished without calling `bond`: every atom of a molecule bonds, each in its own `hydrogen` or `oxygen`, once the barrier lets it through (not only one of them, such as the barrier's leader)",
+        );
+    }
     if h + o == 0 {
-        return None;
+        return (!want.is_empty()).then_some(
+            "a whole molecule arrived, and none of it bonded: the three never met at the barrier. Some are held at a semaphore that should have let them in (the hydrogens' gives two permits, the oxygens' one: are they swapped?), or the barrier waits for more than three",
+        );
     }
     if (h + o) % 3 != 0 {
         return Some(
-            "atoms bonded without waiting for a whole molecule at the barrier: the barrier's `wait()` is not awaited (a future does nothing until it is awaited, and `let _ = ...wait()` drops it unpolled: the slide's Step 4), or the barrier waits for fewer than three",
+            "atoms bonded without waiting for a whole molecule at the barrier: `bond()` is called before the barrier's `wait()`, or the `wait()` is not awaited (a future does nothing until it is awaited, and `let _ = ...wait()` drops it unpolled: the slide's Step 4), or the barrier waits for fewer than three",
         );
     }
     if h > 2 * o {
         return Some(
-            "more than two hydrogens got past the hydrogens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than two permits",
+            "more than two hydrogens got past the hydrogens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than two permits, or the barrier comes before the semaphore (then any three atoms meet at it, three hydrogens too: the permit is taken first, and held through the barrier and the bond)",
         );
     }
     if 2 * o > h {
         return Some(
-            "more than one oxygen got past the oxygens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than one permit",
+            "more than one oxygen got past the oxygens' semaphore at once: each permit is let go as soon as it is taken (`let _ = ...acquire().await` drops it on that line, where a named binding such as `_permit` keeps it until the end of the function: the slide's Step 5), or the semaphore gives more than one permit, or the barrier comes before the semaphore (then any three atoms meet at it, two oxygens too: the permit is taken first, and held through the barrier and the bond)",
         );
     }
     None

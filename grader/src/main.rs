@@ -45,6 +45,21 @@ fn main() -> ExitCode {
         let sandbox = if options.no_sandbox {
             // Nothing then keeps a step file's compile from reading what
             // this user can read (`include_str!` of a path outside it).
+            // The steps run as a user of their own, never as root: it
+            // must reach them.
+            if let Some(closed) = grader::settings::unreachable_builds() {
+                let why = format!(
+                    "without the sandbox, the steps run as a user of their own, who cannot reach {} through {}: let other users through it (chmod o+x), or set CARGO_TARGET_DIR to a folder they can reach",
+                    grader::target::grader_dir().display(),
+                    closed.display()
+                );
+                if let (Format::Gradescope, Some(path)) = (options.format, &options.output) {
+                    let results = serde_json::json!({"score": 0, "output": format!("not graded: {why}"), "tests": []});
+                    let _ = write_atomically(path, &results.to_string());
+                }
+                eprintln!("error: {why}");
+                return ExitCode::from(2);
+            }
             let solutions = grader::target::workspace_root().join("solutions");
             if solutions.is_dir() {
                 eprintln!(

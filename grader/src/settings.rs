@@ -114,9 +114,12 @@ impl Settings {
 }
 
 /// The user the steps run as: the one a class's sandbox gives a submission
-/// (the grader there runs as root); or `nobody`, when asked for, the grader
-/// is root, and `nobody` can reach the builds. Then a step can neither write
-/// the grader's files nor signal it, nor look into it.
+/// (the grader there runs as root); or, when asked for and the grader is
+/// root, nobody or the user given. Then a step can neither write the
+/// grader's files nor signal it, nor look into it. Never root, once asked
+/// for: where that user cannot reach the builds, the steps cannot start,
+/// and the grader refuses such a grading before it starts
+/// ([`unreachable_builds`]).
 fn steps_user(given: Option<u32>, as_nobody: bool) -> Option<u32> {
     if !cfg!(unix) || !sandbox::is_root() {
         return None;
@@ -124,23 +127,30 @@ fn steps_user(given: Option<u32>, as_nobody: bool) -> Option<u32> {
     if !as_nobody {
         return given;
     }
-    let builds = crate::target::grader_dir();
-    #[cfg(unix)]
-    let reachable = builds.ancestors().all(|dir| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
-    });
-    #[cfg(not(unix))]
-    let reachable = false;
-    if !reachable {
-        eprintln!(
-            "warning: the steps run as root: nobody cannot reach {}",
-            builds.display()
-        );
-        return None;
-    }
     // A user of the submission's own, when the grader gives one (a class
     // graded without its sandbox): its steps then cannot touch another's
     // files or processes, nor count against another's limits.
     Some(given.unwrap_or(sandbox::NOBODY))
+}
+
+/// Where the grader runs as root (the only way a class's steps run as a
+/// user of their own without the sandbox), the first folder on the way to
+/// its builds that lets no other user through (no `x` for others), if
+/// there is one: the steps could not start.
+pub fn unreachable_builds() -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        if !sandbox::is_root() {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let builds = crate::target::grader_dir();
+        let mut on_the_way: Vec<PathBuf> = builds.ancestors().map(PathBuf::from).collect();
+        on_the_way.reverse();
+        on_the_way
+            .into_iter()
+            .find(|dir| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 == 0))
+    }
+    #[cfg(not(unix))]
+    None
 }

@@ -20,6 +20,54 @@ fn batch_on_a_folder_that_is_not_there_is_one_line_and_exit_2() {
         );
 }
 
+/// Without the sandbox, a grader that is root runs a class's steps as a
+/// user of their own, never as root (as root, a step could read the run's
+/// key out of the grader's memory). Where that user cannot reach the builds
+/// (a folder on the way lets no other user through), it refuses in one
+/// line, before it builds anything, and Gradescope's results say why. A
+/// grader that is not root runs them as itself, and goes on.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_the_sandbox_a_class_s_steps_never_run_as_root() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let closed = std::env::temp_dir().join(format!("grader-closed-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&closed);
+    fs::create_dir_all(closed.join("submission")).unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o700)).unwrap();
+    let results = closed.join("results.json");
+    let run = grader()
+        .arg("--submission")
+        .arg(closed.join("submission"))
+        .args(["--no-sandbox", "--format", "gradescope", "--output"])
+        .arg(&results)
+        .env("CARGO_TARGET_DIR", closed.join("target"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    let refused = "error: without the sandbox, the steps run as a user of their own";
+    // /proc/self belongs to whoever this process runs as.
+    if fs::metadata("/proc/self").unwrap().uid() == 0 {
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with(refused), "{stderr}");
+        assert!(stderr.contains(&closed.display().to_string()), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let said: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&results).unwrap()).unwrap();
+        assert_eq!(said["score"], 0);
+        assert!(
+            said["output"]
+                .as_str()
+                .unwrap()
+                .starts_with("not graded: without the sandbox")
+        );
+    } else {
+        // An empty submission: it goes on, and finds nothing to grade.
+        assert!(!stderr.contains(refused), "{stderr}");
+        assert!(stderr.contains("not graded"), "{stderr}");
+    }
+    let _ = fs::remove_dir_all(&closed);
+}
+
 /// A class of four: a clone with its exercises crate, a crate on its own,
 /// an upload of one step file, and a folder with none of these. Every one gets its row; the points are the
 /// steps' own.

@@ -106,7 +106,7 @@ pub(crate) fn grade(
     match &settings.builds.sandbox {
         Some(sandbox) => cmd = sandbox.wrap(cmd, Role::Grade(user), &[scratch], &readable),
         // Unconfined, as root: the steps run as a user of the submission's
-        // own, at least (nobody, where that user cannot reach the builds).
+        // own, never as root (`main` refused a grading they cannot reach).
         None => {
             cmd.env("GRADER_STEPS_AS_NOBODY", "1")
                 .env(exec::sandbox::STEPS_USER, user.to_string());
