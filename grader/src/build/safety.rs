@@ -136,8 +136,8 @@ pub(crate) const ANOTHER_FILE: &str = "takes in another file";
 
 /// Whether the file takes in another file at compile time: `include!`,
 /// `include_str!`, `include_bytes!` (by any name: `use std::include as i`
-/// names it too), a module at a `#[path]`, or a module in a file of its own
-/// (`mod name;`). A step is its one file: its checks, and a class's reuse of
+/// names it too), a module at a `#[path]`, a module in a file of its own
+/// (`mod name;`), or a debugger's script (`#![debugger_visualizer]`). A step is its one file: its checks, and a class's reuse of
 /// a result by the file's text, read that file alone, and another file may
 /// be a classmate's step, or a file of the machine.
 pub(crate) fn other_files(text: &str) -> Option<Refusal> {
@@ -166,6 +166,8 @@ pub(crate) fn other_files(text: &str) -> Option<Refusal> {
             word @ ("include" | "include_str" | "include_bytes") => {
                 format!("`{word}!` {ANOTHER_FILE}")
             }
+            // Its file is put into the executable, where the step can read it.
+            "debugger_visualizer" => format!("`#![debugger_visualizer]` {ANOTHER_FILE}"),
             // `#[path = "..."]`, and inside `cfg_attr(.., path = "...")`.
             "path" if matches!(before, "[" | "," | "(") && after == "=" && later != "=" => {
                 format!("a module at a `#[path]` {ANOTHER_FILE}")
@@ -296,6 +298,10 @@ mod tests {
             ("#[path = \"other.rs\"]\nmod other {}", 1),
             ("#[cfg_attr(all(), path = \"x.rs\")]\nmod x {}", 1),
             ("\n\npub mod helpers;", 3),
+            (
+                "#![debugger_visualizer(gdb_script_file = \"../solutions/src/bin/echo-thread.rs\")]",
+                1,
+            ),
             // Whitespace rustc reads as such, and a lifetime of another script.
             ("#[path\u{0B}= \"x.rs\"]\nmod x {}", 1),
             ("mod\u{2028}evil;", 1),
