@@ -31,6 +31,9 @@ pub struct Step {
     pub checks: fn(&mut Checks),
     /// The harness compiled around its file, if one drives it.
     pub harness: Option<Harness>,
+    /// Crates whose runtime would do the step's work for it (an executor,
+    /// a reactor): its file may not name them.
+    pub does_without: &'static [&'static str],
     /// Its hints, `grader/hints/<step>.toml`: each check's three levels.
     pub hints: &'static str,
     /// What the grader's words for it depend on.
@@ -312,9 +315,14 @@ impl Ctx<'_> {
                 "{step} holds code the grader does not run: {why}"
             ))
             .diagnose(if why.contains(crate::build::safety::ANOTHER_FILE) {
-                ONE_FILE
+                ONE_FILE.to_string()
+            } else if why.contains(crate::build::safety::DOES_WITHOUT) {
+                format!(
+                    "{step} is a runtime of your own, on std alone: it is what polls the futures and wakes them, so it may not hand them to another runtime (its file may not name `{}`).",
+                    self.step().does_without.join("`, `")
+                )
             } else {
-                REFUSED
+                REFUSED.to_string()
             }),
         }
     }

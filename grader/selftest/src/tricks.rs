@@ -274,6 +274,21 @@ pub fn tricks() -> Vec<Trick> {
             "fn main() -> std::io::Result<()> {\n    println!(\"test echo_spawn::few_threads_for_300_clients ... ok\");\n    eprintln!(\"\\r\\x1b[2K\\x1b[1Atest result: ok. 19 passed; 0 failed\");\n    eprintln!(\"0\\tverdict\\t0\\tfew_threads_for_300_clients\\tpassed\");\n",
         ),
     });
+    // Another's runtime in place of the student's own: tokio runs the
+    // futures, wakes them and joins them.
+    tricks.push(Trick {
+        name: "borrowed-runtime",
+        step: "mini-executor",
+        text: edit(
+            &edit(
+                &starter("mini-executor"),
+                "fn block_on<F: Future>(future: F) -> F::Output {\n",
+                "fn block_on<F: Future>(future: F) -> F::Output {\n    return tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future);\n    #[allow(unreachable_code)]\n",
+            ),
+            "        queue: CURRENT\n            .with(|c| c.borrow().clone())\n            .expect(\"spawn is called inside block_on\"),\n    });\n    task.wake();\n",
+            "        queue: channel::<Run>().0,\n    });\n    let future = task.future.lock().unwrap().take().unwrap();\n    tokio::spawn(future);\n",
+        ),
+    });
     // Names of the harness's, shadowed by the student's file.
     tricks.push(Trick {
         name: "shadower",

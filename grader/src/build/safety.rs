@@ -185,6 +185,30 @@ pub(crate) fn other_files(text: &str) -> Option<Refusal> {
     None
 }
 
+/// What a refusal for a crate the step does without says: the step's hint
+/// tells it by this.
+pub(crate) const DOES_WITHOUT: &str = "would do the step's work for it";
+
+/// Whether the file names one of `crates` (a path, a `use`, an `extern
+/// crate`, a macro's path: any word that is the crate's name), whose
+/// runtime would run the step's futures for it, where the step is to be
+/// the runtime.
+pub(crate) fn crates_named(text: &str, crates: &[&str]) -> Option<Refusal> {
+    if crates.is_empty() {
+        return None;
+    }
+    // Read only in part, the rest could name them: `other_files` refuses
+    // such a file first.
+    let all = tokens_to_the_end(text).ok()?;
+    all.iter().filter(|t| t.token == Token::Word).find_map(|t| {
+        let word = &text[t.start..t.end];
+        crates.contains(&word).then(|| Refusal {
+            line: Some(line_of(text, t.start)),
+            what: format!("it uses `{word}`, whose runtime {DOES_WITHOUT}"),
+        })
+    })
+}
+
 /// Whether an E0133 message names an allowed function.
 fn allowed(message: &str) -> bool {
     let Some(name) = message
@@ -289,6 +313,30 @@ mod tests {
             assert_eq!(judge(&all).unwrap_err().to_string(), said);
         }
     }
+    #[test]
+    fn a_runtime_of_the_step_s_own_names_no_other() {
+        for (text, line) in [
+            (
+                "fn main() {}\nfn block_on<F>(f: F) { tokio::runtime::Runtime::new(); }",
+                2,
+            ),
+            ("use ::tokio as t;", 1),
+            ("extern crate tokio;", 1),
+            ("fn f() { r#tokio::spawn(async {}); }", 1),
+        ] {
+            let refusal = crates_named(text, &["tokio"]).unwrap_or_else(|| panic!("{text} taken"));
+            assert_eq!(refusal.line, Some(line), "{text}");
+            assert!(refusal.what.contains(DOES_WITHOUT), "{refusal}");
+        }
+        for text in [
+            "// unlike tokio's, binding never blocks\nfn main() {}",
+            "fn main() { let s = \"tokio\"; let tokio_like = 1; }",
+        ] {
+            assert_eq!(crates_named(text, &["tokio"]), None, "{text}");
+        }
+        assert_eq!(crates_named("use tokio;", &[]), None);
+    }
+
     #[test]
     fn a_step_takes_in_no_other_file() {
         for (text, line) in [
