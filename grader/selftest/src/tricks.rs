@@ -289,6 +289,25 @@ pub fn tricks() -> Vec<Trick> {
             "        queue: channel::<Run>().0,\n    });\n    let future = task.future.lock().unwrap().take().unwrap();\n    tokio::spawn(future);\n",
         ),
     });
+    // The slide's async fn behind the hand-written future: the compiler
+    // writes the state machine.
+    tricks.push(Trick {
+        name: "compiler-written",
+        step: "add-to-inbox",
+        text: edit(
+            &edit(
+                &edit(
+                    &starter("add-to-inbox"),
+                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n}\n",
+                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n    inner: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,\n}\n",
+                ),
+                "            mail,\n            state: AddToInboxState::New { email, id },\n",
+                "            inner: Box::pin(add_to_inbox(mail.clone(), email.clone(), id)),\n            mail,\n            state: AddToInboxState::New { email, id },\n",
+            ),
+            "        todo!(\"poll the state machine\")\n",
+            "        self.inner.as_mut().poll(cx)\n",
+        ),
+    });
     // Names of the harness's, shadowed by the student's file.
     tricks.push(Trick {
         name: "shadower",
