@@ -302,6 +302,7 @@ edited_steps! {
     echo_own_runtime_waker_after_arming => "echo-own-runtime/waker-after-arming.mutant",
     echo_own_runtime_waker_kept_once => "echo-own-runtime/waker-kept-once.mutant",
     echo_own_runtime_wakes_every_task => "echo-own-runtime/wakes-every-task.mutant",
+    echo_own_runtime_woken_list_never_emptied => "echo-own-runtime/woken-list-never-emptied.mutant",
     echo_own_runtime_would_block_as_end => "echo-own-runtime/would-block-as-end.mutant",
     echo_own_runtime_write_all_blocking_call => "echo-own-runtime/write-all-blocking-call.mutant",
     echo_own_runtime_write_waits_to_read => "echo-own-runtime/write-waits-to-read.mutant",
