@@ -121,9 +121,9 @@ const QUIET: std::time::Duration = std::time::Duration::from_millis(600);
 const SPANS: usize = 4;
 
 /// How many times the executor's thread may wake in a span: a run loop on a
-/// 1 ms clock wakes hundreds of times; on a 20 ms clock, thirty; one that
-/// waits, almost never.
-const MAX_IDLE_WAKEUPS: u64 = 10;
+/// 1 ms clock wakes hundreds of times; on a 100 ms clock, six; one that
+/// waits, never in the quietest span.
+const MAX_IDLE_WAKEUPS: u64 = 3;
 
 /// While every task sleeps, nothing is woken: an executor that waits in
 /// `recv` sleeps too, and its thread is not switched in at all. One that
