@@ -313,6 +313,7 @@ edited_steps! {
     echo_spawn_blocking_io_in_task => "echo-spawn/blocking-io-in-task.mutant",
     echo_spawn_ended_logged_at_spawn => "echo-spawn/ended-logged-at-spawn.mutant",
     echo_spawn_no_connection_log => "echo-spawn/no-connection-log.mutant",
+    echo_spawn_serves_one_client => "echo-spawn/serves-one-client.mutant",
     echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.mutant",
     echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.mutant",
     echo_spawn_stops_after_500_clients => "echo-spawn/stops-after-500-clients.mutant",

@@ -170,17 +170,54 @@ impl Server {
     /// what it panicked with, whether it is still a `todo!()`.
     pub(super) fn explain(&mut self, failure: Failure) -> Failure {
         let mut f = failure;
-        if let Some(end) = self.bg.process.poll() {
-            f = f.field("server:", format!("ended ({})", describe(&end.status)));
-        }
+        // A client turned away (refused, reset) by a server that is ending:
+        // it is given a moment to end, so that the failure says so.
+        let turned_away = f.headline.contains("refused") || f.headline.contains("reset");
+        let end = match self.bg.process.poll() {
+            None if turned_away => self.bg.process.wait(self.deadline / 10),
+            end => end,
+        };
         let stderr = self.bg.last_words();
         f = f.noting_todo(&stderr);
         if let Some(panic) = panics(&stderr) {
             f = f.block("the server panicked", &panic);
+            if let Some(end) = end {
+                f = f.field("server:", format!("ended ({})", describe(&end.status)));
+            }
+            return f;
         }
-        f
+        let Some(end) = end else {
+            return f;
+        };
+        if f.kind == crate::failure::Kind::NotStarted {
+            return f.field("server:", format!("ended ({})", describe(&end.status)));
+        }
+        // Ended on its own, while the check still talked to it: that is the
+        // failure, whatever the client saw of it.
+        let seen = std::mem::replace(
+            &mut f.headline,
+            format!(
+                "the server ended ({}) while clients still needed it",
+                describe(&end.status)
+            ),
+        );
+        f = f.field("then:", seen);
+        if !stderr.trim().is_empty() {
+            f = f.block("its stderr", &tail(&stderr, 10));
+        }
+        f.diagnose(if end.status.success() {
+            ENDED_AFTER_A_CLIENT
+        } else {
+            ENDED_WITH_AN_ERROR
+        })
     }
 }
+
+/// A server that returned from `main` while serving.
+const ENDED_AFTER_A_CLIENT: &str = "a server serves client after client until it is stopped, and this one's `main` returned: its accept loop ended (a `return` or `break` in it, or an `accept` that is not in a loop, or one client handled and awaited before `main` ends). The accept loop goes round for every client, for as long as the server runs.";
+
+/// A server whose `main` returned an error while serving.
+const ENDED_WITH_AN_ERROR: &str = "the server's `main` returned an error (its stderr above): a `?` in the accept loop, or on a client's read or write inside it, ends the whole server for one client's error. A client's error ends that client's connection only, in its own task or thread.";
 
 /// Starts the step's server and runs `check` against it; a failure is
 /// explained with the server's state.
