@@ -203,7 +203,7 @@ pub(crate) const NOT_STARTED: &str = "not started: the step still reaches a `tod
 pub(crate) const TIMED_OUT: &str = "timed out: the step did not end or answer in time";
 
 /// How many bytes of a long value a message shows before cutting it.
-const SHOWN_BYTES: usize = 120;
+pub(crate) const SHOWN_BYTES: usize = 120;
 
 /// Bytes as a quoted, escaped string (`"a\r\n\x00"`), cut to a readable
 /// length with the full size noted.

@@ -73,9 +73,9 @@ impl Session {
         // Before the build is asked for: a file that takes in another file
         // is refused whatever the compiler makes of it.
         if let Ok(text) = std::fs::read_to_string(self.target.source(step.name))
-            && let Some(refusal) = build::safety::other_files(&text)
-                .or_else(|| build::safety::crates_named(&text, step.does_without))
-                .or_else(|| build::safety::compiler_written(&text, step.by_hand))
+            && let Some(refusal) = build::holds::other_files(&text)
+                .or_else(|| build::holds::crates_named(&text, step.does_without))
+                .or_else(|| build::holds::compiler_written(&text, step.by_hand))
         {
             return Err(NotBuilt::Refused(refusal.to_string()));
         }

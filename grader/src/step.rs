@@ -317,14 +317,14 @@ impl Ctx<'_> {
             NotBuilt::Refused(why) => Failure::new(format!(
                 "{step} holds code the grader does not run: {why}"
             ))
-            .diagnose(if why.contains(crate::build::safety::ANOTHER_FILE) {
+            .diagnose(if why.contains(crate::build::holds::ANOTHER_FILE) {
                 ONE_FILE.to_string()
-            } else if why.contains(crate::build::safety::COMPILER_WRITES) {
+            } else if why.contains(crate::build::holds::COMPILER_WRITES) {
                 format!(
                     "{step}'s lesson is the state machine the compiler writes for `async fn {}`, written by hand: an enum of states and a `poll` that moves between them. So its file holds no future the compiler writes in its place (no other `async` block or fn), and only `main` uses the slide's `async fn`, to compare with yours.",
                     self.step().by_hand.unwrap_or_default()
                 )
-            } else if why.contains(crate::build::safety::DOES_WITHOUT) {
+            } else if why.contains(crate::build::holds::DOES_WITHOUT) {
                 format!(
                     "{step} is a runtime of your own, on std alone: it is what polls the futures and wakes them, so it may not hand them to another runtime (its file may not name `{}`).",
                     self.step().does_without.join("`, `")

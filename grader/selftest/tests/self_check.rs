@@ -323,6 +323,7 @@ edited_steps! {
     echo_spawn_write_unawaited => "echo-spawn/write-unawaited.mutant",
     echo_spawn_write_not_write_all => "echo-spawn/write-not-write-all.mutant",
     echo_spawn_writer_aborted_at_end_of_input => "echo-spawn/writer-aborted-at-end-of-input.mutant",
+    echo_thread_reader_made_for_each_line => "echo-thread/reader-made-for-each-line.mutant",
     echo_thread_accepted_logged_before_accept => "echo-thread/accepted-logged-before-accept.mutant",
     echo_thread_all_interfaces => "echo-thread/all-interfaces.mutant",
     echo_thread_bind_error_unexplained => "echo-thread/bind-error-unexplained.mutant",

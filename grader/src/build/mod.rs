@@ -3,7 +3,9 @@
 //!
 //! - `cargo`: one run of cargo builds many bins at once, read from its JSON
 //!   messages;
-//! - `scratch`: the small crates the grader writes itself.
+//! - `scratch`: the small crates the grader writes itself;
+//! - `safety`, `holds`: what a step file may hold (safe Rust; its one file,
+//!   a runtime and a state machine of its own), refused before it runs.
 //!
 //! A target's steps and the harnesses around them are the bins of one
 //! scratch crate, built in one run of cargo.
@@ -13,6 +15,7 @@
 
 pub mod cargo;
 pub(crate) mod harness;
+pub(crate) mod holds;
 pub(crate) mod lexer;
 pub(crate) mod safety;
 pub mod scratch;

@@ -314,14 +314,61 @@ impl Client {
         if !then.is_empty() {
             got_text.push_str(&format!(", {then}"));
         }
-        Failure::new(headline)
+        let failure = Failure::new(headline)
             .field("sent:", show(&self.sent))
             .field("expected:", show(expected))
-            .field("got:", got_text)
+            .field("got:", got_text);
+        match first_difference(expected, got) {
+            Some(at) => failure.field("differs:", at),
+            None => failure,
+        }
     }
+}
+
+/// Where `got` first differs from `expected`, with a few bytes of each
+/// from there, when that is past what `show` shows of them: a long line
+/// whose bytes went wrong after its first hundred would look the same.
+fn first_difference(expected: &[u8], got: &[u8]) -> Option<String> {
+    let at = expected.iter().zip(got).position(|(e, g)| e != g)?;
+    if at < crate::failure::SHOWN_BYTES {
+        return None;
+    }
+    let from = |bytes: &[u8]| {
+        bytes[at..bytes.len().min(at + 16)]
+            .escape_ascii()
+            .to_string()
+    };
+    Some(format!(
+        "from byte {at}: expected \"{}\", got \"{}\"",
+        from(expected),
+        from(got)
+    ))
 }
 
 enum Ended {
     Timeout,
     Error(std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn a_difference_past_what_is_shown_is_pointed_at() {
+        let expected: Vec<u8> = (0..=255u8).collect();
+        let mut got = expected.clone();
+        got[200] = b'?';
+        let said = first_difference(&expected, &got).unwrap();
+        assert!(
+            said.starts_with("from byte 200: expected \"\\xc8"),
+            "{said}"
+        );
+        assert!(said.contains("got \"?"), "{said}");
+        // Shown already, or no difference: nothing to add.
+        got[200] = 200;
+        got[3] = b'?';
+        assert_eq!(first_difference(&expected, &got), None);
+        assert_eq!(first_difference(&expected, &expected[..150]), None);
+    }
 }
