@@ -51,8 +51,20 @@ fn holds_the_lock_across_the_await() -> Outcome {
     let mut second = Box::pin(foo(state.clone()));
     let (_, second_waker) = counted();
     let mut second_cx = Context::from_waker(&second_waker);
-    if ends(second.as_mut(), &mut second_cx) {
-        return Err("a second foo ran to its end while the first was paused inside its critical section\nseen: the lock was free while the first foo waited at its await; the slide's `bar(&mut st).await` pauses while the guard is held".into());
+    let second_ran = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+        ends(second.as_mut(), &mut second_cx)
+    }));
+    match second_ran {
+        Ok(true) => {
+            return Err("a second foo ran to its end while the first was paused inside its critical section\nseen: the lock was free while the first foo waited at its await; the slide's `bar(&mut st).await` pauses while the guard is held".into());
+        }
+        Ok(false) => {}
+        Err(panic) => {
+            return Err(::std::format!(
+                "a second foo panicked while the first held the lock: {}\nlikely: {TRIED_NOT_AWAITED}",
+                protocol::panic_text(&*panic)
+            ));
+        }
     }
     if !ends(first.as_mut(), &mut first_cx) {
         return Err("foo did not end after 100 polls".into());
@@ -62,6 +74,9 @@ fn holds_the_lock_across_the_await() -> Outcome {
     }
     Ok(())
 }
+
+/// A lock tried and unwrapped, where the lesson awaits it.
+const TRIED_NOT_AWAITED: &str = "the lock was tried, not waited for: `try_lock` (or `try_write`) fails at once while another task holds the lock, and unwrapping that failure panics. A task that finds the lock taken must wait for it, asleep: an async lock's `lock()` is a future, and awaiting it is the wait (slide \"Extra: sending data in tokio\").";
 
 /// A second `foo` comes while the first holds the lock: it must wait for
 /// the lock, asleep, and be woken when the first lets it go. One that tries

@@ -357,6 +357,8 @@ edited_steps! {
     mini_executor_waits_on_a_slow_clock => "mini-executor/waits-on-a-slow-clock.mutant",
     mini_executor_wake_does_nothing => "mini-executor/wake-does-nothing.mutant",
     mini_executor_wake_expects_its_executor => "mini-executor/wake-expects-its-executor.mutant",
+    mutex_send_a_state_for_each_task => "mutex-send/a-state-for-each-task.mutant",
+    mutex_send_lock_tried_not_awaited => "mutex-send/lock-tried-not-awaited.mutant",
     mutex_send_another_compile_error => "mutex-send/another-compile-error.mutant",
     mutex_send_bar_made_sync => "mutex-send/bar-made-sync.mutant",
     mutex_send_lock_spun_for => "mutex-send/lock-spun-for.mutant",

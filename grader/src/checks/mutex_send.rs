@@ -70,7 +70,7 @@ fn counts_every_task(ctx: &Ctx, tasks: Option<usize>, limit: Duration) -> Verdic
     match printed {
         Some(n) if n < tasks => {
             failure = failure.diagnose(format!(
-                "{n} of {tasks} updates were counted: main printed the count before every task had run (the tasks were never joined: the slide awaits every handle, with `join_all`, before it prints), or a `foo` did not add one."
+                "{n} of {tasks} updates were counted: main printed the count before every task had run (the tasks were never joined: the slide awaits every handle, with `join_all`, before it prints), or the tasks did not share one state (each was given a new `Arc` of its own, not a clone of the one main prints), or a `foo` did not add one."
             ));
         }
         Some(n) if n > tasks => {
