@@ -293,6 +293,7 @@ edited_steps! {
     echo_own_runtime_accept_waker_kept_once => "echo-own-runtime/accept-waker-kept-once.mutant",
     echo_own_runtime_added_again => "echo-own-runtime/added-again.mutant",
     echo_own_runtime_busy_loop => "echo-own-runtime/busy-loop.mutant",
+    echo_own_runtime_end_as_would_block => "echo-own-runtime/end-as-would-block.mutant",
     echo_own_runtime_events_never_cleared => "echo-own-runtime/events-never-cleared.mutant",
     echo_own_runtime_first_event_only => "echo-own-runtime/first-event-only.mutant",
     echo_own_runtime_socket_left_blocking => "echo-own-runtime/socket-left-blocking.mutant",

@@ -237,10 +237,12 @@ impl Client {
                     if !extra.is_empty() {
                         f = f.field("extra:", show(&extra));
                     }
-                    return Err(f.field(
-                        "expected:",
-                        "the server reads end-of-file (0 bytes) and ends the connection",
-                    ));
+                    return Err(f
+                        .field(
+                            "expected:",
+                            "the server reads end-of-file (0 bytes) and ends the connection",
+                        )
+                        .diagnose(END_OF_INPUT_MISSED));
                 }
             }
         }
@@ -324,6 +326,9 @@ impl Client {
         }
     }
 }
+
+/// A server that echoed all, and did not end the connection at its end.
+const END_OF_INPUT_MISSED: &str = "everything sent came back, and then the client closed its side, and the server did not end the connection: its read of the socket returned 0 bytes, the end of the input, and it went on waiting (read again, or waited for the socket to be ready again, as for `WouldBlock`). A read of 0 bytes is the end: the client's handler returns, and the socket is dropped.";
 
 /// Where `got` first differs from `expected`, with a few bytes of each
 /// from there, when that is past what `show` shows of them: a long line

@@ -172,7 +172,10 @@ impl Server {
         let mut f = failure;
         // A client turned away (refused, reset) by a server that is ending:
         // it is given a moment to end, so that the failure says so.
-        let turned_away = f.headline.contains("refused") || f.headline.contains("reset");
+        let said = f.message();
+        let turned_away = ["refused", "reset", "closed the connection"]
+            .iter()
+            .any(|w| said.contains(w));
         let end = match self.bg.process.poll() {
             None if turned_away => self.bg.process.wait(self.deadline / 10),
             end => end,
