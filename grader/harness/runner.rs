@@ -113,6 +113,42 @@ pub(super) fn run_checks_or_trace(checks: &[Check], scenario: fn() -> Outcome) -
     run(checks, Some(scenario))
 }
 
+/// The first panic, since the check began, of a thread other than the
+/// check's own: one of the program's (its reactor, its timer), whose work
+/// ended with it.
+static OTHER_PANIC: ::std::sync::Mutex<Option<::std::string::String>> =
+    ::std::sync::Mutex::new(None);
+
+::std::thread_local! {
+    /// Whether this thread is the one a check runs on.
+    static CHECK_THREAD: ::std::cell::Cell<bool> = const { ::std::cell::Cell::new(false) };
+}
+
+/// What a check that failed after another thread panicked says of it.
+const OTHER_THREAD_PANICKED: &str = "a thread of the program panicked (its panic is above): what it was doing stopped there, and what it held is poisoned (a `Mutex` it had locked makes every later `lock().unwrap()` panic). A reactor or timer thread that panics wakes no task again. Its panic is the first thing to fix: the line it names, and what it took for granted there (an `unwrap` of something that may be missing).";
+
+/// Records the first panic of a thread other than the check's, and lets
+/// it be printed as it would have been.
+fn watch_other_threads() {
+    let print = ::std::panic::take_hook();
+    ::std::panic::set_hook(::std::boxed::Box::new(move |info| {
+        if !CHECK_THREAD.with(|c| c.get()) {
+            let mut other = OTHER_PANIC.lock().unwrap_or_else(|e| e.into_inner());
+            if other.is_none() {
+                let at = info
+                    .location()
+                    .map(|l| ::std::format!(" at line {}", l.line()))
+                    .unwrap_or_default();
+                *other = Some(::std::format!(
+                    "panicked{at}: {}",
+                    info.payload_as_str().unwrap_or("(no message)")
+                ));
+            }
+        }
+        print(info);
+    }));
+}
+
 /// How many of a failed check's last events its failure shows.
 const LAST_EVENTS: usize = 12;
 
@@ -144,6 +180,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
         (Some("--trace"), None) => give_up("this harness has no traced scenario"),
         _ => (checks, false),
     };
+    watch_other_threads();
     let mut count = 0;
     for (name, check) in checks {
         if !tracing && only.as_deref().is_some_and(|o| o != *name) {
@@ -152,7 +189,9 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
         let (tx, rx) = ::std::sync::mpsc::channel();
         let check = *check;
         trace::begin();
+        OTHER_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
         ::std::thread::spawn(move || {
+            CHECK_THREAD.with(|c| c.set(true));
             let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(check))
                 .unwrap_or_else(|panic| Err(::std::format!("panicked: {}", panic_text(&*panic))));
             let _ = tx.send(outcome);
@@ -204,11 +243,22 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
                 .map(|e| ("event".to_string(), e.line()))
                 .collect::<Vec<_>>()
         };
+        let other = OTHER_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // A thread of the program that panicked (its reactor, its timer):
+        // what the check then saw follows from that.
+        let with_panic = |details: &mut Vec<(::std::string::String, ::std::string::String)>| {
+            let Some(panic) = &other else { return };
+            details.push(("another thread".to_string(), panic.clone()));
+            if !details.iter().any(|(label, _)| label == "likely") {
+                details.push(("likely".to_string(), OTHER_THREAD_PANICKED.to_string()));
+            }
+        };
         let said = match said {
             Said::Failed {
                 headline,
                 mut details,
             } if !tracing => {
+                with_panic(&mut details);
                 details.extend(last());
                 Said::Failed { headline, details }
             }
@@ -216,6 +266,7 @@ fn run(checks: &[Check], scenario: Option<fn() -> Outcome>) -> ! {
                 headline,
                 mut details,
             } if !tracing => {
+                with_panic(&mut details);
                 details.extend(last());
                 Said::TimedOut { headline, details }
             }

@@ -151,15 +151,43 @@ pub(crate) fn check(ctx: &Ctx, only: Option<&str>) -> Verdict {
             Err(why) => why,
             Ok(_) => "it reported no check of those asked".to_string(),
         };
-        return Err(Failure::new(format!(
+        let failure = Failure::new(format!(
             "{}: the harness ended ({how}) without a whole report: {why}",
             harness.subject
-        ))
-        .block("its stderr", &tail(&stderr, 15))
+        ));
+        // The first panic says why; what follows it (a second panic in a
+        // destructor, which aborts, and its backtrace) is its consequence.
+        let first_panic = stderr
+            .lines()
+            .position(|l| l.contains("panicked at"))
+            .map(|at| {
+                stderr
+                    .lines()
+                    .skip(at)
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            // The copy the harness is built around keeps the file's lines.
+            .map(|panic| {
+                panic.replace(
+                    &format!("src/bin/../harness/{}/student.rs", step.name),
+                    &format!("{}.rs", step.name),
+                )
+            });
+        return Err(match first_panic {
+            Some(panic) if !panic.contains("not yet implemented") => failure
+                .block("the first panic", &panic)
+                .diagnose(FIRST_PANIC),
+            _ => failure.block("its stderr", &tail(&stderr, 15)),
+        }
         .noting_todo(&stderr));
     }
     Ok(Pass::Passed)
 }
+
+/// A harness that ended without its report, after a panic.
+const FIRST_PANIC: &str = "your code panicked (the first panic above, at the line it names), and the harness could not even finish its report: a panic while another unwinds (a destructor that unwraps a lock the first panic poisoned) ends the whole process. The first panic is the one to fix: what its line took for granted (an `unwrap` of something that may be missing, as a waker for an event whose socket is gone).";
 
 /// A file of its own for each run of a harness.
 fn verdicts_file(settings: &Settings) -> PathBuf {
