@@ -287,6 +287,7 @@ edited_steps! {
     add_to_inbox_pending_after_completion => "add-to-inbox/pending-after-completion.mutant",
     add_to_inbox_space_not_verified => "add-to-inbox/space-not-verified.mutant",
     add_to_inbox_sub_future_started_again => "add-to-inbox/sub-future-started-again.mutant",
+    add_to_inbox_user_got_too_early => "add-to-inbox/user-got-too-early.mutant",
     add_to_inbox_waker_not_passed_on => "add-to-inbox/waker-not-passed-on.mutant",
     echo_async_naive_spawns_each_client => "echo-async-naive/spawns-each-client.mutant",
     echo_own_runtime_accept_spins => "echo-own-runtime/accept-spins.mutant",
