@@ -58,6 +58,38 @@ fn traced() -> Outcome {
     Err("still pending after 20 answered calls".into())
 }
 
+/// The state a pending `AddToInbox` waits in: the state of its `.await`
+/// point, holding the database call that waits. The state machine is the
+/// given enum, moved by the student's `poll`; a future that waits anywhere
+/// else (one that the compiler or a library wrote, kept beside the enum)
+/// leaves the enum behind.
+fn waits_in_its_state(future: &AddToInbox) -> Result<(), String> {
+    use super::{AddToInboxState as S, DbCall, GetUser};
+    /// Sent, and not answered yet: the queue holds its answer's other end.
+    fn waiting<T>(call: &DbCall<T>) -> bool {
+        call.query.is_none() && ::std::sync::Arc::strong_count(&call.answer) > 1
+    }
+    #[allow(unreachable_patterns)]
+    let (state, waits) = match &future.state {
+        S::LoadingMsg { load, .. } => ("LoadingMsg", waiting(load)),
+        S::GettingUser {
+            get: GetUser::Fetching { call, .. },
+            ..
+        } => ("GettingUser", waiting(call)),
+        S::AddingInbox { add, .. } => ("AddingInbox", waiting(add)),
+        S::New { .. } => ("New", false),
+        S::GettingUser { .. } => ("GettingUser", false),
+        S::Done { .. } => ("Done", false),
+        _ => ("one of its own", false),
+    };
+    if waits {
+        return Ok(());
+    }
+    Err(::std::format!(
+        "it returned Pending in the state `{state}`, which does not hold the database call that waits\nseen: a pending AddToInbox waits in the state of its `.await` point (LoadingMsg, GettingUser or AddingInbox), holding the call it polled there: the state machine is the enum, moved by AddToInbox's own `poll`, not a future the compiler or a library wrote beside it\nlikely: AddToInbox is the state machine itself, as the compiler would write it for the slide's async fn: its `poll` moves the enum from state to state and polls the future each state holds. A future polled in its place (an `async` block or fn, which the compiler writes; `futures`' combinators, which a library wrote) leaves the enum where it started, and the lesson unwritten."
+    ))
+}
+
 fn waiting_calls(db: &Db) -> usize {
     db.0.lock().unwrap().waiting.len()
 }
@@ -119,6 +151,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
     mail: &Mail,
     id: u64,
     meanwhile: bool,
+    waits_in: Option<fn(&F) -> Result<(), String>>,
 ) -> Result<Run, String> {
     let mut future = ::std::pin::pin!(future);
     let (counter, waker) = counted();
@@ -138,6 +171,9 @@ fn drive<F: Future<Output = Result<(), Error>>>(
             return Err(::std::format!(
                 "poll {step}: returned Pending, but no database call waits and it did not wake itself\nseen: nothing will ever wake this task, so it is never polled again"
             ));
+        }
+        if let Some(waits_in) = waits_in {
+            waits_in(future.as_ref().get_ref()).map_err(|e| ::std::format!("poll {step}: {e}"))?;
         }
         // A second poll with nothing new: still pending, and no new call.
         if poll_awake(lane, &mut future, &counter, &mut cx)?.is_ready() {
@@ -204,6 +240,7 @@ fn same_results_as_the_async_fn() -> Outcome {
             &slide,
             id,
             meanwhile,
+            None,
         )
         .map_err(|e| ::std::format!("scenario `{name}`, the slide's async fn: {e}"))?;
         let hand = scenario(name, free, cached);
@@ -213,6 +250,7 @@ fn same_results_as_the_async_fn() -> Outcome {
             &hand,
             id,
             meanwhile,
+            Some(waits_in_its_state),
         )
         .map_err(|e| {
             let mut lines = e.splitn(2, '\n');
@@ -268,7 +306,8 @@ fn pending_until_the_database_answers() -> Outcome {
             mail.db.calls()
         ));
     }
-    Ok(())
+    waits_in_its_state(future.as_ref().get_ref())
+        .map_err(|e| ::std::format!("after 4 polls with no answer, {e}"))
 }
 
 /// A task may be polled with a new waker each time (it moved to another

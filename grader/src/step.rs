@@ -31,9 +31,6 @@ pub struct Step {
     pub checks: fn(&mut Checks),
     /// The harness compiled around its file, if one drives it.
     pub harness: Option<Harness>,
-    /// The slide's `async fn` whose state machine the step writes by hand,
-    /// if it is one: the file may not have the compiler write it.
-    pub by_hand: Option<&'static str>,
     /// Crates whose runtime would do the step's work for it (an executor,
     /// a reactor): its file may not name them.
     pub does_without: &'static [&'static str],
@@ -319,11 +316,6 @@ impl Ctx<'_> {
             ))
             .diagnose(if why.contains(crate::build::holds::ANOTHER_FILE) {
                 ONE_FILE.to_string()
-            } else if why.contains(crate::build::holds::COMPILER_WRITES) {
-                format!(
-                    "{step}'s lesson is the state machine the compiler writes for `async fn {}`, written by hand: an enum of states and a `poll` that moves between them. So its file holds no future the compiler writes in its place (no other `async` block or fn), and only `main` uses the slide's `async fn`, to compare with yours.",
-                    self.step().by_hand.unwrap_or_default()
-                )
             } else if why.contains(crate::build::holds::DOES_WITHOUT) {
                 format!(
                     "{step} is a runtime of your own, on std alone: it is what polls the futures and wakes them, so it may not hand them to another runtime (its file may not name `{}`).",

@@ -290,7 +290,8 @@ pub fn tricks() -> Vec<Trick> {
         ),
     });
     // The slide's async fn behind the hand-written future: the compiler
-    // writes the state machine.
+    // writes the state machine (a second `async fn add_to_inbox` in an
+    // `impl`, reached as a method, is the same).
     tricks.push(Trick {
         name: "compiler-written",
         step: "add-to-inbox",
@@ -303,6 +304,25 @@ pub fn tricks() -> Vec<Trick> {
                 ),
                 "            mail,\n            state: AddToInboxState::New { email, id },\n",
                 "            inner: Box::pin(add_to_inbox(mail.clone(), email.clone(), id)),\n            mail,\n            state: AddToInboxState::New { email, id },\n",
+            ),
+            "        todo!(\"poll the state machine\")\n",
+            "        self.inner.as_mut().poll(cx)\n",
+        ),
+    });
+    // A library's state machine behind the hand-written future: `futures`'
+    // combinators, and no `async` anywhere.
+    tricks.push(Trick {
+        name: "library-written",
+        step: "add-to-inbox",
+        text: edit(
+            &edit(
+                &edit(
+                    &starter("add-to-inbox"),
+                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n}\n",
+                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n    inner: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,\n}\n",
+                ),
+                "            mail,\n            state: AddToInboxState::New { email, id },\n",
+                "            inner: {\n                use futures::future::{Either, TryFutureExt, ready};\n                let (m1, m2) = (mail.clone(), mail.clone());\n                Box::pin(load_message(&mail, email.clone()).and_then(move |msg| {\n                    get_user(&m1, id).and_then(move |user| match user.verify_has_space(&msg) {\n                        Ok(()) => Either::Left(user.add_to_inbox(&m2, msg)),\n                        Err(e) => Either::Right(ready(Err(e))),\n                    })\n                }))\n            },\n            mail,\n            state: AddToInboxState::New { email, id },\n",
             ),
             "        todo!(\"poll the state machine\")\n",
             "        self.inner.as_mut().poll(cx)\n",

@@ -1,10 +1,10 @@
 //! What a step file may hold beyond safe Rust, read from its tokens before
 //! anything of it is built: it is its one file (nothing taken in from
-//! another at compile time), a runtime of the student's own names no other
-//! runtime, and a state machine written by hand has not the compiler write
-//! it. Each is refused with the line, as unsafe code is (`safety`).
+//! another at compile time), and a runtime of the student's own names no
+//! other runtime. Each is refused with the line, as unsafe code is
+//! (`safety`).
 
-use super::lexer::{Spanned, Token, line_of, tokens_to_the_end};
+use super::lexer::{Token, line_of, tokens_to_the_end};
 use super::safety::Refusal;
 
 /// What a refusal for another file says: the step's hint tells it by this.
@@ -86,102 +86,6 @@ pub(crate) fn crates_named(text: &str, crates: &[&str]) -> Option<Refusal> {
     })
 }
 
-/// What a refusal for a state machine the compiler writes says: the step's
-/// hint tells it by this.
-pub(crate) const COMPILER_WRITES: &str = "the compiler would write the state machine";
-
-/// Whether a step whose lesson is the state machine of the slide's `async
-/// fn original`, written by hand, has the compiler write it after all: a
-/// future the compiler writes (an `async` block, closure or fn other than
-/// the slide's), or the slide's own `original` reached from anywhere but
-/// `main`, which alone compares with it and which the grader never runs.
-/// So `main` is the one `main`, called by nothing, and holds no `impl` (an
-/// `impl` inside a function is the type's everywhere); and no
-/// `macro_rules!` could write any of it out of sight.
-pub(crate) fn compiler_written(text: &str, original: Option<&str>) -> Option<Refusal> {
-    let original = original?;
-    // Read only in part, the rest could hold it: `other_files` refuses
-    // such a file first.
-    let all = tokens_to_the_end(text).ok()?;
-    let word = |i: Option<usize>| {
-        i.and_then(|i| all.get(i))
-            .map_or("", |t| &text[t.start..t.end])
-    };
-    let mains: Vec<usize> = (0..all.len())
-        .filter(|&i| word(Some(i)) == "main" && word(i.checked_sub(1)) == "fn")
-        .collect();
-    let body = match mains.as_slice() {
-        [at] => body_after(&all, text, *at),
-        _ => None,
-    };
-    let in_main = |i: usize| body.is_some_and(|(open, close)| open < i && i < close);
-    for (i, token) in all.iter().enumerate() {
-        if token.token != Token::Word {
-            continue;
-        }
-        let before = word(i.checked_sub(1));
-        let what = match word(Some(i)) {
-            "async" if !(word(Some(i + 1)) == "fn" && word(Some(i + 2)) == original) => {
-                format!(
-                    "an `async` block or fn other than the slide's `{original}`: {COMPILER_WRITES}"
-                )
-            }
-            "macro_rules" => format!(
-                "a `macro_rules!` macro, which could hide a future the compiler writes: {COMPILER_WRITES}"
-            ),
-            "main" if mains.len() > 1 => {
-                format!("a second `fn main`, beside the one that compares with `{original}`")
-            }
-            "main" if before != "fn" => format!(
-                "`main` called, whose comparison alone may use the slide's `{original}`: {COMPILER_WRITES}"
-            ),
-            "impl" if in_main(i) => format!(
-                "an `impl` inside `main`, where only the comparison may use the slide's `{original}`: {COMPILER_WRITES}"
-            ),
-            name if name == original
-                && !in_main(i)
-                && before != "."
-                && before != "fn"
-                && !(before == ":" && matches!(word(i.checked_sub(3)), "User" | "Self")) =>
-            {
-                format!(
-                    "the slide's `async fn {original}` used outside `main`'s comparison: {COMPILER_WRITES}"
-                )
-            }
-            _ => continue,
-        };
-        return Some(Refusal {
-            line: Some(line_of(text, token.start)),
-            what,
-        });
-    }
-    None
-}
-
-/// The tokens (by index) of the `{` and its matching `}` of the body of the
-/// function whose name is at `name`.
-fn body_after(all: &[Spanned], text: &str, name: usize) -> Option<(usize, usize)> {
-    let punct = |i: usize| {
-        let t = all[i];
-        (t.token == Token::Punct).then(|| &text[t.start..t.end])
-    };
-    let open = (name..all.len()).find(|&i| punct(i) == Some("{"))?;
-    let mut depth = 0usize;
-    for i in open..all.len() {
-        match punct(i) {
-            Some("{") => depth += 1,
-            Some("}") => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((open, i));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,47 +147,5 @@ mod tests {
             assert_eq!(crates_named(text, &["tokio"]), None, "{text}");
         }
         assert_eq!(crates_named("use tokio;", &[]), None);
-    }
-
-    #[test]
-    fn a_state_machine_by_hand_is_not_the_compiler_s() {
-        let starter = include_str!("../../../exercises/src/bin/add-to-inbox.rs");
-        let original = Some("add_to_inbox");
-        assert_eq!(compiler_written(starter, original), None);
-        let main = "fn main() {\n    let f = add_to_inbox(m(), e(), 7);\n    run(f, &db);\n}\n";
-        for (text, line) in [
-            (
-                "struct A { f: Pin<Box<dyn Future<Output = ()>>> }\nfn new() -> A {\n    A { f: Box::pin(add_to_inbox(m(), e(), 7)) }\n}\n",
-                3,
-            ),
-            (
-                "fn new() {\n    let f = async move { load().await };\n}\n",
-                2,
-            ),
-            ("fn new() {\n    let f = async || 1;\n}\n", 2),
-            (
-                "fn main() {\n    impl A { fn new() { add_to_inbox(m(), e(), 7); } }\n}\n",
-                2,
-            ),
-            ("fn new() {\n    main();\n}\nfn main() {}\n", 2),
-            ("macro_rules! m { () => {} }\nfn main() {}\n", 1),
-            ("mod m {\n    pub fn main() {}\n}\nfn main() {}\n", 2),
-            ("use crate::add_to_inbox as made;\nfn main() {}\n", 1),
-            ("fn g() -> fn() {\n    add_to_inbox\n}\nfn main() {}\n", 2),
-        ] {
-            let text = format!("async fn add_to_inbox() {{}}\n{text}");
-            let refusal =
-                compiler_written(&text, original).unwrap_or_else(|| panic!("{text} taken"));
-            assert_eq!(refusal.line, Some(line + 1), "{text}");
-        }
-        for text in [
-            main,
-            "fn p(user: User) { User::add_to_inbox(&user, &mail, msg); user.add_to_inbox(&mail, msg); }\nfn main() {}\n",
-            "impl User {\n    fn add_to_inbox(&self) {}\n    fn again(&self) { Self::add_to_inbox(self) }\n}\nfn main() {}\n",
-        ] {
-            let text = format!("async fn add_to_inbox() {{}}\n{text}");
-            assert_eq!(compiler_written(&text, original), None, "{text}");
-        }
-        assert_eq!(compiler_written("async fn f() {}", None), None);
     }
 }
