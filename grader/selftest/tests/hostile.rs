@@ -15,12 +15,14 @@ use {
     std::time::{Duration, Instant},
 };
 
-/// A right echo-thread that also starts a process for each client, one in
-/// a session of its own, one there with an empty environment, one with
-/// an empty environment in the grader's own process group, and a chain of
-/// processes that each start the next in a session of its own and end; a right H2O
-/// factory whose run starts a copy of itself in the background. They are graded right, and nothing of them
-/// outlives their checks.
+/// A right echo-thread that also starts a process for each client (what they
+/// say, that they cannot leave the session, goes nowhere: the log lines are the
+/// step's own), one in a session of its own, one there with an empty
+/// environment, one with an empty environment in the grader's own process
+/// group, and a chain of processes that each start the next in a session of its
+/// own and end; a right H2O factory whose run starts a copy of itself in the
+/// background. They are graded right, and nothing of them outlives their
+/// checks.
 #[cfg(target_os = "linux")]
 #[test]
 #[ignore = "slow: the maintainer's check"]
@@ -30,7 +32,7 @@ fn what_a_step_starts_does_not_outlive_its_check() {
         &solution("echo-thread"),
         "            eprintln!(\"Accepted connection\");\n",
         &format!(
-            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).spawn();\n            let _ = std::process::Command::new(\"env\").args([\"-i\", \"setsid\", \"sleep\", \"4240.{pid}\"]).spawn();\n            let grader = std::os::unix::process::parent_id();\n            let group = std::fs::read_to_string(format!(\"/proc/{{grader}}/stat\")).ok().and_then(|s| s[s.rfind(')')? + 2..].split(' ').nth(2)?.parse::<i32>().ok()).unwrap_or(0);\n            let _ = std::os::unix::process::CommandExt::process_group(std::process::Command::new(\"sleep\").arg(\"4239.{pid}\").env_clear().env(\"PATH\", std::env::var_os(\"PATH\").unwrap_or_default()), group).spawn();\n            let _ = std::process::Command::new(\"sh\").env(\"HOP\", \"setsid sh -c \\\"$HOP\\\" 4238.{pid} & exit\").args([\"-c\", \"eval \\\"$HOP\\\"\", \"4238.{pid}\"]).spawn();\n"
+            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"4242.{pid}\").stderr(std::process::Stdio::null()).spawn();\n            let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"4241.{pid}\"]).stderr(std::process::Stdio::null()).spawn();\n            let _ = std::process::Command::new(\"env\").args([\"-i\", \"setsid\", \"sleep\", \"4240.{pid}\"]).stderr(std::process::Stdio::null()).spawn();\n            let grader = std::os::unix::process::parent_id();\n            let group = std::fs::read_to_string(format!(\"/proc/{{grader}}/stat\")).ok().and_then(|s| s[s.rfind(')')? + 2..].split(' ').nth(2)?.parse::<i32>().ok()).unwrap_or(0);\n            let _ = std::os::unix::process::CommandExt::process_group(std::process::Command::new(\"sleep\").arg(\"4239.{pid}\").env_clear().env(\"PATH\", std::env::var_os(\"PATH\").unwrap_or_default()), group).stderr(std::process::Stdio::null()).spawn();\n            let _ = std::process::Command::new(\"sh\").env(\"HOP\", \"setsid sh -c \\\"$HOP\\\" 4238.{pid} & exit\").args([\"-c\", \"eval \\\"$HOP\\\"\", \"4238.{pid}\"]).stderr(std::process::Stdio::null()).spawn();\n"
         ),
     );
     let h2o = edit(
