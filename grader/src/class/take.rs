@@ -17,7 +17,8 @@ const MAX_STEP_FILE: u64 = 1 << 20;
 
 /// A step's file as the submission holds it: its text, or `None` when it
 /// has none to grade (missing, a link, too big). An upload of bare files is
-/// graded among the starters, as Gradescope's autograder grades it.
+/// graded among the starters (`grader/starters`, as handed out), as
+/// Gradescope's autograder grades it.
 pub(super) type Files = Vec<(&'static Step, Option<String>)>;
 
 /// The text of each step's file in the submission.
@@ -30,9 +31,11 @@ pub(super) fn read(holds: &Holds) -> Result<Files, Error> {
                 .iter()
                 .find(|(s, _)| *s == step)
                 .map(|(_, f)| f.clone())
+                // The starters as handed out, never this checkout's
+                // exercises: a tutor who solved them would give them away.
                 .unwrap_or_else(|| {
                     workspace_root()
-                        .join("exercises/src/bin")
+                        .join("grader/starters")
                         .join(format!("{}.rs", step.name))
                 }),
             Holds::Nothing(why) => return Err(Error::said(why.clone())),
@@ -101,7 +104,7 @@ mod tests {
             text("echo-thread").as_deref(),
             Some("// Erin's echo-thread")
         );
-        let starter = workspace_root().join("exercises/src/bin/echo-spawn.rs");
+        let starter = workspace_root().join("grader/starters/echo-spawn.rs");
         assert_eq!(text("echo-spawn"), fs::read_to_string(starter).ok());
         let taken = folder();
         let target = write(&taken, &files).unwrap();
