@@ -7,6 +7,30 @@ use grader::catalogue::STEPS;
 use grader::target::workspace_root;
 use std::fs;
 
+/// An echo server in Python, on the listening socket it is given as its
+/// stdin, with the slide's log lines.
+const PYTHON_ECHO: &str = r#"
+import asyncio, socket, sys
+async def handle(reader, writer):
+    print("Accepted connection", file=sys.stderr, flush=True)
+    try:
+        while True:
+            line = await reader.readline()
+            if not line.endswith(b"\n"):
+                break
+            writer.write(line)
+            await writer.drain()
+    except Exception:
+        pass
+    writer.close()
+    print("Connection ended", file=sys.stderr, flush=True)
+async def main():
+    s = socket.socket(fileno=0)
+    server = await asyncio.start_server(handle, sock=s, limit=1 << 28)
+    await server.serve_forever()
+asyncio.run(main())
+"#;
+
 /// A step's starter with a trick added.
 pub struct Trick {
     pub name: &'static str,
@@ -326,6 +350,19 @@ pub fn tricks() -> Vec<Trick> {
             ),
             "        todo!(\"poll the state machine\")\n",
             "        self.inner.as_mut().poll(cx)\n",
+        ),
+    });
+    // Another language's server, handed the listening socket: the step
+    // binds and prints its line, and Python serves (asyncio, one thread).
+    tricks.push(Trick {
+        name: "interpreter",
+        step: "echo-spawn",
+        text: edit(
+            &starter("echo-spawn"),
+            "    eprintln!(\"Listening on {}\", listener.local_addr()?);\n",
+            &format!(
+                "    eprintln!(\"Listening on {{}}\", listener.local_addr()?);\n    let fd: std::os::fd::OwnedFd = listener.into();\n    let status = std::process::Command::new(\"python3\")\n        .arg(\"-c\")\n        .arg({PYTHON_ECHO:?})\n        .stdin(std::process::Stdio::from(fd))\n        .status()?;\n    std::process::exit(status.code().unwrap_or(1));\n    #[allow(unreachable_code)]\n"
+            ),
         ),
     });
     // Names of the harness's, shadowed by the student's file.

@@ -20,6 +20,8 @@ pub(super) struct Server {
     deadline: Duration,
     /// The address from its `Listening on <addr>` line.
     pub listening: SocketAddr,
+    /// The step's executable: what each of its processes runs.
+    exe: std::path::PathBuf,
 }
 
 impl Server {
@@ -76,6 +78,7 @@ impl Server {
             serves: ctx.step().flavour.serves,
             deadline,
             listening,
+            exe,
         })
     }
 
@@ -120,6 +123,34 @@ impl Server {
                 }
                 failure
             })
+    }
+
+    /// Whether every process of the server's runs the step's own program: a
+    /// server that hands its listening socket to another program (an
+    /// interpreter and a few lines of its language) is not the step serving
+    /// its clients. Copies of itself are its own (Linux).
+    pub(super) fn runs_only_itself(&self) -> Result<(), Failure> {
+        #[cfg(target_os = "linux")]
+        {
+            let own = std::fs::canonicalize(&self.exe).unwrap_or_else(|_| self.exe.clone());
+            for pid in crate::exec::procfs::family(self.pid()) {
+                // A process that ended meanwhile has no program to show.
+                let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+                    continue;
+                };
+                // A program rebuilt while it runs is still the one it was.
+                let shown = exe.to_string_lossy();
+                let exe = std::path::PathBuf::from(shown.trim_end_matches(" (deleted)"));
+                if exe != own {
+                    return Err(Failure::new(format!(
+                        "the server runs another program beside its own: {}",
+                        exe.display()
+                    ))
+                    .diagnose(ANOTHER_PROGRAM));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// How many lines of its stderr so far start with `line`.
@@ -216,6 +247,9 @@ impl Server {
     }
 }
 
+/// A server whose clients another program served.
+const ANOTHER_PROGRAM: &str = "the step is the server, in Rust, in its one file: it starts no other program, and hands its listening socket or its clients to none. Whatever that program did, it is not the step serving its clients, and it earns nothing.";
+
 /// A server that returned from `main` while serving.
 const ENDED_AFTER_A_CLIENT: &str = "a server serves client after client until it is stopped, and this one's `main` returned: its accept loop ended (a `return` or `break` in it, or an `accept` that is not in a loop, or one client handled and awaited before `main` ends). The accept loop goes round for every client, for as long as the server runs.";
 
@@ -229,7 +263,7 @@ pub(super) fn with_server(
     check: impl FnOnce(&mut Server) -> Result<(), Failure>,
 ) -> Verdict {
     let mut server = Server::start(ctx)?;
-    match check(&mut server) {
+    match check(&mut server).and_then(|()| server.runs_only_itself()) {
         Ok(()) => Ok(Pass::Passed),
         Err(f) => Err(server.explain(f)),
     }
@@ -311,6 +345,9 @@ pub(super) fn with_many_clients(
     })();
     match (verdict, closed) {
         (Err(f), _) | (Ok(_), Err(f)) => Err(server.explain(f)),
-        (Ok(pass), Ok(())) => Ok(pass),
+        (Ok(pass), Ok(())) => match server.runs_only_itself() {
+            Ok(()) => Ok(pass),
+            Err(f) => Err(server.explain(f)),
+        },
     }
 }
