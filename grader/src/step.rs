@@ -312,7 +312,7 @@ impl Ctx<'_> {
                 Failure::new(format!("the grader could not build {step}: {why}"))
             }
             NotBuilt::Refused(why) => Failure::new(format!(
-                "{step} holds code the grader does not run: {why}"
+                "the grader will not run {step}: {why}"
             ))
             .diagnose(if why.contains(crate::build::holds::ANOTHER_FILE) {
                 ONE_FILE.to_string()
