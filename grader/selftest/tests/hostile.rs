@@ -228,14 +228,16 @@ fn wrong_what() -> String {
 fn nothing_outlives_a_grader_that_is_killed() {
     // A number for `sleep` that no other run of this test uses.
     let token = format!("4343.{}", std::process::id());
-    let echo = edit(
-        &solution("echo-thread"),
-        "            eprintln!(\"Accepted connection\");\n",
+    // An H2O run that starts a process and then waits: its check waits for
+    // it to its deadline, long enough to be seen.
+    let h2o = edit(
+        &solution("task2-struct-final"),
+        "    let f = Arc::new(WaterFactory::new());\n",
         &format!(
-            "            eprintln!(\"Accepted connection\");\n            let _ = std::process::Command::new(\"sleep\").arg(\"{token}\").spawn();\n"
+            "    let f = Arc::new(WaterFactory::new());\n    let _ = std::process::Command::new(\"sleep\").arg(\"{token}\").spawn();\n    loop {{\n        std::thread::park();\n    }}\n    #[allow(unreachable_code)]\n"
         ),
     );
-    let dir = folder("killed", &[("echo-thread", echo)]);
+    let dir = folder("killed", &[("task2-struct-final", h2o)]);
     let mut child = Command::new(grader_selftest::grader_exe())
         .env("GRADE", &dir)
         .stdin(Stdio::null())
