@@ -301,7 +301,6 @@ edited_steps! {
     echo_own_runtime_socket_never_removed => "echo-own-runtime/socket-never-removed.mutant",
     echo_own_runtime_typo_beside_unsafe => "echo-own-runtime/typo-beside-unsafe.mutant",
     echo_own_runtime_waits_on_a_clock => "echo-own-runtime/waits-on-a-clock.mutant",
-    echo_own_runtime_waits_on_a_slow_clock => "echo-own-runtime/waits-on-a-slow-clock.mutant",
     echo_own_runtime_waker_after_arming => "echo-own-runtime/waker-after-arming.mutant",
     echo_own_runtime_waker_kept_once => "echo-own-runtime/waker-kept-once.mutant",
     echo_own_runtime_wakes_every_task => "echo-own-runtime/wakes-every-task.mutant",
