@@ -31,6 +31,27 @@ async def main():
 asyncio.run(main())
 "#;
 
+/// add-to-inbox's starter whose `AddToInbox` holds the future `made` (an
+/// expression of `new`'s arguments) and polls it in place of the state
+/// machine.
+fn polling_another_future(made: &str) -> String {
+    edit(
+        &edit(
+            &edit(
+                &starter("add-to-inbox"),
+                "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n}\n",
+                "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n    inner: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,\n}\n",
+            ),
+            "            mail,\n            state: AddToInboxState::New { email, id },\n",
+            &format!(
+                "            inner: {made},\n            mail,\n            state: AddToInboxState::New {{ email, id }},\n"
+            ),
+        ),
+        "        todo!(\"poll the state machine\")\n",
+        "        self.inner.as_mut().poll(cx)\n",
+    )
+}
+
 /// A step's starter with a trick added.
 pub struct Trick {
     pub name: &'static str,
@@ -319,38 +340,14 @@ pub fn tricks() -> Vec<Trick> {
     tricks.push(Trick {
         name: "compiler-written",
         step: "add-to-inbox",
-        text: edit(
-            &edit(
-                &edit(
-                    &starter("add-to-inbox"),
-                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n}\n",
-                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n    inner: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,\n}\n",
-                ),
-                "            mail,\n            state: AddToInboxState::New { email, id },\n",
-                "            inner: Box::pin(add_to_inbox(mail.clone(), email.clone(), id)),\n            mail,\n            state: AddToInboxState::New { email, id },\n",
-            ),
-            "        todo!(\"poll the state machine\")\n",
-            "        self.inner.as_mut().poll(cx)\n",
-        ),
+        text: polling_another_future("Box::pin(add_to_inbox(mail.clone(), email.clone(), id))"),
     });
     // A library's state machine behind the hand-written future: `futures`'
     // combinators, and no `async` anywhere.
     tricks.push(Trick {
         name: "library-written",
         step: "add-to-inbox",
-        text: edit(
-            &edit(
-                &edit(
-                    &starter("add-to-inbox"),
-                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n}\n",
-                    "struct AddToInbox {\n    mail: Mail,\n    state: AddToInboxState,\n    inner: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,\n}\n",
-                ),
-                "            mail,\n            state: AddToInboxState::New { email, id },\n",
-                "            inner: {\n                use futures::future::{Either, TryFutureExt, ready};\n                let (m1, m2) = (mail.clone(), mail.clone());\n                Box::pin(load_message(&mail, email.clone()).and_then(move |msg| {\n                    get_user(&m1, id).and_then(move |user| match user.verify_has_space(&msg) {\n                        Ok(()) => Either::Left(user.add_to_inbox(&m2, msg)),\n                        Err(e) => Either::Right(ready(Err(e))),\n                    })\n                }))\n            },\n            mail,\n            state: AddToInboxState::New { email, id },\n",
-            ),
-            "        todo!(\"poll the state machine\")\n",
-            "        self.inner.as_mut().poll(cx)\n",
-        ),
+        text: polling_another_future("{\n                use futures::future::{Either, TryFutureExt, ready};\n                let (m1, m2) = (mail.clone(), mail.clone());\n                Box::pin(load_message(&mail, email.clone()).and_then(move |msg| {\n                    get_user(&m1, id).and_then(move |user| match user.verify_has_space(&msg) {\n                        Ok(()) => Either::Left(user.add_to_inbox(&m2, msg)),\n                        Err(e) => Either::Right(ready(Err(e))),\n                    })\n                }))\n            }"),
     });
     // Another language's server, handed the listening socket: the step
     // binds and prints its line, and Python serves (asyncio, one thread).
