@@ -7,6 +7,10 @@ use grader::catalogue::STEPS;
 use grader::target::workspace_root;
 use std::fs;
 
+mod forgers;
+use forgers::forger;
+use forgers::{READS_ANSWERS, REWRITES_THE_REPORT, SCANS_FOR_THE_KEY, before_main};
+
 /// An echo server in Python, on the listening socket it is given as its
 /// stdin, with the slide's log lines.
 const PYTHON_ECHO: &str = r#"
@@ -73,127 +77,6 @@ pub fn edit(text: &str, old: &str, new: &str) -> String {
     text.replacen(old, new, 1)
 }
 
-/// Code that reads the answers wherever they may be, from the folder this
-/// step was built in upwards (the repository, its history) and in
-/// Gradescope's autograder, and panics with what it found: a panic's
-/// message comes back in the feedback.
-const READS_ANSWERS: &str = r#"
-        let mut found = String::new();
-        let built_in = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let places = built_in
-            .ancestors()
-            .map(|p| p.to_path_buf())
-            .chain([std::path::PathBuf::from("/autograder/source")]);
-        for dir in places {
-            for step in ["add-to-inbox", "mini-executor", "echo-thread"] {
-                let file = format!("solutions/src/bin/{step}.rs");
-                if let Ok(text) = std::fs::read_to_string(dir.join(&file)) {
-                    found.push_str(&text);
-                }
-                if let Ok(out) = std::process::Command::new("git")
-                    .arg("-C")
-                    .arg(&dir)
-                    .arg("show")
-                    .arg(format!("HEAD:{file}"))
-                    .output()
-                {
-                    found.push_str(&String::from_utf8_lossy(&out.stdout));
-                }
-            }
-        }
-        eprintln!("{found}");
-        panic!("FOUND: {found}");
-"#;
-
-/// Looks for the harness's key in this very process's memory, through
-/// `/proc` (safe Rust), and writes a whole passing report with each
-/// candidate: what a harness's key is for.
-const SCANS_FOR_THE_KEY: &str = r#"
-        use std::io::{Read, Seek, SeekFrom};
-        let mut keys: Vec<String> = Vec::new();
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-        if let Ok(mut mem) = std::fs::File::open("/proc/self/mem") {
-            for line in maps.lines().filter(|l| l.contains(" rw")) {
-                let range = line.split(' ').next().unwrap_or("0-0");
-                let (a, b) = range.split_once('-').unwrap_or(("0", "0"));
-                let a = u64::from_str_radix(a, 16).unwrap_or(0);
-                let b = u64::from_str_radix(b, 16).unwrap_or(0);
-                if b <= a || b - a > (64 << 20) {
-                    continue;
-                }
-                let mut buf = vec![0u8; (b - a) as usize];
-                if mem.seek(SeekFrom::Start(a)).is_ok() && mem.read_exact(&mut buf).is_ok() {
-                    for w in buf.windows(32) {
-                        if keys.len() < 20_000
-                            && w.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
-                        {
-                            keys.push(String::from_utf8_lossy(w).into_owned());
-                        }
-                    }
-                }
-            }
-        }
-        let mut stdin = String::new();
-        let _ = std::io::stdin().read_to_string(&mut stdin);
-        keys.push(stdin.trim().to_string());
-        let environ = std::fs::read("/proc/self/environ").unwrap_or_default();
-        keys.extend(String::from_utf8_lossy(&environ).split('\0').map(str::to_string));
-        if let Some(path) = std::env::var_os("GRADER_VERDICTS") {
-            let check = std::env::args().nth(1).unwrap_or_default();
-            let mut forged = String::new();
-            for key in &keys {
-                forged.push_str(&format!("{key}\tverdict\t0\t{check}\tpassed\n{key}\tend\t1\n"));
-            }
-            let _ = std::fs::write(path, forged);
-            std::process::exit(0);
-        }
-"#;
-
-/// Starts a second process of the harness's own program, which waits for
-/// the harness's last line and then rewrites the whole report as passing,
-/// with the first field of the harness's lines (which was once its key). A
-/// process the step starts can read the report's file, and outlive the
-/// harness.
-const REWRITES_THE_REPORT: &str = r#"
-        if let Ok(path) = std::env::var("REWRITER_OF") {
-            let check = std::env::var("REWRITER_CHECK").unwrap_or_default();
-            for _ in 0..200_000 {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                if !text.contains("\tend\t") {
-                    std::thread::yield_now();
-                    continue;
-                }
-                let first = text.split('\t').next().unwrap_or("").to_string();
-                let forged = format!("{first}\tverdict\t0\t{check}\tpassed\n{first}\tend\t1\n");
-                let aside = format!("{path}.aside");
-                let _ = std::fs::write(&aside, forged);
-                let _ = std::fs::rename(&aside, &path);
-                std::process::exit(0);
-            }
-            std::process::exit(0);
-        }
-        if let Some(real) = std::env::var_os("GRADER_VERDICTS") {
-            let real = std::path::PathBuf::from(real);
-            let check = std::env::args().nth(1).unwrap_or_default();
-            if let Ok(mut child) = std::process::Command::new("/proc/self/exe")
-                .args(std::env::args().skip(1))
-                .env("REWRITER_OF", &real)
-                .env("REWRITER_CHECK", &check)
-                .env("GRADER_VERDICTS", real.with_extension("its-own"))
-                .stdin(std::process::Stdio::piped())
-                .spawn()
-            {
-                if let Some(mut stdin) = child.stdin.take() {
-                    let _ = std::io::Write::write_all(&mut stdin, b"00112233445566778899aabbccddeeff\n");
-                }
-                std::mem::forget(child);
-                // Memory to give back: the harness's end takes a while, and
-                // the rewrite may land before the grader reads.
-                std::mem::forget(vec![1u8; 256 << 20]);
-            }
-        }
-"#;
-
 /// A variable of the tutor's environment, set where a class is graded: no
 /// step may read it, at compile time or when it runs.
 pub const TUTOR_S_SECRET: &str = "GRADER_SELFTEST_TUTOR_S_SECRET";
@@ -207,10 +90,7 @@ pub fn tricks() -> Vec<Trick> {
     tricks.push(Trick {
         name: "before-main",
         step: "add-to-inbox",
-        text: format!(
-            "{}\n#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic FORGE: extern \"C\" fn() = forge;\n\n// Runs before `main`: reads the key before the harness does, and writes\n// a whole passing report with it.\nextern \"C\" fn forge() {{\n    use std::io::Read;\n    if let Some(path) = std::env::var_os(\"GRADER_VERDICTS\") {{\n        let mut key = String::new();\n        let _ = std::io::stdin().read_to_string(&mut key);\n        let key = key.trim();\n        let check = std::env::args().nth(1).unwrap_or_default();\n        let _ = std::fs::write(path, format!(\"{{key}}\\tverdict\\t0\\t{{check}}\\tpassed\\n{{key}}\\tend\\t1\\n\"));\n        std::process::exit(0);\n    }}\n}}\n",
-            starter("add-to-inbox")
-        ),
+        text: format!("{}{}", starter("add-to-inbox"), before_main()),
     });
     // A symbol of the harness's own, replaced: it stays open to /proc.
     tricks.push(Trick {
@@ -237,6 +117,39 @@ pub fn tricks() -> Vec<Trick> {
             &starter("add-to-inbox"),
             "        todo!(\"poll the state machine\")",
             &format!("{SCANS_FOR_THE_KEY}        todo!(\"poll the state machine\")"),
+        ) + &forger(),
+    });
+    // A macro that expands to the code before `main` in the harness only:
+    // given `#![forbid]` where the check of unsafe code reads the file, it
+    // would be given `#![deny]` if the harness's copy read every forbid so.
+    tricks.push(Trick {
+        name: "forbid-switch",
+        step: "task2-struct-final",
+        text: format!(
+            "{}\nmacro_rules! only_in_the_harness {{\n    (# ! [ $w:ident ]) => {{ only_in_the_harness!(@ $w); }};\n    (@ forbid) => {{}};\n    (@ deny) => {{ mod grader_forgery {{ {} }} }};\n}}\nonly_in_the_harness!(#![forbid]);\n",
+            starter("task2-struct-final"),
+            before_main()
+        ),
+    });
+    // The same, on `unsafe {}`: what the check of unsafe code takes off a
+    // block, a macro given it would see.
+    tricks.push(Trick {
+        name: "unsafe-switch",
+        step: "mini-executor",
+        text: format!(
+            "{}\nmacro_rules! only_in_the_step {{\n    ({{}}) => {{}};\n    (unsafe {{}}) => {{ mod grader_forgery {{ {} }} }};\n}}\nonly_in_the_step!(unsafe {{}});\n",
+            starter("mini-executor"),
+            before_main()
+        ),
+    });
+    // Another file taken in by a module whose `#[path]` a macro writes:
+    // no `path =` and no `mod name;` in the text.
+    tricks.push(Trick {
+        name: "path-by-macro",
+        step: "echo-thread",
+        text: format!(
+            "{}\nmacro_rules! take_in {{\n    ($p:ident, $m:ident, $f:literal) => {{ #[allow(dead_code)] #[$p = $f] mod $m; }};\n}}\ntake_in!(path, sibling, \"echo-spawn.rs\");\n",
+            starter("echo-thread")
         ),
     });
     // A process of its own that rewrites the report once the harness ends.

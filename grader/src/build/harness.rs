@@ -42,23 +42,42 @@ pub(crate) fn bin(step: &str) -> String {
 /// right file that forbids `unsafe_code` must not stop its harness. The
 /// student's own code is held to the same: what is denied still fails, and
 /// the check of unsafe code reads the file as written.
+///
+/// Only the file's own attributes, at its top, are read so: a macro sees
+/// the tokens it is given, and one given `#![forbid]` further down would
+/// tell the harness's copy from the file the check of unsafe code read,
+/// and expand to other code in it.
 fn forbid_as_deny(text: &str) -> String {
     use super::lexer::{Token, tokens};
     let all = tokens(text);
     let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
     let mut out = String::with_capacity(text.len());
     let mut from = 0;
-    for (i, token) in all.iter().enumerate() {
-        let inner_forbid = token.token == Token::Word
-            && at(i) == "forbid"
-            && i >= 3
-            && (at(i - 3), at(i - 2), at(i - 1)) == ("#", "!", "[");
-        if inner_forbid {
-            out.push_str(&text[from..token.start]);
-            // The same width: the compiler's columns stay the student's.
-            out.push_str("deny  ");
-            from = token.end;
+    let mut i = 0;
+    // The file's inner attributes: `#![..]`, one after another, first.
+    while (at(i), at(i + 1), at(i + 2)) == ("#", "!", "[") {
+        let mut depth = 0usize;
+        let mut j = i + 2;
+        while j < all.len() {
+            if all[j].token == Token::Punct {
+                match at(j) {
+                    "[" | "(" | "{" => depth += 1,
+                    "]" | ")" | "}" => depth -= 1,
+                    _ => {}
+                }
+            }
+            if all[j].token == Token::Word && at(j) == "forbid" {
+                out.push_str(&text[from..all[j].start]);
+                // The same width: the compiler's columns stay the student's.
+                out.push_str("deny  ");
+                from = all[j].end;
+            }
+            if depth == 0 {
+                break;
+            }
+            j += 1;
         }
+        i = j + 1;
     }
     out.push_str(&text[from..]);
     out
@@ -96,10 +115,21 @@ mod tests {
 
     #[test]
     fn a_forbidden_lint_is_denied_in_the_harness_s_copy() {
-        let text = "#![forbid(unsafe_code)]\n#![ forbid ( warnings ) ]\n// #![forbid(x)]\nfn forbid() {}\n";
+        let text = "#![forbid(unsafe_code)]\n#![ forbid ( warnings ) ]\n#![cfg_attr(all(), forbid(missing_docs))]\n// #![forbid(x)]\nfn forbid() {}\n";
         assert_eq!(
             forbid_as_deny(text),
-            "#![deny  (unsafe_code)]\n#![ deny   ( warnings ) ]\n// #![forbid(x)]\nfn forbid() {}\n"
+            "#![deny  (unsafe_code)]\n#![ deny   ( warnings ) ]\n#![cfg_attr(all(), deny  (missing_docs))]\n// #![forbid(x)]\nfn forbid() {}\n"
+        );
+    }
+
+    #[test]
+    fn a_macro_is_given_the_same_tokens_in_the_harness_s_copy() {
+        // Given `#![forbid]` in one build and `#![deny]` in another, a
+        // macro would expand to code the check of unsafe code never read.
+        let text = "#![forbid(unsafe_code)]\nmacro_rules! m { (#![forbid]) => {}; (#![deny]) => {}; }\nm!(#![forbid]);\n#![forbid(late)]\n";
+        assert_eq!(
+            forbid_as_deny(text),
+            text.replacen("#![forbid(unsafe_code)]", "#![deny  (unsafe_code)]", 1)
         );
     }
 }

@@ -17,7 +17,7 @@
 //! from making an executable of it: the check costs no code generation.
 
 use super::cargo::Diagnostic;
-use super::lexer::{Token, tokens};
+use super::lexer::{Spanned, Token, tokens};
 
 /// The unsafe functions a step may call: the starter's `Poller::add` (and
 /// its sibling with a mode), and `Pin`'s unchecked projections, which a
@@ -48,18 +48,29 @@ pub(crate) fn needs_check(text: &str) -> bool {
 /// The copy the compiler checks: the lint forbidden (on the first line, so
 /// that the lines keep their numbers), `unsafe` taken off every block, and
 /// the end.
+///
+/// In a file that defines macros, not off the blocks a macro is given or
+/// holds: a macro of the student's could tell `unsafe { .. }` from `{ .. }`
+/// and expand, in the copy, to other code than in the step. Those blocks
+/// stay, and the lint names each (`INSIDE_A_MACRO`).
 pub(crate) fn checked_copy(text: &str) -> String {
     let (bom, text) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
     };
     let all = tokens(text);
+    let in_macro = if text.contains("macro_rules") {
+        inside_macros(text, &all)
+    } else {
+        vec![false; all.len()]
+    };
     let mut copy = String::with_capacity(text.len() + 128);
     copy.push_str(bom);
     copy.push_str("#![forbid(unsafe_code)] ");
     let mut from = 0;
     for (i, token) in all.iter().enumerate() {
         let is_block = token.token == Token::Word
+            && !in_macro[i]
             && &text[token.start..token.end] == "unsafe"
             && all
                 .get(i + 1)
@@ -75,6 +86,64 @@ pub(crate) fn checked_copy(text: &str) -> String {
     copy.push_str(&format!("\ncompile_error!({END:?});\n"));
     copy
 }
+
+/// Which tokens are inside a macro's call (`name!(..)`, `[..]`, `{..}`)
+/// or definition (`macro_rules! name { .. }`): true for each.
+fn inside_macros(text: &str, all: &[Spanned]) -> Vec<bool> {
+    let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
+    let opens = |i: usize| matches!(at(i), "(" | "[" | "{");
+    let mut inside = vec![false; all.len()];
+    let mut i = 0;
+    while i < all.len() {
+        let word = all[i].token == Token::Word && !KEYWORDS.contains(&at(i));
+        let open = if word && at(i + 1) == "!" && opens(i + 2) {
+            Some(i + 2)
+        } else if at(i) == "macro_rules"
+            && at(i + 1) == "!"
+            && all.get(i + 2).is_some_and(|t| t.token == Token::Word)
+            && opens(i + 3)
+        {
+            Some(i + 3)
+        } else {
+            None
+        };
+        let Some(open) = open else {
+            i += 1;
+            continue;
+        };
+        // To the delimiter that closes it; to the end if none does.
+        let mut depth = 0usize;
+        let mut j = open;
+        while j < all.len() {
+            if all[j].token == Token::Punct {
+                match at(j) {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            inside[j] = true;
+            if depth == 0 {
+                break;
+            }
+            j += 1;
+        }
+        i = j + 1;
+    }
+    inside
+}
+
+/// Words before a `!` that is not a macro's: `if !(..)`, `return !{..}`.
+const KEYWORDS: &[&str] = &[
+    "if", "while", "match", "return", "in", "break", "let", "else", "as", "yield", "move",
+];
+
+/// The lint's words for an `unsafe` block left in the copy: one inside a
+/// macro (every other lost its `unsafe`).
+const UNSAFE_BLOCK: &str = "usage of an `unsafe` block";
+
+/// What a refusal for such a block says.
+pub(crate) const INSIDE_A_MACRO: &str = "an `unsafe` block given to a macro or inside one, in a file that defines macros: the grader can check `unsafe` blocks outside macros only";
 
 /// Why a file is refused: the construct, and its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +190,9 @@ pub(crate) fn judge(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
             .to_string();
         return Err(Refusal {
             line: d.line,
-            what: if lint || matches!(d.code.as_deref(), Some("E0133" | "E0453")) {
+            what: if lint && d.message == UNSAFE_BLOCK {
+                INSIDE_A_MACRO.to_string()
+            } else if lint || matches!(d.code.as_deref(), Some("E0133" | "E0453")) {
                 what
             } else {
                 format!("code the grader cannot check for unsafety ({what})")
@@ -188,6 +259,30 @@ mod tests {
         assert!(
             copy.trim_end()
                 .ends_with(&format!("compile_error!({END:?});"))
+        );
+    }
+
+    #[test]
+    fn in_a_file_that_defines_macros_a_macro_s_blocks_keep_unsafe() {
+        // The macro would expand to its first arm in the step, to its second
+        // in a copy without `unsafe`: the copy keeps it, and the lint names it.
+        let text = "macro_rules! m { (unsafe {}) => { evil!(); }; ({}) => {}; }\nm!(unsafe {});\nfn main() { if !(unsafe { f() }) {} }\n";
+        let copy = checked_copy(text);
+        assert!(
+            copy.contains("macro_rules! m { (unsafe {}) => { evil!(); }; ({}) => {}; }"),
+            "{copy}"
+        );
+        assert!(copy.contains("m!(unsafe {});"), "{copy}");
+        assert!(copy.contains("if !(       { f() })"), "{copy}");
+        // Without macros of the file's own, a library's macro is given the
+        // block without `unsafe`, as every other block.
+        let copy = checked_copy("fn main() { ready!(unsafe { f() }); }\n");
+        assert!(copy.contains("ready!(       { f() });"), "{copy}");
+        assert_eq!(
+            judge(&[diagnostic("unsafe_code", UNSAFE_BLOCK, 2)])
+                .unwrap_err()
+                .to_string(),
+            format!("line 2: {INSIDE_A_MACRO}")
         );
     }
 
