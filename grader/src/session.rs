@@ -137,6 +137,14 @@ impl Session {
             return Err(NotBuilt::NoFile(source));
         }
         self.refusal(step)?;
+        // A harness compiles the step's text: a step refused for what its
+        // build read (`build::another_file`) is refused whole.
+        if bin != step.name
+            && let Err(refused @ NotBuilt::Refused(_)) =
+                self.bins.get(step.name, || self.write_crate())
+        {
+            return Err(refused);
+        }
         self.bins.get(bin, || self.write_crate())
     }
 

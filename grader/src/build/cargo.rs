@@ -6,6 +6,7 @@
 //! ("JSON Messages"); the `cargo_metadata` crate would type them, but its
 //! derives put a proc-macro build on the path of every student's first run.
 
+use super::dep_info;
 use crate::error::Error;
 use crate::exec::sandbox::Role;
 use crate::exec::{Bound, Capture, Process};
@@ -34,8 +35,15 @@ pub struct Spec {
 /// One bin's build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bin {
-    /// Its executable, and the warnings the compiler gave (rendered).
-    Built { exe: PathBuf, warnings: Vec<String> },
+    /// Its executable, the warnings the compiler gave (rendered), and, for
+    /// a step's bin, the files the compiler read for it besides the step's
+    /// own (rustc's dep-info): its modules, what `include!` and the like
+    /// took in, by whatever route, macros included.
+    Built {
+        exe: PathBuf,
+        warnings: Vec<String>,
+        read: Vec<PathBuf>,
+    },
     /// The compiler's errors, rendered and cut to a readable length, and
     /// each as the compiler gave it.
     DoesNotCompile {
@@ -214,18 +222,35 @@ fn build_once(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error
     }
     let Messages {
         mut exes,
+        mut sources,
         mut errors,
         mut warnings,
     } = reader.join().unwrap_or_default();
     let cargo_said = stderr.finish(Duration::from_secs(1)).text();
-    Ok(bins
-        .iter()
+    let deps = build_dir.join("debug").join("deps");
+    let root = canonical(spec.manifest.parent().unwrap_or(&spec.out_dir));
+    bins.iter()
         .map(|bin| {
             let result = match (exes.remove(*bin), errors.remove(*bin)) {
-                (Some(exe), None) => Bin::Built {
-                    exe,
-                    warnings: warnings.remove(*bin).unwrap_or_default(),
-                },
+                (Some(exe), None) => {
+                    // A step's file, outside the crate (a harness's is the
+                    // grader's own): what else the compiler read for it.
+                    let read = match sources.remove(*bin) {
+                        Some(source) if !canonical(&source).starts_with(&root) => {
+                            dep_info::files_read(bin, &source, &deps)
+                                .and_then(|read| {
+                                    read.ok_or_else(|| std::io::ErrorKind::NotFound.into())
+                                })
+                                .map_err(Error::io("find what the compiler read for", &exe))?
+                        }
+                        _ => Vec::new(),
+                    };
+                    Bin::Built {
+                        exe,
+                        warnings: warnings.remove(*bin).unwrap_or_default(),
+                        read,
+                    }
+                }
                 (_, Some(errors)) => Bin::DoesNotCompile {
                     rendered: readable(
                         &errors
@@ -244,9 +269,13 @@ fn build_once(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error
                     errors: Vec::new(),
                 },
             };
-            (bin.to_string(), result)
+            Ok((bin.to_string(), result))
         })
-        .collect())
+        .collect()
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// What cargo's messages said of each bin, by its name.
@@ -254,6 +283,8 @@ fn build_once(spec: &Spec, bins: &[&str]) -> Result<BTreeMap<String, Bin>, Error
 pub struct Messages {
     /// Its executable.
     pub exes: BTreeMap<String, PathBuf>,
+    /// Its source file: the bin's own, the root of its modules.
+    pub sources: BTreeMap<String, PathBuf>,
     /// The compiler's errors, the first of them.
     pub errors: BTreeMap<String, Vec<Diagnostic>>,
     /// The compiler's warnings, rendered, the first of them.
@@ -281,6 +312,9 @@ pub fn read_messages(stdout: impl std::io::Read) -> Messages {
             Some("compiler-artifact") => {
                 if let Some(exe) = message["executable"].as_str() {
                     read.exes.insert(name.to_string(), PathBuf::from(exe));
+                }
+                if let Some(source) = target["src_path"].as_str() {
+                    read.sources.insert(name.to_string(), PathBuf::from(source));
                 }
             }
             Some("compiler-message") => {

@@ -2,7 +2,7 @@
 //! harnesses the grader compiles around a student's file.
 //!
 //! - `cargo`: one run of cargo builds many bins at once, read from its JSON
-//!   messages;
+//!   messages, and `dep_info`, the files the compiler read for each;
 //! - `scratch`: the small crates the grader writes itself;
 //! - `safety`, `holds`: what a step file may hold (safe Rust; its one file,
 //!   a runtime and a state machine of its own), refused before it runs.
@@ -14,6 +14,7 @@
 //! step builds it, and every later check gets the same result.
 
 pub mod cargo;
+mod dep_info;
 pub(crate) mod harness;
 pub(crate) mod holds;
 pub(crate) mod lexer;
@@ -183,15 +184,20 @@ fn run_cargo(
     if let Err(why) = prepare() {
         return all_fail(why.to_string());
     }
-    match cargo::build(spec, bins) {
+    let building = hold_builds(&spec.builds, false);
+    let built = cargo::build(spec, bins);
+    drop(building);
+    match built {
         Ok(built) => built
             .into_iter()
             .map(|(bin, result)| {
                 let result = if bin.starts_with(SAFETY) {
                     judged(result)
+                } else if let Some(refusal) = another_file(&result) {
+                    Err(NotBuilt::Refused(refusal))
                 } else {
                     match result {
-                        Bin::Built { exe, warnings } if bin.starts_with(harness::PREFIX) => {
+                        Bin::Built { exe, warnings, .. } if bin.starts_with(harness::PREFIX) => {
                             exec_only(&exe)
                                 .map(|path| Exe { path, warnings })
                                 .map_err(|e| {
@@ -201,7 +207,7 @@ fn run_cargo(
                                     ))
                                 })
                         }
-                        Bin::Built { exe, warnings } => Ok(Exe {
+                        Bin::Built { exe, warnings, .. } => Ok(Exe {
                             path: exe,
                             warnings,
                         }),
@@ -215,6 +221,26 @@ fn run_cargo(
             .collect(),
         Err(e) => all_fail(e.to_string()),
     }
+}
+
+/// Why a step's bin that was built is refused, if the compiler read a file
+/// for it besides the step's own: a step is its one file. What `holds`
+/// refuses from the text, with its line, this finds whatever wrote it: a
+/// macro that writes `#[path]`, or `mod name;`, from pieces. (A harness
+/// compiles the same text: its step's refusal is its own.)
+fn another_file(built: &Bin) -> Option<String> {
+    let Bin::Built { read, .. } = built else {
+        return None;
+    };
+    let foreign = read.first()?;
+    let name = foreign.file_name().map_or_else(
+        || foreign.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Some(format!(
+        "the file {} when it is compiled: `{name}`",
+        holds::ANOTHER_FILE
+    ))
 }
 
 /// The prefix of the bins that check a step's unsafe code (see `safety`).
@@ -287,10 +313,34 @@ pub(crate) fn step_bins(target: &Target, builds: &Builds) -> Bins {
     })
 }
 
+/// A class's crates share a build directory, where `cargo clean -p` removes
+/// a bin's outputs by the bin's name, whichever crate made them (rustc's
+/// dep-info among them, read right after a build): a crate is forgotten
+/// only while no other is being built, by this grader or another (a lock
+/// on a file of the build directory: shared to build, `alone` to forget).
+/// Held until the file is dropped; none if the file cannot be made.
+fn hold_builds(builds: &Builds, alone: bool) -> Option<std::fs::File> {
+    let dir = cargo::build_dir(builds);
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("grader-builds.lock"))
+        .ok()?;
+    let held = if alone {
+        file.lock()
+    } else {
+        file.lock_shared()
+    };
+    held.ok().map(|()| file)
+}
+
 /// Removes everything built for a target's steps: its scratch crate, its
 /// bins, and their share of the build directory. A class's submissions,
 /// graded once, would otherwise fill the disk.
 pub fn forget(target: &Target, builds: &Builds) -> Result<(), Error> {
+    let _cleaning = hold_builds(builds, true);
     let dir = steps_crate(target);
     let out_dir = grader_dir().join("out").join(target.key());
     if dir.join("Cargo.toml").exists() {
