@@ -146,7 +146,7 @@ fn sleeps_while_every_task_sleeps(ctx: &Ctx) -> Verdict {
     let args = [IDLE_TASKS.to_string(), IDLE_SLEEP_MS.to_string()];
     let shown = format!("{} {} {}", ctx.name(), args[0], args[1]);
     let (mut bg, stdout) =
-        Background::start_both(&exe, &[&args[0], &args[1]], ctx.user(), &["spawned"])
+        Background::start_both(&exe, &[&args[0], &args[1]], ctx.user(), &[], &["spawned"])
             .map_err(|e| Failure::new(e.to_string()))?;
     if stdout
         .wait_until(ctx.deadline(), |s| s.first("spawned").map(drop))

@@ -195,15 +195,17 @@ impl Background {
     }
 
     /// As [`Background::start`], its stdout followed too, counting the lines
-    /// that start with each of `watch_stdout`.
+    /// of stderr that start with each of `watch`, and of stdout with each
+    /// of `watch_stdout`.
     pub(crate) fn start_both(
         exe: &Path,
         args: &[&str],
         user: Option<u32>,
+        watch: &[&'static str],
         watch_stdout: &[&'static str],
     ) -> Result<(Background, Arc<Lines>), Error> {
         let (bg, stdout) =
-            Background::start_following(exe, args, user, &[], None, Some(watch_stdout))?;
+            Background::start_following(exe, args, user, watch, None, Some(watch_stdout))?;
         Ok((bg, stdout.expect("stdout is followed")))
     }
 

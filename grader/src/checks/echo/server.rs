@@ -14,6 +14,9 @@ use std::time::Duration;
 /// A step's server, started with port 0, and where it said it listens.
 pub(super) struct Server {
     pub(super) bg: Background,
+    /// Its stdout, where the log's lines are looked for only to say that
+    /// they went there.
+    stdout: std::sync::Arc<crate::exec::output::Lines>,
     /// How the step serves clients side by side, for what a failure says.
     serves: Serves,
     /// How long one awaited event may take.
@@ -24,19 +27,24 @@ pub(super) struct Server {
     exe: std::path::PathBuf,
 }
 
+/// A log line printed where the checks do not read it.
+fn log_on_stdout(line: &str) -> String {
+    format!(
+        "the server printed its `{line}` line on stdout, where no log is read: the slide's log lines go to stderr (`eprintln!`), and stdout (`println!`) is for the program's output."
+    )
+}
+
+/// A server that printed the address it asked for.
+const PORT_ASKED_FOR: &str = "port 0 is what the server asked for: it tells the OS to choose a free port, and which one it chose is known only once the socket is bound. The line must say the listener's own address, read from the listener after `bind` (the slide prints `listener.local_addr()`), not the one given to `bind`.";
+
 impl Server {
     pub(super) fn start(ctx: &Ctx) -> Result<Server, Failure> {
         let step = ctx.name();
         let deadline = ctx.deadline();
         let exe = ctx.exe()?;
-        let mut bg = Background::start(
-            &exe,
-            &["0"],
-            ctx.user(),
-            &[LISTENING, ACCEPTED, ENDED],
-            None,
-        )
-        .map_err(|e| Failure::new(e.to_string()))?;
+        let log = [LISTENING, ACCEPTED, ENDED];
+        let (mut bg, stdout) = Background::start_both(&exe, &["0"], ctx.user(), &log, &log)
+            .map_err(|e| Failure::new(e.to_string()))?;
         let found = bg.stderr.wait_until(deadline, |s| {
             s.first(LISTENING).map(|a| a.trim().to_string())
         });
@@ -59,9 +67,14 @@ impl Server {
                     f = f.field("exit:", describe(&end.status));
                 }
                 let stderr = bg.last_words();
-                return Err(f
+                let f = f
                     .block("its stderr", &tail(&stderr, 20))
-                    .noting_todo_before_main_s_work(&stderr));
+                    .noting_todo_before_main_s_work(&stderr);
+                return Err(if stdout.lock().count(LISTENING) > 0 {
+                    f.diagnose(log_on_stdout(LISTENING))
+                } else {
+                    f
+                });
             }
         };
         let listening = printed.parse().map_err(|_| {
@@ -73,8 +86,19 @@ impl Server {
                 "`Listening on 127.0.0.1:<port>`, the port the OS gave",
             )
         })?;
+        if SocketAddr::port(&listening) == 0 {
+            return Err(Failure::new(format!(
+                "{step} 0: it printed `Listening on {printed}`, and no client can connect to port 0"
+            ))
+            .field(
+                "expected:",
+                "`Listening on 127.0.0.1:<port>`, the port the OS gave",
+            )
+            .diagnose(PORT_ASKED_FOR));
+        }
         Ok(Server {
             bg,
+            stdout,
             serves: ctx.step().flavour.serves,
             deadline,
             listening,
@@ -118,6 +142,9 @@ impl Server {
                     }
                 ))
                 .block("its stderr", &tail(&state.text(), 20));
+                if self.stdout.lock().count(line) > 0 {
+                    return failure.diagnose(log_on_stdout(line));
+                }
                 if panics(&state.text()).is_some() {
                     return failure.diagnose("the server panicked (see its stderr above): whatever it was to log after the panic, it never did. A client's task or thread that panics ends its connection without its last line.");
                 }
