@@ -90,6 +90,29 @@ fn waits_in_its_state(future: &AddToInbox) -> Result<(), String> {
     ))
 }
 
+/// The state a pending `AddToInbox` holds, if the call it holds there was
+/// answered and its answer taken: it returned Ready once, and was polled
+/// again (a `DbCall` polled after its Ready sends nothing, and waits for an
+/// answer that never comes).
+fn holds_a_spent_call(future: &AddToInbox) -> Option<&'static str> {
+    use super::{AddToInboxState as S, DbCall, GetUser};
+    fn spent<T>(call: &DbCall<T>) -> bool {
+        call.query.is_none()
+            && ::std::sync::Arc::strong_count(&call.answer) == 1
+            && call.answer.lock().is_ok_and(|a| a.value.is_none())
+    }
+    #[allow(unreachable_patterns)]
+    match &future.state {
+        S::LoadingMsg { load, .. } if spent(load) => Some("LoadingMsg"),
+        S::GettingUser {
+            get: GetUser::Fetching { call, .. },
+            ..
+        } if spent(call) => Some("GettingUser"),
+        S::AddingInbox { add, .. } if spent(add) => Some("AddingInbox"),
+        _ => None,
+    }
+}
+
 fn waiting_calls(db: &Db) -> usize {
     db.0.lock().unwrap().waiting.len()
 }
@@ -152,6 +175,7 @@ fn drive<F: Future<Output = Result<(), Error>>>(
     id: u64,
     meanwhile: bool,
     waits_in: Option<fn(&F) -> Result<(), String>>,
+    spent: Option<fn(&F) -> Option<&'static str>>,
 ) -> Result<Run, String> {
     let mut future = ::std::pin::pin!(future);
     let (counter, waker) = counted();
@@ -168,6 +192,11 @@ fn drive<F: Future<Output = Result<(), Error>>>(
         let waiting = waiting_calls(&mail.db);
         let calls = mail.db.calls();
         if waiting == 0 {
+            if let Some(state) = spent.and_then(|spent| spent(future.as_ref().get_ref())) {
+                return Err(::std::format!(
+                    "poll {step}: returned Pending in the state `{state}`, whose database call had already returned Ready\nseen: a future was polled again after it returned Ready: its answer was taken by the poll that was Ready, and the call waits for another that never comes; a state's future is polled until it is Ready, once, and then the state moves on"
+                ));
+            }
             return Err(::std::format!(
                 "poll {step}: returned Pending, but no database call waits and it did not wake itself\nseen: nothing will ever wake this task, so it is never polled again"
             ));
@@ -241,6 +270,7 @@ fn same_results_as_the_async_fn() -> Outcome {
             id,
             meanwhile,
             None,
+            None,
         )
         .map_err(|e| ::std::format!("scenario `{name}`, the slide's async fn: {e}"))?;
         let hand = scenario(name, free, cached);
@@ -251,6 +281,7 @@ fn same_results_as_the_async_fn() -> Outcome {
             id,
             meanwhile,
             Some(waits_in_its_state),
+            Some(holds_a_spent_call),
         )
         .map_err(|e| {
             let mut lines = e.splitn(2, '\n');

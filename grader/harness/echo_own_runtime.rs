@@ -113,7 +113,7 @@ fn settle<F: Future<Output = std::io::Result<usize>> + Unpin>(
         }
     }
     Err(::std::format!(
-        "{what} was woken again and again, though nothing happened on its socket\nseen: a busy loop: each poll set off another wake"
+        "{what} was woken again and again, though nothing happened on its socket\nseen: a busy loop: each poll set off another wake\nlikely: it waits for a readiness its socket always has: a connected socket is writable almost always, so a read (or an accept) registered for `Interest::Write` is woken at once, every time; a read and an accept wait to become readable. Or the future wakes its own waker before returning Pending, where it must leave it with the reactor"
     ))
 }
 
@@ -333,6 +333,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
     let (latest, latest_waker) = counter();
     let mut write = Box::pin(stream.write_all(&data));
     for waker in [&first_waker, &latest_waker] {
+        let _polling = in_poll("a write_all of 16 MiB to a client that reads nothing");
         if poll_as("the write", write.as_mut(), waker).is_ready() {
             return Err(::std::format!(
                 "write_all of 16 MiB to a client that reads nothing returned Ready at once\nseen: it did not wait for the client to read\nlikely: {}",
@@ -365,7 +366,7 @@ fn wakes_the_waker_of_the_latest_poll() -> Outcome {
 /// blocks inside it.
 fn in_poll(what: &str) -> runner::Doing {
     runner::doing(::std::format!(
-        "{what} was polled: its `poll` never returned\nseen: it loops or blocks inside `poll` (a retry at once on `WouldBlock`, or a blocking call), where it must leave its waker with the reactor and return Pending: the executor's one thread runs every task, and spins there"
+        "{what} was polled: its `poll` never returned\nlikely: it loops or blocks inside `poll` (a retry at once on `WouldBlock`, or a blocking call), where it must leave its waker with the reactor and return Pending: the executor's one thread runs every task, and spins there"
     ))
 }
 
@@ -400,7 +401,7 @@ fn stale(what: &str, then: &str, first: &Counter) -> String {
     // A write woken by nothing, when it waited for the wrong readiness or
     // registered once: both are likely, and said.
     let likely = if what == "write_all" && first.wakes() == 0 {
-        "\nlikely: the write waited for the wrong readiness (a full socket becomes writable: the write registers for `Interest::Write`, not `Interest::Read`), or it registered only once: it registers again, with `cx.waker()`, at every `WouldBlock`"
+        "\nlikely: the write waited for the wrong readiness (a full socket becomes writable: the write registers for `Interest::Write`, not `Interest::Read`), or it registered only once (it registers again, with `cx.waker()`, at every `WouldBlock`), or the reactor's loop wakes only for readable events (a writable event wakes the waker registered for it too)"
     } else {
         ""
     };

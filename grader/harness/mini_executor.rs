@@ -376,7 +376,7 @@ fn a_late_wake_after_block_on_is_harmless() -> Outcome {
         },
     )?;
     let Some(waker) = kept.lock().unwrap().take() else {
-        return Err("a spawned task was never polled before block_on returned".into());
+        return Err("a spawned task was never polled before block_on returned\nseen: the main future spawned a task, woke itself and returned Pending; its next poll came before the task's first, and block_on returned with the task never polled\nlikely: the main future was polled again ahead of a task woken before it. Wakes are served in the order they come: the task was queued first, and the main future's wake after it (one run queue, first in, first out)".into());
     };
     let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
     if let Err(panic) = woke {

@@ -51,9 +51,13 @@ fn holds_the_lock_across_the_await() -> Outcome {
     let mut second = Box::pin(foo(state.clone()));
     let (_, second_waker) = counted();
     let mut second_cx = Context::from_waker(&second_waker);
+    let doing = runner::doing(::std::format!(
+        "a second foo was polled while the first held the lock: its `poll` never returned\nlikely: {BLOCKED_ON_THE_LOCK}"
+    ));
     let second_ran = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
         ends(second.as_mut(), &mut second_cx)
     }));
+    drop(doing);
     match second_ran {
         Ok(true) => {
             return Err("a second foo ran to its end while the first was paused inside its critical section\nseen: the lock was free while the first foo waited at its await; the slide's `bar(&mut st).await` pauses while the guard is held".into());
@@ -74,6 +78,9 @@ fn holds_the_lock_across_the_await() -> Outcome {
     }
     Ok(())
 }
+
+/// A lock waited for by blocking the thread, where the lesson awaits it.
+const BLOCKED_ON_THE_LOCK: &str = "waiting for the lock blocked the thread: a lock taken with a blocking call (`blocking_lock`, or a std `Mutex`'s `lock`) inside a task stops the whole thread until the lock is free, and the task that holds it, paused at its `.await`, cannot run on that thread to let it go. A task waits for an async lock by awaiting its `lock()`: it sleeps, and its thread runs the others (slide \"Extra: sending data in tokio\").";
 
 /// A lock tried and unwrapped, where the lesson awaits it.
 const TRIED_NOT_AWAITED: &str = "the lock was tried, not waited for: `try_lock` (or `try_write`) fails at once while another task holds the lock, and unwrapping that failure panics. A task that finds the lock taken must wait for it, asleep: an async lock's `lock()` is a future, and awaiting it is the wait (slide \"Extra: sending data in tokio\").";

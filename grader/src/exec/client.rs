@@ -18,6 +18,8 @@ pub(crate) struct Client {
     /// The server ended the connection in an `expect` before all it
     /// expected had come, everything before that end right.
     closed_early: bool,
+    /// What came back in the last `expect` that failed.
+    got: Vec<u8>,
 }
 
 impl Client {
@@ -40,6 +42,7 @@ impl Client {
             name: name.to_string(),
             deadline,
             closed_early: false,
+            got: Vec::new(),
         })
     }
 
@@ -51,6 +54,11 @@ impl Client {
     /// How long one of its reads or writes may wait.
     pub(crate) fn deadline(&self) -> Duration {
         self.deadline
+    }
+
+    /// What came back in the last `expect` that failed, as far as it read.
+    pub(crate) fn got(&self) -> &[u8] {
+        &self.got
     }
 
     /// Whether an `expect` failed because the server ended the connection
@@ -145,6 +153,14 @@ impl Client {
     /// differs, at end-of-file, or when nothing arrives before the deadline.
     pub(crate) fn expect(&mut self, expected: &[u8]) -> Result<(), Failure> {
         let mut got = Vec::with_capacity(expected.len());
+        let result = self.expect_into(expected, &mut got);
+        if result.is_err() {
+            self.got = got;
+        }
+        result
+    }
+
+    fn expect_into(&mut self, expected: &[u8], got: &mut Vec<u8>) -> Result<(), Failure> {
         let mut chunk = vec![0u8; 64 * 1024];
         let end = Instant::now() + self.deadline;
         while got.len() < expected.len() {
@@ -154,7 +170,7 @@ impl Client {
                     self.closed_early = true;
                     return Err(self.wrong(
                         expected,
-                        &got,
+                        got,
                         "then the server closed the connection",
                     ));
                 }
@@ -163,21 +179,21 @@ impl Client {
                     let at = got.len();
                     got.extend_from_slice(&chunk[..n]);
                     if expected[at..got.len()] != chunk[..n] {
-                        return Err(self.wrong(expected, &got, ""));
+                        return Err(self.wrong(expected, got, ""));
                     }
                 }
                 Err(Ended::Timeout) => {
                     let secs = self.deadline.as_secs_f64();
                     return Err(self.wrong(
                         expected,
-                        &got,
+                        got,
                         &format!("then nothing more for {secs} s"),
                     ));
                 }
                 Err(Ended::Error(e)) => {
                     return Err(self.wrong(
                         expected,
-                        &got,
+                        got,
                         &format!("then the connection failed: {e}"),
                     ));
                 }
@@ -282,6 +298,20 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// What the server sends until it has been quiet for `quiet` (or ends
+    /// the connection), `at_most` bytes of it.
+    pub(crate) fn read_what_comes(&mut self, quiet: Duration, at_most: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while got.len() < at_most {
+            match self.read_some(&mut chunk, Instant::now() + quiet) {
+                Ok(n) if n > 0 => got.extend_from_slice(&chunk[..n]),
+                _ => break,
+            }
+        }
+        got
     }
 
     /// Waits `span` for the server to send nothing; what it sent, if it did.

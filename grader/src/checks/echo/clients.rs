@@ -2,8 +2,9 @@
 //! of them, on few threads and no CPU while they are quiet; and the demo
 //! that serves one at a time.
 
-use super::server::{MANY, Server, with_many_clients, with_server};
+use super::server::{MANY, Server, send_failed, with_many_clients, with_server};
 use super::{ACCEPTED, ENDED};
+use crate::exec::client::Client;
 use crate::exec::procfs;
 use crate::failure::{Failure, show, tail};
 use crate::outcome::{Pass, Verdict};
@@ -226,15 +227,83 @@ pub(super) fn serves_many_clients_at_once(ctx: &Ctx) -> Verdict {
         for (i, c) in clients.iter_mut().enumerate() {
             c.expect(format!("client {i}, all at once\n").as_bytes())
                 .map_err(|f| {
-                    f.field(
+                    let shared = another_s_line(c.got(), i);
+                    let f = f.field(
                         "while:",
                         format!("{MANY} clients had each sent a line at the same time"),
-                    )
+                    );
+                    if shared {
+                        f.diagnose(SHARED_BETWEEN_CLIENTS)
+                    } else {
+                        f
+                    }
                 })?;
+        }
+        // Lines streaming in from a few clients at the same time: each
+        // client's handler echoes its own, however they interleave.
+        let streams = clients.iter_mut().take(STREAMS).enumerate();
+        let mut sending = Vec::with_capacity(STREAMS);
+        for (i, c) in streams {
+            sending.push(c.send_in_background(stream_of(i).into_bytes())?);
+        }
+        for i in 0..STREAMS {
+            if let Err(f) = clients[i].expect(stream_of(i).as_bytes()) {
+                let f = f.field(
+                    "while:",
+                    format!("{STREAMS} clients each sent {STREAM_LINES} lines at the same time"),
+                );
+                return Err(if got_another_s_line(clients, i) {
+                    f.diagnose(SHARED_BETWEEN_CLIENTS)
+                } else {
+                    f
+                });
+            }
+        }
+        for (i, sent) in sending.into_iter().enumerate() {
+            if let Ok(Err(e)) = sent.join() {
+                return Err(send_failed(&clients[i], "its lines", e));
+            }
         }
         Ok(Pass::Passed)
     })
 }
+
+/// How many clients stream lines at the same time, and how many each.
+const STREAMS: usize = 16;
+const STREAM_LINES: usize = 1000;
+
+fn stream_of(client: usize) -> String {
+    (0..STREAM_LINES)
+        .map(|j| format!("client {client} line {j}\n"))
+        .collect()
+}
+
+/// Whether what came back to client `own` holds a line of another's: each
+/// line a client sends starts `client <its number> `.
+fn another_s_line(got: &[u8], own: usize) -> bool {
+    let own = format!("client {own} ");
+    // Whole lines only: the last may have come only in part.
+    String::from_utf8_lossy(got)
+        .split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .any(|line| line.starts_with("client ") && !line.starts_with(&own))
+}
+
+/// After client `failed`'s echo went wrong among the streaming clients:
+/// whether it, or another of them, got a line another client sent (read
+/// from the others, what they were sent so far and what comes after).
+fn got_another_s_line(clients: &mut [Client], failed: usize) -> bool {
+    if another_s_line(clients[failed].got(), failed) {
+        return true;
+    }
+    clients.iter_mut().take(STREAMS).enumerate().any(|(k, c)| {
+        let quiet = c.deadline() / 20;
+        another_s_line(&c.read_what_comes(quiet, 1 << 20), k)
+    })
+}
+
+/// A client got bytes another client sent.
+const SHARED_BETWEEN_CLIENTS: &str = "a client got back a line another client sent: something is shared between the clients' handlers (a buffer or a line kept in a `static`, one writer for all), and two handlers met in it. Each client's handler has its own buffer and writes to its own socket; nothing of one client's reaches another.";
 
 /// With `MANY` clients connected, a task-per-client server still runs on a
 /// few OS threads; a thread-per-client server has more threads than clients.
@@ -358,5 +427,19 @@ pub(super) fn serves_one_client_at_a_time(ctx: &Ctx) -> Verdict {
     match shown {
         Ok(what) => Ok(Pass::Shown(what)),
         Err(f) => Err(server.explain(f)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::another_s_line;
+
+    #[test]
+    fn a_line_of_another_client_s_is_told_from_a_line_cut_short() {
+        assert!(!another_s_line(b"client 12 line 0\nclient 12 line 1\n", 12));
+        assert!(another_s_line(b"client 12 line 0\nclient 1 line 7\n", 12));
+        // The last line came only in part: it may be client 12's.
+        assert!(!another_s_line(b"client 12 line 0\nclient 1", 12));
+        assert!(!another_s_line(b"", 3));
     }
 }

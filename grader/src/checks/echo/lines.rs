@@ -32,7 +32,7 @@ pub(super) fn several_lines_in_one_write(ctx: &Ctx) -> Verdict {
 }
 
 /// The first line of a write came back, and not the lines read with it.
-const REST_OF_THE_READ_LOST: &str = "the first line came back, and the two sent with it in the same write never did: they were read from the socket along with the first, and then dropped. A `BufReader` reads ahead as much as has arrived and keeps it for its next call: one made anew for each line (inside the loop) drops what the last one read ahead.";
+const REST_OF_THE_READ_LOST: &str = "the first line came back, and the two sent with it in the same write never did: a read returns whatever has arrived, here three lines at once, and only the first of them was echoed. The others were dropped, or kept and not echoed before the next read, which waits for bytes that never come. Every complete line of what was read is echoed before reading again; a `BufReader` keeps what it read ahead for its next call, and one made anew for each line (inside the loop) drops it.";
 
 pub(super) fn line_split_over_writes(ctx: &Ctx) -> Verdict {
     with_server(ctx, |s| {

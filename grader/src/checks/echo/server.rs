@@ -207,6 +207,7 @@ impl Server {
     ) -> Failure {
         let idle = others.len();
         let threads = crate::exec::procfs::count(self.pid()).ok();
+        let accepted = self.count(ACCEPTED);
         for other in others {
             other.reset();
         }
@@ -214,7 +215,9 @@ impl Server {
             return failure;
         }
         let failure = failure.field("after:", "the others left, and then the line came back");
-        if idle == 1 {
+        if idle == 1 && accepted > idle {
+            failure.field("log:", format!("`{ACCEPTED}` {accepted} times")).diagnose("one client at a time, though each was accepted: the log says both connections were accepted, and the second was served only once the first left. Its handler waited on something the first one's held all that time: a lock shared by every client's handler, held across the read that waits for the client (an `.await`, or a blocking read), lets one client in at a time.")
+        } else if idle == 1 {
             failure.diagnose("one client at a time: while one client was connected, the next was not served. The accept loop waits for a client's handler to end before it accepts the next (slide \"What's wrong with this code?\").")
         } else {
             let threads =
