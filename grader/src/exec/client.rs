@@ -168,11 +168,7 @@ impl Client {
             match self.read_some(&mut chunk[..want], end) {
                 Ok(0) => {
                     self.closed_early = true;
-                    return Err(self.wrong(
-                        expected,
-                        got,
-                        "then the server closed the connection",
-                    ));
+                    return Err(self.wrong(expected, got, "then the server closed the connection"));
                 }
                 Ok(n) => {
                     // Only the new bytes: the ones before them matched already.
