@@ -401,6 +401,7 @@ edited_steps! {
     echo_own_runtime_edge_triggered_added_once => "echo-own-runtime/edge-triggered-added-once.variant",
     echo_own_runtime_level_triggered => "echo-own-runtime/level-triggered.variant",
     echo_own_runtime_reactor_on_the_executor_thread => "echo-own-runtime/reactor-on-the-executor-thread.variant",
+    echo_own_runtime_registration_in_a_macro => "echo-own-runtime/registration-in-a-macro.variant",
     echo_own_runtime_register_before_trying => "echo-own-runtime/register-before-trying.variant",
     echo_own_runtime_wakers_kept => "echo-own-runtime/wakers-kept.variant",
     echo_spawn_current_thread_runtime => "echo-spawn/current-thread-runtime.variant",

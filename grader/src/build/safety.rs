@@ -49,10 +49,11 @@ pub(crate) fn needs_check(text: &str) -> bool {
 /// that the lines keep their numbers), `unsafe` taken off every block, and
 /// the end.
 ///
-/// In a file that defines macros, not off the blocks a macro is given or
-/// holds: a macro of the student's could tell `unsafe { .. }` from `{ .. }`
-/// and expand, in the copy, to other code than in the step. Those blocks
-/// stay, and the lint names each (`INSIDE_A_MACRO`).
+/// In a file that defines macros, not off the blocks that pick a macro's
+/// arm (`inside_macros`): a macro of the student's could tell
+/// `unsafe { .. }` from `{ .. }` and expand, in the copy, to other code than
+/// in the step. Those blocks stay, and the lint names each
+/// (`INSIDE_A_MACRO`).
 pub(crate) fn checked_copy(text: &str) -> String {
     let (bom, text) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
@@ -87,48 +88,79 @@ pub(crate) fn checked_copy(text: &str) -> String {
     copy
 }
 
-/// Which tokens are inside a macro's call (`name!(..)`, `[..]`, `{..}`)
-/// or definition (`macro_rules! name { .. }`): true for each.
+/// Which tokens a macro of the file's own could tell apart, true for each:
+/// the matchers of its `macro_rules!` (each arm's pattern), and what is
+/// given to a call of one of its macros (`name!(..)`, `[..]`, `{..}`), or
+/// of a macro a transcriber names by a metavariable (`$m!(..)`). Those are
+/// what picks an arm; a transcriber's own blocks are not (the arm is picked
+/// alike in both builds, and expands alike but for `unsafe`, as any code).
+/// Where the file brings one of its macros in under another name (`use`),
+/// every call is taken for one of them.
 fn inside_macros(text: &str, all: &[Spanned]) -> Vec<bool> {
     let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
     let opens = |i: usize| matches!(at(i), "(" | "[" | "{");
-    let mut inside = vec![false; all.len()];
-    let mut i = 0;
-    while i < all.len() {
-        let word = all[i].token == Token::Word && !KEYWORDS.contains(&at(i));
-        let open = if word && at(i + 1) == "!" && opens(i + 2) {
-            Some(i + 2)
-        } else if at(i) == "macro_rules"
-            && at(i + 1) == "!"
-            && all.get(i + 2).is_some_and(|t| t.token == Token::Word)
-            && opens(i + 3)
-        {
-            Some(i + 3)
-        } else {
-            None
-        };
-        let Some(open) = open else {
-            i += 1;
-            continue;
-        };
-        // To the delimiter that closes it; to the end if none does.
+    let is_word = |i: usize| all.get(i).is_some_and(|t| t.token == Token::Word);
+    // The index of the delimiter that closes the one at `open`; the last
+    // token if none does.
+    let close = |open: usize| {
         let mut depth = 0usize;
-        let mut j = open;
-        while j < all.len() {
-            if all[j].token == Token::Punct {
+        for (j, t) in all.iter().enumerate().skip(open) {
+            if t.token == Token::Punct {
                 match at(j) {
                     "(" | "[" | "{" => depth += 1,
                     ")" | "]" | "}" => depth = depth.saturating_sub(1),
                     _ => {}
                 }
             }
-            inside[j] = true;
             if depth == 0 {
-                break;
+                return j;
             }
-            j += 1;
         }
-        i = j + 1;
+        all.len().saturating_sub(1)
+    };
+    let defined: Vec<&str> = (0..all.len())
+        .filter(|&i| at(i) == "macro_rules" && at(i + 1) == "!" && is_word(i + 2))
+        .map(|i| at(i + 2))
+        .collect();
+    let renamed = (0..all.len()).any(|i| {
+        at(i) == "use"
+            && (i + 1..all.len())
+                .take_while(|&j| at(j) != ";")
+                .any(|j| defined.contains(&at(j)))
+    });
+    let mut inside = vec![false; all.len()];
+    let mut mark = |from: usize, to: usize| {
+        for flag in &mut inside[from..=to.min(all.len() - 1)] {
+            *flag = true;
+        }
+    };
+    for i in 0..all.len() {
+        if at(i) == "macro_rules" && at(i + 1) == "!" && is_word(i + 2) && opens(i + 3) {
+            // Each arm: `(matcher) => {transcriber}`, then `;`.
+            let end = close(i + 3);
+            let mut j = i + 4;
+            while j < end && opens(j) {
+                let matcher_end = close(j);
+                mark(j, matcher_end);
+                j = matcher_end + 1;
+                if at(j) == "=" && at(j + 1) == ">" && opens(j + 2) {
+                    j = close(j + 2) + 1;
+                }
+                if at(j) == ";" {
+                    j += 1;
+                }
+            }
+            continue;
+        }
+        let called = is_word(i)
+            && !KEYWORDS.contains(&at(i))
+            && at(i) != "macro_rules"
+            && at(i + 1) == "!"
+            && opens(i + 2);
+        let its_own = renamed || defined.contains(&at(i)) || (i > 0 && at(i - 1) == "$");
+        if called && its_own {
+            mark(i + 2, close(i + 2));
+        }
     }
     inside
 }
@@ -275,9 +307,20 @@ mod tests {
         assert!(copy.contains("m!(unsafe {});"), "{copy}");
         assert!(copy.contains("if !(       { f() })"), "{copy}");
         // Without macros of the file's own, a library's macro is given the
-        // block without `unsafe`, as every other block.
+        // block without `unsafe`, as every other block; and so it is beside
+        // them, and so is a block a transcriber writes.
         let copy = checked_copy("fn main() { ready!(unsafe { f() }); }\n");
         assert!(copy.contains("ready!(       { f() });"), "{copy}");
+        let text = "macro_rules! add { ($p:expr) => { unsafe { $p.add() } }; }\nfn main() { ready!(unsafe { f() }); add!(p); }\n";
+        let copy = checked_copy(text);
+        assert!(copy.contains("=> {        { $p.add() } }"), "{copy}");
+        assert!(copy.contains("ready!(       { f() })"), "{copy}");
+        // One of its own under another name: every call keeps its blocks.
+        let text = "macro_rules! m { ($b:block) => {}; }\nuse m as ready;\nfn main() { ready!(unsafe { f() }); }\n";
+        assert!(checked_copy(text).contains("ready!(unsafe { f() })"));
+        // A call a transcriber makes through a metavariable.
+        let text = "macro_rules! m { ($n:ident) => { $n!(unsafe {}) }; }\n";
+        assert!(checked_copy(text).contains("$n!(unsafe {})"));
         assert_eq!(
             judge(&[diagnostic("unsafe_code", UNSAFE_BLOCK, 2)])
                 .unwrap_err()
