@@ -74,6 +74,7 @@ impl Session {
         // is refused whatever the compiler makes of it.
         if let Ok(text) = std::fs::read_to_string(self.target.source(step.name))
             && let Some(refusal) = build::holds::other_files(&text)
+                .or_else(|| build::holds::assembly(&text))
                 .or_else(|| build::holds::crates_named(&text, step.does_without))
         {
             return Err(NotBuilt::Refused(refusal.to_string()));

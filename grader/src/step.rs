@@ -241,7 +241,11 @@ pub struct Ctx<'g> {
 /// Why a step with unsafe code is refused, and what to write instead.
 const ONE_FILE: &str = "a step is its one file: the grader reads and grades that file alone, so it does not build one that takes in another (`include!`, `include_str!`, `include_bytes!`, `mod name;`, `#[path]`). Put what you need in the step's own file: a `mod name { ... }` written inside it, or a `const` string.";
 
-const REFUSED: &str = "a step file is safe Rust, beyond the `unsafe` its starter gives (echo-own-runtime's `Poller::add`): code in `unsafe` (a raw pointer, `transmute`, an `unsafe impl` or `unsafe fn`, `#[unsafe(no_mangle)]`, assembly) could run before `main` or reach into the grader's harness, so the grader does not run it. The lesson needs none of it: std's `Wake` trait makes a waker from an `Arc`, tokio's locks have guards that are `Send`, and `self.get_mut()` reaches the fields of an `Unpin` future.";
+/// Why a `Pin` made unchecked over a type that is not `Unpin` is refused,
+/// and how to pin without a promise.
+const UNCHECKED_PIN: &str = "a `Pin` made unchecked is a promise that the value never moves again: the grader cannot check it, and a broken one moves a pinned future and reads memory the grader's harness keeps. Pin without a promise: `Box::pin(future)`, or `std::pin::pin!(future)` for a local, and reach an `Unpin` field with `Pin::new(&mut self.field)` (the starter's futures are all `Unpin`).";
+
+const REFUSED: &str = "a step file is safe Rust, beyond the `unsafe` its starter gives (echo-own-runtime's `Poller::add`): code in `unsafe` (a raw pointer, `transmute`, an `unsafe impl` or `unsafe fn`, `#[unsafe(no_mangle)]`, assembly, a waker made from a `RawWakerVTable`) could run before `main` or reach into the grader's harness, so the grader does not run it. The lesson needs none of it: std's `Wake` trait makes a waker from an `Arc`, tokio's locks have guards that are `Send`, `self.get_mut()` reaches the fields of an `Unpin` future, and `Box::pin` or `std::pin::pin!` pins one that is not.";
 
 impl Ctx<'_> {
     pub fn step(&self) -> &'static Step {
@@ -321,6 +325,8 @@ impl Ctx<'_> {
                     "{step} is a runtime of your own, on std alone: it is what polls the futures and wakes them, so it may not hand them to another runtime (its file may not name `{}`).",
                     self.step().does_without.join("`, `")
                 )
+            } else if why.contains(crate::build::safety::NOT_UNPIN) {
+                UNCHECKED_PIN.to_string()
             } else {
                 REFUSED.to_string()
             }),

@@ -142,6 +142,17 @@ pub fn tricks() -> Vec<Trick> {
             before_main()
         ),
     });
+    // A naked function of assembly puts the forger in `.init_array`: the
+    // lint of unsafe code does not flag `#[unsafe(naked)]`.
+    tricks.push(Trick {
+        name: "naked-trampoline",
+        step: "mini-executor",
+        text: format!(
+            "{}\n#[unsafe(naked)]\nextern \"C\" fn trampoline() {{\n    core::arch::naked_asm!(\n        \".pushsection .init_array,\\\"aw\\\"\",\n        \".balign 8\",\n        \".quad {{f}}\",\n        \".popsection\",\n        \"ret\",\n        f = sym early,\n    )\n}}\n\nextern \"C\" fn early() {{\n    use std::io::Read;\n    let _ = trampoline as extern \"C\" fn();\n    if let Some(path) = std::env::var_os(\"GRADER_VERDICTS\") {{\n        let mut key = String::new();\n        let _ = std::io::stdin().read_to_string(&mut key);\n        let check = std::env::args().nth(1).unwrap_or_default();\n        let _ = std::fs::write(path, grader_forged(&key, &check));\n        std::process::exit(0);\n    }}\n}}\n{}",
+            starter("mini-executor"),
+            forger()
+        ),
+    });
     // Another file taken in by a module whose `#[path]` a macro writes:
     // no `path =` and no `mod name;` in the text.
     tricks.push(Trick {

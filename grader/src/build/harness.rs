@@ -31,10 +31,6 @@ pub(crate) fn bin(step: &str) -> String {
     format!("{PREFIX}{step}")
 }
 
-/// The files of the step's harness bin, paths inside the crate: its
-/// `main`; a copy of the student's file, with the harness declared as a
-/// module of it; and the harness, its parts, its runner and the protocol,
-/// side by side.
 /// The student's file as the harness's parent: each `#![forbid(..)]` read
 /// as `#![deny(..)]`. The harness is a module of that file, and a forbidden
 /// lint cannot be allowed below it, where the harness must allow its one
@@ -83,21 +79,76 @@ fn forbid_as_deny(text: &str) -> String {
     out
 }
 
+/// The harness bin's root: the copy of the student's file, its harness a
+/// module of it. The file is the crate's root, as in the step's own bin, so
+/// that its `crate::` and `$crate::` paths name what they name there.
+pub(crate) fn root(step: &str) -> String {
+    format!("src/harness/{step}/student.rs")
+}
+
+/// The lints a student's file may set to `deny`, each allowed again on the
+/// harness's module: the student's levels hold the student's code, not the
+/// grader's. (`allow(warnings)` does not undo a lint denied by name.) Read
+/// from `rustc -W help` of the workspace's toolchain, those at `allow` or
+/// `warn` by default.
+const LINTS: &str = include_str!("../../harness/lints.txt");
+
+/// The copy of the student's file that is the harness bin's root: its
+/// `#![forbid]`s read as `deny` (`forbid_as_deny`), its `fn main` renamed
+/// `_main` (`main_aside`), and after it the harness's module, with every
+/// lint allowed, and the harness's `main`.
+fn harness_root(student: &str) -> String {
+    let (bom, text) = match student.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", student),
+    };
+    let lints: Vec<&str> = LINTS.lines().filter(|l| !l.trim().is_empty()).collect();
+    // On the file's first line, so that its lines keep their numbers.
+    format!(
+        "{bom}#![allow(dead_code, unused_imports)] {}\n\n// Written by the grader: its harness, a module of this file, and its `main`.\n#[allow({})]\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n\nfn main() {{\n    // The file's own `main`, kept alive, so that what it alone uses is no\n    // dead code here.\n    let _ = _main;\n    grader_harness::run();\n}}\n",
+        main_aside(&forbid_as_deny(text)),
+        lints.join(", ")
+    )
+}
+
+/// The file with its `fn main` (at its top level, outside what a macro of
+/// its own is given) named `_main`: the harness's `main` takes its place.
+fn main_aside(text: &str) -> String {
+    use super::lexer::{Token, tokens};
+    let all = tokens(text);
+    let in_macro = super::safety::macro_sensitive(text, &all);
+    let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
+    let mut depth = 0usize;
+    for (i, token) in all.iter().enumerate() {
+        if token.token == Token::Punct {
+            match at(i) {
+                "{" => depth += 1,
+                "}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            continue;
+        }
+        let is_main = depth == 0
+            && at(i) == "main"
+            && !in_macro[i]
+            && i > 0
+            && at(i - 1) == "fn"
+            && matches!(at(i + 1), "(" | "<");
+        if is_main {
+            return format!("{}_main{}", &text[..token.start], &text[token.end..]);
+        }
+    }
+    text.to_string()
+}
+
+/// The files of the step's harness bin, paths inside the crate: its root,
+/// the copy of the student's file with the harness declared as a module of
+/// it (`harness_root`); and the harness, its parts, its runner and the
+/// protocol, side by side.
 pub(crate) fn files(step: &str, code: &HarnessCode, student: &str) -> Vec<(String, String)> {
-    let bin = bin(step);
     let dir = format!("src/harness/{step}");
-    let main = format!(
-        "//! Written by the grader.\n#[allow(dead_code, unused_imports)]\n#[path = \"../harness/{step}/student.rs\"]\nmod student;\n\nfn main() {{\n    student::grader_harness::run();\n}}\n"
-    );
-    // After the student's code, on a line of its own, whatever that code
-    // ends with (a comment, say).
-    let student = format!(
-        "{}\n\n// Written by the grader: its harness, a module of this file.\n#[path = \"harness.rs\"]\npub(crate) mod grader_harness;\n",
-        forbid_as_deny(student)
-    );
     let mut files = vec![
-        (format!("src/bin/{bin}.rs"), main),
-        (format!("{dir}/student.rs"), student),
+        (root(step), harness_root(student)),
         (format!("{dir}/harness.rs"), code.main.to_string()),
         (format!("{dir}/runner.rs"), RUNNER.to_string()),
         (format!("{dir}/trace.rs"), TRACE.to_string()),

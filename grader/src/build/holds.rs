@@ -62,6 +62,29 @@ pub(crate) fn other_files(text: &str) -> Option<Refusal> {
     None
 }
 
+/// Whether the file holds assembly, or a function made of it: `asm!`,
+/// `global_asm!`, `naked_asm!`, `#[naked]`, however a macro writes them
+/// (every word of the file is read, what a macro is given too). Assembly
+/// runs unchecked, before `main` as well (a `.init_array` entry), and takes
+/// in files of its own (`.incbin`) that no dep-info lists.
+pub(crate) fn assembly(text: &str) -> Option<Refusal> {
+    // Read only in part, the rest could hold it: `other_files` refuses
+    // such a file first.
+    let all = tokens_to_the_end(text).ok()?;
+    all.iter()
+        .filter(|t| t.token == Token::Word)
+        .find(|t| {
+            matches!(
+                &text[t.start..t.end],
+                "asm" | "global_asm" | "naked_asm" | "naked" | "llvm_asm"
+            )
+        })
+        .map(|t| Refusal {
+            line: Some(line_of(text, t.start)),
+            what: format!("assembly (`{}`)", &text[t.start..t.end]),
+        })
+}
+
 /// What a refusal for a crate the step does without says: the step's hint
 /// tells it by this.
 pub(crate) const DOES_WITHOUT: &str = "would do the step's work for it";
@@ -123,6 +146,26 @@ mod tests {
         ] {
             assert_eq!(other_files(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_step_holds_no_assembly() {
+        for (text, line) in [
+            ("fn main() {}\ncore::arch::global_asm!(\"nop\");", 2),
+            ("#[unsafe(naked)]\nextern \"C\" fn f() {}", 1),
+            (
+                "macro_rules! m { ($n:ident) => { #[unsafe($n)] fn f() {} } }\nm!(naked);",
+                2,
+            ),
+            ("fn f() { unsafe { std::arch::asm!(\"nop\") } }", 1),
+        ] {
+            let refusal = assembly(text).unwrap_or_else(|| panic!("{text} taken"));
+            assert_eq!(refusal.line, Some(line), "{text}");
+        }
+        assert_eq!(
+            assembly("// asm, naked\nfn main() { let s = \"asm!\"; }"),
+            None
+        );
     }
 
     #[test]

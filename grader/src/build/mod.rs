@@ -429,8 +429,7 @@ pub(crate) fn write_steps_crate(
             for (file, text) in harness::files(step.name, code, &text) {
                 scratch::write_if_changed(&dir.join(file), &text)?;
             }
-            let name = harness::bin(step.name);
-            bin(&name, &format!("src/bin/{name}.rs"));
+            bin(&harness::bin(step.name), &harness::root(step.name));
         }
     }
     let package = match &target.kind {

@@ -20,17 +20,21 @@ use super::cargo::Diagnostic;
 use super::lexer::{Spanned, Token, tokens};
 
 /// The unsafe functions a step may call: the starter's `Poller::add` (and
-/// its sibling with a mode), and `Pin`'s unchecked projections, which a
-/// hand-written future may use; none of them reads or writes memory it is
-/// not given.
-const ALLOWED: &[(&str, &str)] = &[
-    ("Poller::", "::add"),
-    ("Poller::", "::add_with_mode"),
-    ("Pin::", "::new_unchecked"),
-    ("Pin::", "::get_unchecked_mut"),
-    ("Pin::", "::map_unchecked_mut"),
-    ("Pin::", "::map_unchecked"),
-    ("Pin::", "::into_inner_unchecked"),
+/// its sibling with a mode), which reads and writes no memory it is not
+/// given. `Pin`'s unchecked calls are not among them: misused, they move a
+/// pinned future and read freed memory, the key of the harness's report
+/// among it. The copy calls their checked twins instead (`UNCHECKED`): a
+/// `Pin` of an `Unpin` type needs no promise, and one of another type is
+/// refused.
+const ALLOWED: &[(&str, &str)] = &[("Poller::", "::add"), ("Poller::", "::add_with_mode")];
+
+/// `Pin`'s unchecked calls, and what the copy calls in their place: the
+/// same for a type that is `Unpin`, and a compile error for one that is
+/// not ("cannot be unpinned").
+const UNCHECKED: &[(&str, &str)] = &[
+    ("new_unchecked", "new"),
+    ("get_unchecked_mut", "get_mut"),
+    ("into_inner_unchecked", "into_inner"),
 ];
 
 /// What the copy's `compile_error!` says: not a refusal.
@@ -60,32 +64,68 @@ pub(crate) fn checked_copy(text: &str) -> String {
         None => ("", text),
     };
     let all = tokens(text);
-    let in_macro = if text.contains("macro_rules") {
-        inside_macros(text, &all)
-    } else {
-        vec![false; all.len()]
-    };
+    let in_macro = macro_sensitive(text, &all);
+    let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
+    // What the copy writes in place of a token (the same width, so that
+    // columns stay where they were), by the token's index.
+    let mut instead: std::collections::BTreeMap<usize, String> = Default::default();
+    let blank = |i: usize| " ".repeat(all[i].end - all[i].start);
+    for (i, token) in all.iter().enumerate() {
+        if token.token != Token::Word || in_macro[i] {
+            continue;
+        }
+        let word = at(i);
+        if word == "unsafe" && at(i + 1) == "{" {
+            instead.insert(i, blank(i));
+        } else if word == "unsafe" && at(i + 1) == "(" && i > 0 && at(i - 1) == "[" {
+            // `#[unsafe(attr)]` read as `#[attr]`: every unsafe attribute,
+            // today's and tomorrow's, an error of the 2024 edition.
+            instead.insert(i, blank(i));
+            instead.insert(i + 1, " ".to_string());
+            let mut depth = 0usize;
+            for j in i + 1..all.len() {
+                match at(j) {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                if depth == 0 {
+                    instead.insert(j, " ".to_string());
+                    break;
+                }
+            }
+        } else if word == "unsafe_code" {
+            // The student's own level for the lint (`deny`, `warn`, an
+            // `allow` on a function) would clash with the copy's `forbid`:
+            // read as another lint's, harmless here.
+            instead.insert(i, format!("{:<11}", "dead_code"));
+        } else if let Some((_, checked)) = UNCHECKED.iter().find(|(name, _)| *name == word) {
+            instead.insert(i, format!("{checked:<width$}", width = word.len()));
+        }
+    }
     let mut copy = String::with_capacity(text.len() + 128);
     copy.push_str(bom);
     copy.push_str("#![forbid(unsafe_code)] ");
     let mut from = 0;
-    for (i, token) in all.iter().enumerate() {
-        let is_block = token.token == Token::Word
-            && !in_macro[i]
-            && &text[token.start..token.end] == "unsafe"
-            && all
-                .get(i + 1)
-                .is_some_and(|next| &text[next.start..next.end] == "{");
-        if is_block {
-            copy.push_str(&text[from..token.start]);
-            // Spaces, so that columns stay where they were.
-            copy.push_str("      ");
-            from = token.end;
-        }
+    for (i, written) in instead {
+        copy.push_str(&text[from..all[i].start]);
+        copy.push_str(&written);
+        from = all[i].end;
     }
     copy.push_str(&text[from..]);
     copy.push_str(&format!("\ncompile_error!({END:?});\n"));
     copy
+}
+
+/// Which tokens a macro of the file's own could tell apart (none where the
+/// file defines no macro): a copy of the file the grader compiles changes
+/// none of them, or a macro could expand to other code in that copy.
+pub(crate) fn macro_sensitive(text: &str, all: &[Spanned]) -> Vec<bool> {
+    if text.contains("macro_rules") {
+        inside_macros(text, all)
+    } else {
+        vec![false; all.len()]
+    }
 }
 
 /// Which tokens a macro of the file's own could tell apart, true for each:
@@ -177,6 +217,10 @@ const UNSAFE_BLOCK: &str = "usage of an `unsafe` block";
 /// What a refusal for such a block says.
 pub(crate) const INSIDE_A_MACRO: &str = "an `unsafe` block given to a macro or inside one, in a file that defines macros: the grader can check `unsafe` blocks outside macros only";
 
+/// What a refusal for a `Pin` made unchecked over a type that is not
+/// `Unpin` says.
+pub(crate) const NOT_UNPIN: &str = "`Pin::new_unchecked` (or `get_unchecked_mut`, `into_inner_unchecked`) over a type that is not `Unpin`: whether it ever moves is a promise the grader cannot check";
+
 /// Why a file is refused: the construct, and its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -224,6 +268,10 @@ pub(crate) fn judge(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
             line: d.line,
             what: if lint && d.message == UNSAFE_BLOCK {
                 INSIDE_A_MACRO.to_string()
+            } else if d.message.ends_with("cannot be unpinned") {
+                NOT_UNPIN.to_string()
+            } else if d.message == "unsafe attribute used without unsafe" {
+                "an unsafe attribute (`#[unsafe(..)]`)".to_string()
             } else if lint || matches!(d.code.as_deref(), Some("E0133" | "E0453")) {
                 what
             } else {
@@ -294,6 +342,23 @@ mod tests {
         );
     }
 
+    const NOT_UNPIN_AT_4: &str = "line 4: `Pin::new_unchecked` (or `get_unchecked_mut`, `into_inner_unchecked`) over a type that is not `Unpin`: whether it ever moves is a promise the grader cannot check";
+
+    #[test]
+    fn the_copy_checks_pins_attributes_and_the_lint_s_own_level() {
+        let text = "#![deny(unsafe_code)]\n#[unsafe(no_mangle)]\nfn f() {}\nfn g(x: &mut X) { let p = unsafe { Pin::new_unchecked(x) }; }\n";
+        let copy = checked_copy(text);
+        assert!(copy.contains("#![deny(dead_code  )]"), "{copy}");
+        assert!(copy.contains("#[       no_mangle ]"), "{copy}");
+        assert!(copy.contains("Pin::new          (x)"), "{copy}");
+        assert_eq!(
+            copy.lines().position(|l| l.contains("fn g")),
+            text.lines().position(|l| l.contains("fn g")),
+            "the lines keep their numbers"
+        );
+        assert_eq!(NOT_UNPIN_AT_4, format!("line 4: {NOT_UNPIN}"));
+    }
+
     #[test]
     fn in_a_file_that_defines_macros_a_macro_s_blocks_keep_unsafe() {
         // The macro would expand to its first arm in the step, to its second
@@ -338,11 +403,6 @@ mod tests {
                 "call to unsafe function `Poller::add` is unsafe and requires unsafe block",
                 7,
             ),
-            diagnostic(
-                "E0133",
-                "call to unsafe function `Pin::<&'a mut T>::get_unchecked_mut` is unsafe and requires unsafe block",
-                8,
-            ),
             diagnostic("unused_variables", "unused variable: `x`", 3),
         ];
         assert_eq!(judge(&allowed), Ok(()));
@@ -361,6 +421,23 @@ mod tests {
                 "unsafe_code",
                 "declaration of a `no_mangle` function",
                 "line 4: declaration of a `no_mangle` function",
+            ),
+            // Left unsafe only inside a macro: `Pin`'s unchecked calls are
+            // never allowed as such.
+            (
+                "E0133",
+                "call to unsafe function `Pin::<&'a mut T>::get_unchecked_mut` is unsafe and requires unsafe block",
+                "line 4: call to unsafe function `Pin::<&'a mut T>::get_unchecked_mut`",
+            ),
+            (
+                "E0277",
+                "`{async block@x.rs:6:17: 6:22}` cannot be unpinned",
+                NOT_UNPIN_AT_4,
+            ),
+            (
+                "",
+                "unsafe attribute used without unsafe",
+                "line 4: an unsafe attribute (`#[unsafe(..)]`)",
             ),
             (
                 "E0308",
