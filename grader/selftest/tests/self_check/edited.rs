@@ -48,7 +48,6 @@ edited_steps! {
     echo_spawn_ended_logged_at_spawn => "echo-spawn/ended-logged-at-spawn.mutant",
     echo_spawn_no_connection_log => "echo-spawn/no-connection-log.mutant",
     echo_spawn_one_line_for_each_read => "echo-spawn/one-line-for-each-read.mutant",
-    echo_spawn_one_lock_for_every_client => "echo-spawn/one-lock-for-every-client.mutant",
     echo_spawn_serves_one_client => "echo-spawn/serves-one-client.mutant",
     echo_spawn_spawn_blocking_per_client => "echo-spawn/spawn-blocking-per-client.mutant",
     echo_spawn_spawn_forgotten => "echo-spawn/spawn-forgotten.mutant",

@@ -34,6 +34,9 @@ fn log_on_stdout(line: &str) -> String {
     )
 }
 
+/// What a lock shared by every client's handler does.
+const SHARED_LOCK: &str = "a lock shared by every client's handler, held across the read that waits for its client (an `.await`, or a blocking read), lets one client in at a time, and the others wait for it all that time.";
+
 /// A server that printed the address it asked for.
 const PORT_ASKED_FOR: &str = "port 0 is what the server asked for: it tells the OS to choose a free port, and which one it chose is known only once the socket is bound. The line must say the listener's own address, read from the listener after `bind` (the slide prints `listener.local_addr()`), not the one given to `bind`.";
 
@@ -215,18 +218,26 @@ impl Server {
             return failure;
         }
         let failure = failure.field("after:", "the others left, and then the line came back");
-        if idle == 1 && accepted > idle {
-            failure.field("log:", format!("`{ACCEPTED}` {accepted} times")).diagnose("one client at a time, though each was accepted: the log says both connections were accepted, and the second was served only once the first left. Its handler waited on something the first one's held all that time: a lock shared by every client's handler, held across the read that waits for the client (an `.await`, or a blocking read), lets one client in at a time.")
+        // Every client accepted, and yet waiting: on something the others held.
+        let all_accepted = accepted > idle;
+        let log = format!("`{ACCEPTED}` {accepted} times");
+        let threads_said =
+            threads.map_or(String::new(), |n| format!(" (the server has {n} threads)"));
+        if idle == 1 && all_accepted {
+            failure.field("log:", log).diagnose(format!("one client at a time, though each was accepted: the log says both connections were accepted, and the second was served only once the first left: its handler waited on something the first one's held. Look for what the handlers share: {SHARED_LOCK}"))
         } else if idle == 1 {
             failure.diagnose("one client at a time: while one client was connected, the next was not served. The accept loop waits for a client's handler to end before it accepts the next (slide \"What's wrong with this code?\").")
-        } else {
-            let threads =
-                threads.map_or(String::new(), |n| format!(" (the server has {n} threads)"));
-            if self.serves == Serves::Threads {
-                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held one of a fixed number of threads, and the next client waited for one to be free. The slide gives each client a thread of its own (`thread::spawn` for each client accepted), however many come."))
+        } else if self.serves == Serves::Threads {
+            if all_accepted && threads.is_some_and(|n| n > idle) {
+                failure.field("log:", log).diagnose(format!("served beside one client, but not beside {idle} idle ones{threads_said}, though each was accepted and has a thread of its own: the next one's handler waited on something another held. Look for what the handlers share: {SHARED_LOCK}"))
             } else {
-                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads}: each idle client held a thread the server needs. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\")."))
+                failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads_said}: each idle client held one of a fixed number of threads, and the next client waited for one to be free. The slide gives each client a thread of its own (`thread::spawn` for each client accepted), however many come."))
             }
+        } else {
+            // A task's blocking read holds a worker, and the accept loop
+            // (on the main thread) still accepts: the log cannot tell it
+            // from a lock, and both are said.
+            failure.diagnose(format!("served beside one client, but not beside {idle} idle ones{threads_said}: each idle client held something the next one needed. A blocking call inside a task, such as std's `read_until`, keeps its worker thread from every other task (slide \"How to transform to async?\"); and {SHARED_LOCK}"))
         }
     }
 
