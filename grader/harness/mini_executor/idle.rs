@@ -15,6 +15,9 @@ use std::time::Duration;
 /// after, watching the executor's thread.
 const IDLE: Duration = Duration::from_millis(500);
 
+/// The clock's tick, the unit of a thread's CPU time (1/100 s).
+const TICK: Duration = Duration::from_millis(10);
+
 /// The CPU time of the thread that calls it, with that thread's id, from
 /// `/proc/thread-self/stat` (Linux; `None` elsewhere).
 pub(super) fn thread_cpu() -> Option<(std::thread::ThreadId, Duration)> {
@@ -112,16 +115,20 @@ polls: {polls}
 seen: the executor kept the finished future"
         ));
     }
-    // An eighth of the sleep: an executor that waits uses none of it (a
-    // tick or two of the clock, at most), one that spins as much of it as
+    // Busy after the late wake: more than an eighth of the sleep. An
+    // executor that waits uses none of it, one that spins as much of it as
     // the machine gives it, which is far more, even on a loaded machine
-    // where other programs take most of a core. Busy only after the late
-    // wake: busy all the time is another mistake, which
-    // `does_not_busy_poll` names.
-    let busy_at_once = |busy: Option<Duration>| busy.is_some_and(|busy| busy > IDLE / 8);
+    // where other programs take most of a core.
+    //
+    // And idle before it: a tick of the clock at most, which an executor
+    // that waits never passes. Busy all the time is another mistake, which
+    // `does_not_busy_poll` names; a loaded machine gave one that spins
+    // less than an eighth of one sleep and half of the next, so "less than
+    // an eighth" is no proof that it waited.
+    let idle = |spent: Option<Duration>| spent.is_some_and(|spent| spent <= TICK);
     if let (idle_before, Some(busy)) = busy
-        && !busy_at_once(idle_before)
-        && busy_at_once(Some(busy))
+        && idle(idle_before)
+        && busy > IDLE / 8
     {
         return Err(::std::format!(
             "after a finished task was woken late, the executor kept its thread busy while every task slept
