@@ -44,7 +44,7 @@ pub(crate) fn bin(step: &str) -> String {
 /// tell the harness's copy from the file the check of unsafe code read,
 /// and expand to other code in it.
 fn forbid_as_deny(text: &str) -> String {
-    use super::lexer::{Token, tokens};
+    use super::lexer::{Token, closing, tokens};
     let all = tokens(text);
     let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
     let mut out = String::with_capacity(text.len());
@@ -52,28 +52,16 @@ fn forbid_as_deny(text: &str) -> String {
     let mut i = 0;
     // The file's inner attributes: `#![..]`, one after another, first.
     while (at(i), at(i + 1), at(i + 2)) == ("#", "!", "[") {
-        let mut depth = 0usize;
-        let mut j = i + 2;
-        while j < all.len() {
-            if all[j].token == Token::Punct {
-                match at(j) {
-                    "[" | "(" | "{" => depth += 1,
-                    "]" | ")" | "}" => depth -= 1,
-                    _ => {}
-                }
-            }
-            if all[j].token == Token::Word && at(j) == "forbid" {
-                out.push_str(&text[from..all[j].start]);
+        let end = closing(text, &all, i + 2).unwrap_or(all.len() - 1);
+        for t in &all[i + 2..=end] {
+            if t.token == Token::Word && &text[t.start..t.end] == "forbid" {
+                out.push_str(&text[from..t.start]);
                 // The same width: the compiler's columns stay the student's.
                 out.push_str("deny  ");
-                from = all[j].end;
+                from = t.end;
             }
-            if depth == 0 {
-                break;
-            }
-            j += 1;
         }
-        i = j + 1;
+        i = end + 1;
     }
     out.push_str(&text[from..]);
     out

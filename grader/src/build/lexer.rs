@@ -42,6 +42,26 @@ pub(crate) fn tokens_to_the_end(text: &str) -> Result<Vec<Spanned>, usize> {
     }
 }
 
+/// The index of the token that closes the delimiter at `open` (`(`, `[`
+/// or `{`), every kind counted alike, as rustc's token trees are; `None`
+/// where the text ends first.
+pub(crate) fn closing(text: &str, all: &[Spanned], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (j, t) in all.iter().enumerate().skip(open) {
+        if t.token == Token::Punct {
+            match &text[t.start..t.end] {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if depth == 0 {
+            return Some(j);
+        }
+    }
+    None
+}
+
 /// Rust's whitespace (Unicode's `Pattern_White_Space`), as rustc reads it:
 /// more than ASCII's (a vertical tab, a line separator, the marks of
 /// writing direction), so that no word hides behind one.
@@ -346,5 +366,18 @@ let c = '"'; let b = b"unsafe"; let q = '\''; fn f<'unsafe_life>() {} unsafe { }
         );
         assert_eq!(tokens_to_the_end("a /* open").map(|t| t.len()), Err(2));
         assert!(tokens_to_the_end("let s = \"ok\";").is_ok());
+    }
+
+    #[test]
+    fn a_delimiter_is_closed_by_its_own_level_not_by_brackets_in_text() {
+        let text = r#"#[unsafe(no_mangle(")", [x]))] fn f() { '}' }"#;
+        let all = tokens(text);
+        let index_of = |at: usize| all.iter().position(|t| t.start == at).unwrap();
+        let open = index_of(text.find('(').unwrap());
+        let close = closing(text, &all, open).unwrap();
+        assert_eq!(all[close].start, text.find(")]").unwrap());
+        let body = index_of(text.find('{').unwrap());
+        assert_eq!(closing(text, &all, body), Some(all.len() - 1));
+        assert_eq!(closing("f(a, [b", &tokens("f(a, [b"), 1), None);
     }
 }

@@ -17,7 +17,7 @@
 //! from making an executable of it: the check costs no code generation.
 
 use super::cargo::Diagnostic;
-use super::lexer::{Spanned, Token, tokens};
+use super::lexer::{Spanned, Token, closing, tokens};
 
 /// The unsafe functions a step may call: the starter's `Poller::add` (and
 /// its sibling with a mode), which reads and writes no memory it is not
@@ -82,17 +82,8 @@ pub(crate) fn checked_copy(text: &str) -> String {
             // today's and tomorrow's, an error of the 2024 edition.
             instead.insert(i, blank(i));
             instead.insert(i + 1, " ".to_string());
-            let mut depth = 0usize;
-            for j in i + 1..all.len() {
-                match at(j) {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-                if depth == 0 {
-                    instead.insert(j, " ".to_string());
-                    break;
-                }
+            if let Some(j) = closing(text, &all, i + 1) {
+                instead.insert(j, " ".to_string());
             }
         } else if word == "unsafe_code" {
             // The student's own level for the lint (`deny`, `warn`, an
@@ -140,24 +131,8 @@ fn inside_macros(text: &str, all: &[Spanned]) -> Vec<bool> {
     let at = |i: usize| all.get(i).map_or("", |t| &text[t.start..t.end]);
     let opens = |i: usize| matches!(at(i), "(" | "[" | "{");
     let is_word = |i: usize| all.get(i).is_some_and(|t| t.token == Token::Word);
-    // The index of the delimiter that closes the one at `open`; the last
-    // token if none does.
-    let close = |open: usize| {
-        let mut depth = 0usize;
-        for (j, t) in all.iter().enumerate().skip(open) {
-            if t.token == Token::Punct {
-                match at(j) {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-            }
-            if depth == 0 {
-                return j;
-            }
-        }
-        all.len().saturating_sub(1)
-    };
+    // Where the text ends before a delimiter is closed, all it holds.
+    let close = |open: usize| closing(text, all, open).unwrap_or(all.len().saturating_sub(1));
     let defined: Vec<&str> = (0..all.len())
         .filter(|&i| at(i) == "macro_rules" && at(i + 1) == "!" && is_word(i + 2))
         .map(|i| at(i + 2))
